@@ -1,0 +1,230 @@
+"""Business rules of FLOWS.md, each stated once.
+
+Every function is pure: the clock, the tenant's mapping tables and the time zone come in as
+arguments. Failures are ``InvalidValue`` naming the field, so a flow can turn them into an
+``invalid`` plan item that a payroll clerk understands.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from zoneinfo import ZoneInfo
+
+import holidays
+
+from fjordsync.domain.codes import (
+    ABSENCE_TYPES,
+    AbsenceCode,
+    EmploymentForm,
+    EndDateReason,
+    LeaveKind,
+    PayoutPeriod,
+    SalaryType,
+)
+from fjordsync.domain.model import Compensation
+from fjordsync.domain.values import DateRange, Email
+from fjordsync.errors import InvalidValue
+
+__all__ = [
+    "NORWAY",
+    "EmploymentNote",
+    "Salary",
+    "contact_email",
+    "current_compensation",
+    "employment_form_from_type_name",
+    "local_to_utc",
+    "norwegian_working_days",
+    "parse_employment_note",
+    "payroll_salary",
+    "resolve_absence_code",
+    "truncate",
+]
+
+NORWAY = ZoneInfo("Europe/Oslo")
+CENT = Decimal("0.01")
+
+
+def current_compensation(compensations: Iterable[Compensation]) -> Compensation | None:
+    """The compensation with the latest ``effective_date`` (seed 001).
+
+    Two different rows taking effect on the same latest date cannot be told apart: that is an
+    error for a person to resolve, never a guess.
+    """
+    rows = list(compensations)
+    if not rows:
+        return None
+    latest = max(row.effective_date for row in rows)
+    candidates = {
+        (row.payout_period, row.amount) for row in rows if row.effective_date == latest
+    }
+    if len(candidates) > 1:
+        raise InvalidValue(
+            "compensation.effectiveDate",
+            "two different compensations take effect on the same latest date",
+        )
+    return next(row for row in rows if row.effective_date == latest)
+
+
+def contact_email(work: Email | None, private: Email | None) -> Email | None:
+    """The work e-mail, else the private one (seed 001)."""
+    return work or private
+
+
+@dataclass(frozen=True, slots=True)
+class Salary:
+    """A salary as payroll takes it: monthly or hourly, two decimals."""
+
+    salary_type: SalaryType
+    amount: Decimal
+    valid_from: date
+    converted_from: PayoutPeriod | None = None  # set when the amount was divided
+
+
+_MONTHLY_DIVISOR = {PayoutPeriod.ANNUAL: Decimal(12), PayoutPeriod.QUARTERLY: Decimal(3)}
+
+
+def payroll_salary(compensation: Compensation) -> Salary:
+    """FLOWS.md flow 4: MONTHLY -> monthly, HOURLY -> hourly, ANNUAL/QUARTERLY -> monthly with
+    the amount divided by 12 or 3 (two decimals, half up); other periods cannot be expressed."""
+    period = compensation.payout_period
+    if period is PayoutPeriod.MONTHLY:
+        return Salary(SalaryType.MONTHLY, compensation.amount.quantize(CENT, ROUND_HALF_UP),
+                      compensation.effective_date)
+    if period is PayoutPeriod.HOURLY:
+        return Salary(SalaryType.HOURLY, compensation.amount.quantize(CENT, ROUND_HALF_UP),
+                      compensation.effective_date)
+    if period in _MONTHLY_DIVISOR:
+        monthly = (compensation.amount / _MONTHLY_DIVISOR[period]).quantize(CENT, ROUND_HALF_UP)
+        return Salary(SalaryType.MONTHLY, monthly, compensation.effective_date, period)
+    raise InvalidValue(
+        "compensation.payoutPeriod",
+        f"{period.value} pay cannot be expressed in payroll, which takes monthly or hourly "
+        "salaries: change the compensation's payout period in AlexisHR",
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class EmploymentNote:
+    """What an Alexis employment note "profession:reason" carries."""
+
+    profession_code: str | None
+    end_reason: EndDateReason | None
+    reason_text: str | None  # the text after the colon, when it named no known reason
+
+
+def parse_employment_note(note: str | None, end_date: date | None) -> EmploymentNote:
+    """Split an employment note "0111101:7" into profession code and end-date reason.
+
+    The text before the colon is the profession code (all of it when there is no colon). The
+    text after it is a reason 1..6. An unknown reason is an error only when the employment has an
+    end date, because payroll requires a reason with an end date; otherwise it is ignored.
+    An end date with no reason at all is the same error.
+    """
+    text = (note or "").strip()
+    profession, _, reason_text = text.partition(":")
+    profession = profession.strip() or None
+    reason_text = reason_text.strip()
+    reason = EndDateReason.from_note_code(reason_text) if reason_text else None
+    if end_date is not None and reason is None:
+        problem = (
+            f"reason {reason_text!r} after the colon is not one of 1..6"
+            if reason_text
+            else "has no end-date reason after a colon (e.g. \"0111101:3\")"
+        )
+        raise InvalidValue(
+            "employment.note",
+            f"{problem}; payroll requires a reason when the employment has an end date",
+        )
+    unknown_reason = reason_text if reason_text and reason is None else None
+    return EmploymentNote(profession, reason, unknown_reason)
+
+
+def employment_form_from_type_name(type_name: str | None) -> EmploymentForm:
+    """A type whose name contains "temporary" (any case) is temporary, else permanent."""
+    if type_name and "temporary" in type_name.casefold():
+        return EmploymentForm.TEMPORARY
+    return EmploymentForm.PERMANENT
+
+
+def norwegian_working_days(period: DateRange) -> int:
+    """Working days (Monday to Friday, less Norwegian public holidays) in a closed period."""
+    if period.end is None:
+        raise InvalidValue("period", "is open-ended")
+    years = range(period.start.year, period.end.year + 1)
+    public_holidays = holidays.country_holidays("NO", years=years)
+    count = 0
+    day = period.start
+    while day <= period.end:
+        if day.weekday() < 5 and day not in public_holidays:
+            count += 1
+        day += timedelta(days=1)
+    return count
+
+
+def local_to_utc(day: date, clock_time: time, zone: ZoneInfo = NORWAY) -> datetime:
+    """A wall-clock time on a day in ``zone`` (default Norway) as an aware UTC datetime."""
+    return datetime.combine(day, clock_time, tzinfo=zone).astimezone(UTC)
+
+
+def truncate(text: str, limit: int) -> tuple[str, bool]:
+    """``text`` cut to ``limit`` characters, and whether it was cut."""
+    if len(text) <= limit:
+        return text, False
+    return text[:limit], True
+
+
+_CODES_BY_NAME = {t.alexis_name.casefold(): code for code, t in ABSENCE_TYPES.items()}
+_CODES_BY_NAME.update({t.payroll_name.casefold(): code for code, t in ABSENCE_TYPES.items()})
+_CODES_BY_KIND = {
+    LeaveKind.SICK_LEAVE: AbsenceCode.SICK_LEAVE,
+    LeaveKind.CHILDCARE: AbsenceCode.SICK_CHILD,
+    LeaveKind.VACATION: AbsenceCode.VACATION,
+    LeaveKind.OFF_DUTY: AbsenceCode.LAY_OFF,
+    LeaveKind.PARENTAL_LEAVE: AbsenceCode.PARENTAL_BENEFIT,
+}
+
+
+def _as_code(text: str | None) -> AbsenceCode | None:
+    cleaned = (text or "").strip()
+    if cleaned.isdigit() and len(cleaned) <= 2:
+        cleaned = cleaned.zfill(2)
+    try:
+        return AbsenceCode(cleaned)
+    except ValueError:
+        return None
+
+
+def resolve_absence_code(
+    *,
+    type_id: str,
+    name: str,
+    user_code: str | None,
+    kind: LeaveKind | None,
+    tenant_mapping: Mapping[str, str] | None = None,
+) -> AbsenceCode:
+    """The payroll code of a company's leave type, by FLOWS.md flow 5's chain:
+    the tenant's mapping (by type id, then name), the user-given code, the name, the kind.
+    A type that resolves to nothing is an error, never a guess."""
+    mapping = {str(k).strip().casefold(): v for k, v in (tenant_mapping or {}).items()}
+    for lookup in (type_id, name):
+        mapped = mapping.get(str(lookup).strip().casefold())
+        if mapped is not None:
+            code = _as_code(mapped)
+            if code is None:
+                raise InvalidValue(
+                    "mapping.absence_types",
+                    f"maps leave type {name!r} to {mapped!r}, which is not a payroll absence code",
+                )
+            return code
+    code = _as_code(user_code) or _CODES_BY_NAME.get(name.strip().casefold())
+    if code is None and kind is not None:
+        code = _CODES_BY_KIND.get(kind)
+    if code is None:
+        raise InvalidValue(
+            "leave.type",
+            f"leave type {name!r} has no payroll absence code: add it to the flow's mapping",
+        )
+    return code

@@ -1,0 +1,16 @@
+"""Alembic environment: migrations run on the engine the Ledger hands over."""
+
+from alembic import context
+
+from fjordsync.ledger.schema import Base
+
+engine = context.config.attributes["engine"]
+with engine.connect() as connection:
+    context.configure(
+        connection=connection,
+        target_metadata=Base.metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+    connection.commit()

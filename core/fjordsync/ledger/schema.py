@@ -1,0 +1,109 @@
+"""The ledger's tables. Alembic migrations in ``migrations/`` create and evolve them.
+
+Nothing here holds personal data: links keep keys and a keyed fingerprint of what was written,
+run items keep the action, outcome and a message built from field names and codes.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: DateTime(timezone=True), dict[str, Any]: JSON}
+
+
+class Meta(Base):
+    """Ledger-wide settings, such as the fingerprint key when none is configured."""
+
+    __tablename__ = "meta"
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+class Link(Base):
+    """Source key -> target key of one record of one flow, and what was last written."""
+
+    __tablename__ = "links"
+    __table_args__ = (UniqueConstraint("tenant", "flow", "entity", "source_key"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant: Mapped[str] = mapped_column(String(100))
+    flow: Mapped[str] = mapped_column(String(100))
+    entity: Mapped[str] = mapped_column(String(100))
+    source_key: Mapped[str] = mapped_column(String(255))
+    target_key: Mapped[str | None] = mapped_column(String(255))
+    fingerprint: Mapped[str | None] = mapped_column(String(64))
+    updated_at: Mapped[datetime]
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"))
+
+
+class Run(Base):
+    __tablename__ = "runs"
+    __table_args__ = (Index("ix_runs_tenant_flow", "tenant", "flow", "started_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant: Mapped[str] = mapped_column(String(100))
+    flow: Mapped[str] = mapped_column(String(100))
+    trigger: Mapped[str] = mapped_column(String(20))
+    dry_run: Mapped[bool]
+    status: Mapped[str] = mapped_column(String(20))
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+    counts: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    message: Mapped[str | None] = mapped_column(Text)
+    items: Mapped[list[RunItem]] = relationship(
+        back_populates="run", order_by="RunItem.id", cascade="all, delete-orphan"
+    )
+
+
+class RunItem(Base):
+    __tablename__ = "run_items"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id"), index=True)
+    entity: Mapped[str] = mapped_column(String(100))
+    record_key: Mapped[str] = mapped_column(String(255))
+    action: Mapped[str] = mapped_column(String(20))
+    outcome: Mapped[str] = mapped_column(String(20))
+    message: Mapped[str | None] = mapped_column(Text)
+    changed_fields: Mapped[str | None] = mapped_column(Text)
+    run: Mapped[Run] = relationship(back_populates="items")
+
+
+class Cursor(Base):
+    """How far an incremental read has got; advanced only with the writes it covers."""
+
+    __tablename__ = "cursors"
+    tenant: Mapped[str] = mapped_column(String(100), primary_key=True)
+    flow: Mapped[str] = mapped_column(String(100), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime]
+
+
+class PendingWrite(Base):
+    """A write that was sent but whose outcome is not yet known; reconciled before resending."""
+
+    __tablename__ = "pending_writes"
+    __table_args__ = (UniqueConstraint("tenant", "flow", "entity", "source_key"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant: Mapped[str] = mapped_column(String(100))
+    flow: Mapped[str] = mapped_column(String(100))
+    entity: Mapped[str] = mapped_column(String(100))
+    source_key: Mapped[str] = mapped_column(String(255))
+    marker: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime]
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"))
+
+
+class RunLock(Base):
+    """At most one run of a flow per tenant at a time; an expired lock may be taken over."""
+
+    __tablename__ = "run_locks"
+    tenant: Mapped[str] = mapped_column(String(100), primary_key=True)
+    flow: Mapped[str] = mapped_column(String(100), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(200))
+    acquired_at: Mapped[datetime]
+    expires_at: Mapped[datetime]

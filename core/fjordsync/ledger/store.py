@@ -1,0 +1,459 @@
+"""The ledger: sync state and run history, in SQLite by default or PostgreSQL by URL.
+
+Guarantees the flows rely on:
+- a write's link (source key -> target key, fingerprint) and its run item are saved in one
+  transaction, together with clearing its pending-write marker;
+- a cursor is advanced by the caller only after the writes it covers are saved;
+- a pending write is recorded *before* a non-idempotent write is sent, so a lost answer or a
+  crash leaves a trace to reconcile against the target next time;
+- ``lock()`` keeps two runs of one flow for one tenant from overlapping, across processes and
+  machines sharing the database; a lock whose holder died expires after its time to live.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import create_engine, delete, event, select, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from fjordsync.errors import LedgerError, RunLocked
+from fjordsync.ledger import migrate
+from fjordsync.ledger.schema import Cursor, Link, Meta, PendingWrite, Run, RunItem, RunLock
+
+__all__ = ["DEFAULT_LEDGER_URL", "Ledger", "LinkState", "RunRecord", "RunItemRecord"]
+
+DEFAULT_LEDGER_URL = "sqlite:///fjordsync.db"
+FINGERPRINT_KEY_ENV = "FJORDSYNC_LEDGER_KEY"
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    """SQLite hands back naive datetimes; everything the ledger stores is UTC."""
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class LinkState:
+    source_key: str
+    target_key: str | None
+    fingerprint: str | None
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class RunItemRecord:
+    entity: str
+    record_key: str
+    action: str
+    outcome: str
+    message: str | None
+    changed_fields: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RunRecord:
+    id: int
+    tenant: str
+    flow: str
+    trigger: str
+    dry_run: bool
+    status: str
+    started_at: datetime
+    finished_at: datetime | None
+    counts: dict[str, int]
+    message: str | None
+    items: tuple[RunItemRecord, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "tenant": self.tenant,
+            "flow": self.flow,
+            "trigger": self.trigger,
+            "dry_run": self.dry_run,
+            "status": self.status,
+            "started_at": self.started_at.isoformat(),
+            "finished_at": self.finished_at.isoformat() if self.finished_at else None,
+            "counts": dict(self.counts),
+            "message": self.message,
+            "items": [
+                {
+                    "entity": i.entity,
+                    "key": i.record_key,
+                    "action": i.action,
+                    "outcome": i.outcome,
+                    "message": i.message,
+                    "changed_fields": list(i.changed_fields),
+                }
+                for i in self.items
+            ],
+        }
+
+
+def _run_record(run: Run, with_items: bool) -> RunRecord:
+    items = (
+        tuple(
+            RunItemRecord(
+                i.entity,
+                i.record_key,
+                i.action,
+                i.outcome,
+                i.message,
+                tuple(filter(None, (i.changed_fields or "").split(","))),
+            )
+            for i in run.items
+        )
+        if with_items
+        else ()
+    )
+    return RunRecord(
+        run.id,
+        run.tenant,
+        run.flow,
+        run.trigger,
+        run.dry_run,
+        run.status,
+        _utc(run.started_at),  # type: ignore[arg-type]
+        _utc(run.finished_at),
+        dict(run.counts or {}),
+        run.message,
+        items,
+    )
+
+
+class Ledger:
+    """Sync state and run history. ``Ledger(url)`` migrates the database to the current schema."""
+
+    def __init__(
+        self,
+        url: str = DEFAULT_LEDGER_URL,
+        *,
+        clock: Callable[[], datetime] = _system_clock,
+        upgrade: bool = True,
+    ) -> None:
+        self.url = url
+        self._clock = clock
+        try:
+            self.engine: Engine = create_engine(url, future=True)
+        except (SQLAlchemyError, ImportError, ValueError) as exc:
+            raise LedgerError(f"cannot open ledger: {type(exc).__name__}: {exc}") from None
+        if self.engine.dialect.name == "sqlite":
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        if upgrade:
+            migrate.upgrade(self.engine)
+        self._fingerprint_key: bytes | None = None
+
+    def _now(self) -> datetime:
+        return _utc(self._clock())  # type: ignore[return-value]
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    @contextmanager
+    def _session(self) -> Iterator[Session]:
+        try:
+            with self._sessions.begin() as session:
+                yield session
+        except (RunLocked, LedgerError):
+            raise
+        except SQLAlchemyError as exc:
+            raise LedgerError(f"ledger error: {type(exc).__name__}") from exc
+
+    # -- fingerprints -------------------------------------------------------------------------
+    @property
+    def fingerprint_key(self) -> bytes:
+        """The key for ``fingerprint()``: from FJORDSYNC_LEDGER_KEY (kept outside the database)
+        when set, else a random key generated once and kept in the ledger."""
+        if self._fingerprint_key is None:
+            configured = os.environ.get(FINGERPRINT_KEY_ENV)
+            if configured:
+                self._fingerprint_key = configured.encode()[:64]
+            else:
+                with self._session() as session:
+                    row = session.get(Meta, "fingerprint_key")
+                    if row is None:
+                        row = Meta(name="fingerprint_key", value=secrets.token_hex(32))
+                        session.add(row)
+                    self._fingerprint_key = bytes.fromhex(row.value)
+        return self._fingerprint_key
+
+    # -- runs ---------------------------------------------------------------------------------
+    def start_run(self, tenant: str, flow: str, *, trigger: str, dry_run: bool) -> int:
+        with self._session() as session:
+            run = Run(
+                tenant=tenant,
+                flow=flow,
+                trigger=trigger,
+                dry_run=dry_run,
+                status="running",
+                started_at=self._now(),
+                counts={},
+            )
+            session.add(run)
+            session.flush()
+            return run.id
+
+    def record_item(
+        self,
+        run_id: int,
+        *,
+        entity: str,
+        key: str,
+        action: str,
+        outcome: str,
+        message: str | None = None,
+        changed_fields: tuple[str, ...] = (),
+    ) -> None:
+        with self._session() as session:
+            session.add(
+                RunItem(
+                    run_id=run_id,
+                    entity=entity,
+                    record_key=key,
+                    action=action,
+                    outcome=outcome,
+                    message=message,
+                    changed_fields=",".join(changed_fields) or None,
+                )
+            )
+
+    def finish_run(
+        self, run_id: int, *, status: str, counts: Mapping[str, int], message: str | None = None
+    ) -> None:
+        with self._session() as session:
+            run = session.get(Run, run_id)
+            if run is None:
+                raise LedgerError(f"no run {run_id}")
+            run.status = status
+            run.counts = dict(counts)
+            run.message = message
+            run.finished_at = self._now()
+
+    def runs(
+        self, *, tenant: str | None = None, flow: str | None = None, limit: int = 50
+    ) -> list[RunRecord]:
+        with self._session() as session:
+            query = select(Run).order_by(Run.id.desc()).limit(limit)
+            if tenant:
+                query = query.where(Run.tenant == tenant)
+            if flow:
+                query = query.where(Run.flow == flow)
+            return [_run_record(run, with_items=False) for run in session.scalars(query)]
+
+    def run(self, run_id: int) -> RunRecord | None:
+        with self._session() as session:
+            run = session.get(Run, run_id)
+            return _run_record(run, with_items=True) if run else None
+
+    def failed_keys(self, run_id: int) -> dict[str, set[str]]:
+        """Per entity, the keys whose write failed or was invalid in a run (for retries)."""
+        with self._session() as session:
+            rows = session.execute(
+                select(RunItem.entity, RunItem.record_key).where(
+                    RunItem.run_id == run_id, RunItem.outcome.in_(("failed", "invalid"))
+                )
+            )
+            keys: dict[str, set[str]] = {}
+            for entity, key in rows:
+                keys.setdefault(entity, set()).add(key)
+            return keys
+
+    # -- links --------------------------------------------------------------------------------
+    def links(self, tenant: str, flow: str, entity: str) -> dict[str, LinkState]:
+        with self._session() as session:
+            rows = session.scalars(
+                select(Link).where(Link.tenant == tenant, Link.flow == flow, Link.entity == entity)
+            )
+            return {
+                row.source_key: LinkState(
+                    row.source_key, row.target_key, row.fingerprint, _utc(row.updated_at)  # type: ignore[arg-type]
+                )
+                for row in rows
+            }
+
+    def record_write(
+        self,
+        run_id: int,
+        *,
+        tenant: str,
+        flow: str,
+        entity: str,
+        source_key: str,
+        target_key: str,
+        fingerprint: str,
+        action: str,
+        changed_fields: tuple[str, ...] = (),
+        message: str | None = None,
+    ) -> None:
+        """Save a successful write: its link, its run item, and the end of its pending marker,
+        in one transaction, so the ledger never says a write happened without its link."""
+        now = self._now()
+        with self._session() as session:
+            link = session.scalars(
+                select(Link).where(
+                    Link.tenant == tenant,
+                    Link.flow == flow,
+                    Link.entity == entity,
+                    Link.source_key == source_key,
+                )
+            ).one_or_none()
+            if link is None:
+                link = Link(tenant=tenant, flow=flow, entity=entity, source_key=source_key)
+                session.add(link)
+            link.target_key = target_key
+            link.fingerprint = fingerprint
+            link.updated_at = now
+            link.run_id = run_id
+            session.add(
+                RunItem(
+                    run_id=run_id,
+                    entity=entity,
+                    record_key=source_key,
+                    action=action,
+                    outcome="written",
+                    message=message,
+                    changed_fields=",".join(changed_fields) or None,
+                )
+            )
+            session.execute(
+                delete(PendingWrite).where(
+                    PendingWrite.tenant == tenant,
+                    PendingWrite.flow == flow,
+                    PendingWrite.entity == entity,
+                    PendingWrite.source_key == source_key,
+                )
+            )
+
+    # -- pending writes -----------------------------------------------------------------------
+    def begin_write(
+        self, run_id: int, *, tenant: str, flow: str, entity: str, source_key: str, marker: str
+    ) -> None:
+        """Note a write about to be sent whose outcome could be lost. Kept until
+        ``record_write`` or ``forget_pending``; an existing marker is kept (same write)."""
+        with self._session() as session:
+            exists = session.scalars(
+                select(PendingWrite).where(
+                    PendingWrite.tenant == tenant,
+                    PendingWrite.flow == flow,
+                    PendingWrite.entity == entity,
+                    PendingWrite.source_key == source_key,
+                )
+            ).one_or_none()
+            if exists is None:
+                session.add(
+                    PendingWrite(
+                        tenant=tenant,
+                        flow=flow,
+                        entity=entity,
+                        source_key=source_key,
+                        marker=marker,
+                        created_at=self._now(),
+                        run_id=run_id,
+                    )
+                )
+
+    def pending_writes(self, tenant: str, flow: str, entity: str) -> dict[str, str]:
+        """Source key -> marker of writes whose outcome is unknown."""
+        with self._session() as session:
+            rows = session.execute(
+                select(PendingWrite.source_key, PendingWrite.marker).where(
+                    PendingWrite.tenant == tenant,
+                    PendingWrite.flow == flow,
+                    PendingWrite.entity == entity,
+                )
+            )
+            return dict(rows.tuples().all())
+
+    def forget_pending(self, *, tenant: str, flow: str, entity: str, source_key: str) -> None:
+        """The target was checked and does not have the write: it may be sent again."""
+        with self._session() as session:
+            session.execute(
+                delete(PendingWrite).where(
+                    PendingWrite.tenant == tenant,
+                    PendingWrite.flow == flow,
+                    PendingWrite.entity == entity,
+                    PendingWrite.source_key == source_key,
+                )
+            )
+
+    # -- cursors ------------------------------------------------------------------------------
+    def cursor(self, tenant: str, flow: str, name: str) -> str | None:
+        with self._session() as session:
+            row = session.get(Cursor, (tenant, flow, name))
+            return row.value if row else None
+
+    def advance_cursor(self, tenant: str, flow: str, name: str, value: str) -> None:
+        with self._session() as session:
+            row = session.get(Cursor, (tenant, flow, name))
+            if row is None:
+                session.add(
+                    Cursor(tenant=tenant, flow=flow, name=name, value=value,
+                           updated_at=self._now())
+                )
+            else:
+                row.value = value
+                row.updated_at = self._now()
+
+    # -- locks --------------------------------------------------------------------------------
+    @contextmanager
+    def lock(
+        self, tenant: str, flow: str, holder: str, *, ttl: timedelta = timedelta(hours=2)
+    ) -> Iterator[None]:
+        """Hold the run lock of ``flow`` for ``tenant``; raises ``RunLocked`` when another
+        holder has it and its time to live has not run out."""
+        self._acquire(tenant, flow, holder, ttl)
+        try:
+            yield
+        finally:
+            with self._session() as session:
+                session.execute(
+                    delete(RunLock).where(
+                        RunLock.tenant == tenant, RunLock.flow == flow, RunLock.holder == holder
+                    )
+                )
+
+    def _acquire(self, tenant: str, flow: str, holder: str, ttl: timedelta) -> None:
+        now = self._now()
+        try:
+            with self._sessions.begin() as session:
+                session.add(
+                    RunLock(tenant=tenant, flow=flow, holder=holder, acquired_at=now,
+                            expires_at=now + ttl)
+                )
+            return
+        except IntegrityError:
+            pass
+        with self._session() as session:
+            taken_over = session.execute(
+                update(RunLock)
+                .where(RunLock.tenant == tenant, RunLock.flow == flow, RunLock.expires_at < now)
+                .values(holder=holder, acquired_at=now, expires_at=now + ttl)
+            ).rowcount
+            if taken_over == 1:
+                return
+            current = session.get(RunLock, (tenant, flow))
+            raise RunLocked(tenant, flow, current.holder if current else "unknown holder")
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # WAL lets run history be read while a run writes; foreign keys are off by default in SQLite.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()

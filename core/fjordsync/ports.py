@@ -1,0 +1,184 @@
+"""Ports: what the use cases need from the outside world, as async Protocols.
+
+Adapters (connector plugins, a host product's own objects, the in-memory fakes of
+``fjordsync.testing``) implement them. Ports speak domain types only: an adapter takes and
+returns ``Employee``, never vendor JSON, and raises only the ``fjordsync.errors`` tree.
+
+Reading takes a ``Query`` (all records, records changed since a time, in a period, in a scope);
+writing returns the key the target system gave the record. The clock is a port too, so the core
+never reads the time itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol, runtime_checkable
+
+from fjordsync.domain.model import (
+    Absence,
+    CodeItem,
+    Compensation,
+    Employee,
+    Employment,
+    Project,
+    TimeEntry,
+)
+from fjordsync.domain.values import DateRange
+
+__all__ = [
+    "AbsenceReader",
+    "AbsenceWriter",
+    "Clock",
+    "CodeListReader",
+    "CompensationReader",
+    "EmployeeReader",
+    "EmployeeWriter",
+    "EmploymentReader",
+    "EmploymentWriter",
+    "LicenseReader",
+    "ProjectReader",
+    "ProjectWriter",
+    "Query",
+    "Scope",
+    "TimeEntryReader",
+    "TimeEntryWriter",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """Which records a run covers. Empty sets mean "no restriction".
+
+    Employee filters cascade: hours and absences of employees outside the scope are out too.
+    """
+
+    employees: frozenset[str] = frozenset()
+    exclude_employees: frozenset[str] = frozenset()
+    departments: frozenset[str] = frozenset()
+    offices: frozenset[str] = frozenset()
+    projects: frozenset[str] = frozenset()
+    absence_codes: frozenset[str] = frozenset()
+    active_only: bool = False
+
+    def includes_employee(self, key: str, department: str | None = None,
+                          office: str | None = None) -> bool:
+        key = key.strip()
+        if key in self.exclude_employees:
+            return False
+        if self.employees and key not in self.employees:
+            return False
+        if self.departments and department not in self.departments:
+            return False
+        return not (self.offices and office not in self.offices)
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    """What to read: ``changed_since`` for incremental reads, ``period`` for dated records."""
+
+    scope: Scope = field(default_factory=Scope)
+    changed_since: datetime | None = None
+    period: DateRange | None = None
+
+
+@runtime_checkable
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """The current time, timezone-aware."""
+        ...
+
+
+@runtime_checkable
+class EmployeeReader(Protocol):
+    async def read_employees(self, query: Query) -> Sequence[Employee]: ...
+
+
+@runtime_checkable
+class EmployeeWriter(Protocol):
+    async def create_employee(self, employee: Employee) -> str:
+        """Create the employee; returns the target's key for it."""
+        ...
+
+    async def update_employee(self, target_key: str, employee: Employee,
+                              fields: Iterable[str]) -> str:
+        """Overwrite only ``fields`` (domain field names) of the target record."""
+        ...
+
+
+@runtime_checkable
+class EmploymentReader(Protocol):
+    async def read_employments(self, query: Query) -> Sequence[Employment]: ...
+
+
+@runtime_checkable
+class EmploymentWriter(Protocol):
+    async def save_employment(self, employment: Employment) -> str:
+        """Create or update (by ``target_key``) an employment; returns its target key."""
+        ...
+
+
+@runtime_checkable
+class CompensationReader(Protocol):
+    async def read_compensations(self, query: Query) -> Sequence[Compensation]: ...
+
+
+@runtime_checkable
+class AbsenceReader(Protocol):
+    async def read_absences(self, query: Query) -> Sequence[Absence]: ...
+
+
+@runtime_checkable
+class AbsenceWriter(Protocol):
+    async def save_absence(self, absence: Absence, number_of_days: int | None) -> str:
+        """Create or update (by ``target_key``) an absence; returns its target key."""
+        ...
+
+
+@runtime_checkable
+class ProjectReader(Protocol):
+    async def read_projects(self, query: Query) -> Sequence[Project]: ...
+
+
+@runtime_checkable
+class ProjectWriter(Protocol):
+    async def create_project(self, project: Project) -> str: ...
+
+    async def update_project(self, target_key: str, project: Project,
+                             fields: Iterable[str]) -> str: ...
+
+
+@runtime_checkable
+class TimeEntryReader(Protocol):
+    async def read_time_entries(self, query: Query) -> Sequence[TimeEntry]: ...
+
+    async def mark_exported(self, keys: Iterable[str], export_id: str) -> None:
+        """Tell the source these entries have been taken by the target."""
+        ...
+
+
+@runtime_checkable
+class TimeEntryWriter(Protocol):
+    async def save_time_entry(self, entry: TimeEntry, marker: str) -> str:
+        """Create (no ``target_key``) or update an entry; ``marker`` is written into the target
+        record so that a write whose answer was lost can be found again."""
+        ...
+
+    async def find_time_entry(self, entry: TimeEntry, marker: str) -> str | None:
+        """The target key of an entry written earlier with ``marker``, if the target has it."""
+        ...
+
+
+@runtime_checkable
+class CodeListReader(Protocol):
+    async def read_codes(self, kind: str) -> Sequence[CodeItem]:
+        """A code list by kind: ``work_types`` and ``salary_types`` (24SevenOffice),
+        ``activities`` and ``wages`` (SmartDok)."""
+        ...
+
+
+@runtime_checkable
+class LicenseReader(Protocol):
+    async def free_licenses(self) -> int: ...
+

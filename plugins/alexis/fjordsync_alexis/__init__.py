@@ -1,0 +1,1 @@
+"""fjordsync connector package."""
