@@ -38,6 +38,7 @@ __all__ = [
     "EmploymentReader",
     "EmploymentWriter",
     "LicenseReader",
+    "PORTS",
     "ProjectReader",
     "ProjectWriter",
     "Query",
@@ -182,3 +183,22 @@ class CodeListReader(Protocol):
 class LicenseReader(Protocol):
     async def free_licenses(self) -> int: ...
 
+
+
+
+# The ports a connector may implement, by name: its capabilities are checked against these.
+PORTS: dict[str, type] = {
+    "EmployeeReader": EmployeeReader,
+    "EmployeeWriter": EmployeeWriter,
+    "EmploymentReader": EmploymentReader,
+    "EmploymentWriter": EmploymentWriter,
+    "CompensationReader": CompensationReader,
+    "AbsenceReader": AbsenceReader,
+    "AbsenceWriter": AbsenceWriter,
+    "ProjectReader": ProjectReader,
+    "ProjectWriter": ProjectWriter,
+    "TimeEntryReader": TimeEntryReader,
+    "TimeEntryWriter": TimeEntryWriter,
+    "CodeListReader": CodeListReader,
+    "LicenseReader": LicenseReader,
+}

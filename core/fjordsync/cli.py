@@ -1,0 +1,267 @@
+"""The ``fjordsync`` command.
+
+Exit codes: 0 success; 1 partial (a run where some records were invalid, in conflict or failed);
+2 failure, or a usage, config or plugin error. ``--json`` prints one JSON document on stdout.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from importlib import metadata
+from typing import Annotated, Any, NoReturn
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from fjordsync.container import AppContainer, ledger_exists
+from fjordsync.errors import ConfigError, FjordsyncError
+from fjordsync.ledger import RunRecord
+
+EXIT_OK = 0
+EXIT_PARTIAL = 1
+EXIT_ERROR = 2
+
+EPILOG = (
+    "Exit codes: 0 success; 1 partial (some records invalid, in conflict or failed); "
+    "2 failure, or a usage, config or plugin error."
+)
+
+app = typer.Typer(
+    name="fjordsync",
+    help="Keeps HR, project and time data in step between Nordic business systems.",
+    epilog=EPILOG,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+config_app = typer.Typer(help="Check config files.", epilog=EPILOG, no_args_is_help=True)
+runs_app = typer.Typer(help="Run history.", epilog=EPILOG, no_args_is_help=True)
+app.add_typer(config_app, name="config")
+app.add_typer(runs_app, name="runs")
+
+out = Console()
+err = Console(stderr=True)
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
+ConfigOption = Annotated[
+    str | None, typer.Option("--config", "-c", help="Config file (for its ledger URL).")
+]
+LedgerOption = Annotated[
+    str | None,
+    typer.Option("--ledger", help="Ledger database URL (default: the config's, "
+                                  "else $FJORDSYNC_LEDGER_URL, else sqlite:///fjordsync.db)."),
+]
+
+
+def _fail(error: Exception, as_json: bool) -> NoReturn:
+    if as_json:
+        print(json.dumps({"error": type(error).__name__, "message": str(error)}))
+    else:
+        err.print(f"[bold red]error:[/] {error}", highlight=False, markup=True)
+    raise typer.Exit(EXIT_ERROR)
+
+
+def _container(config: str | None = None, ledger: str | None = None) -> AppContainer:
+    container = AppContainer()
+    container.settings.from_dict({"config_path": config, "ledger_url": ledger})
+    return container
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        print(f"fjordsync {metadata.version('fjordsync')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version_callback, is_eager=True,
+                           help="Show the version and exit.")
+    ] = False,
+) -> None:
+    """Keeps HR, project and time data in step between Nordic business systems."""
+
+
+@app.command("plugins")
+def plugins_command(as_json: JsonOption = False) -> None:
+    """List the installed connector plugins: name, distribution, version and capabilities."""
+    try:
+        registered = _container().connectors()
+    except FjordsyncError as exc:
+        _fail(exc, as_json)
+    rows = [item.as_dict() for item in registered.values()]
+    if as_json:
+        print(json.dumps({"connectors": rows}, indent=2))
+        return
+    table = Table(title="Installed connectors")
+    for column in ("connector", "distribution", "version", "capabilities"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(
+            f"{row['name']}\n[dim]{row['title']}[/]",
+            row["distribution"],
+            row["version"],
+            ", ".join(row["capabilities"]) or "[yellow]no adapter yet[/]",
+        )
+    out.print(table)
+
+
+@config_app.command("check")
+def config_check(
+    file: Annotated[str, typer.Argument(help="The config file to check.")],
+    as_json: JsonOption = False,
+) -> None:
+    """Validate a config file: structure, plugins, settings, secrets and flow wiring."""
+    try:
+        config = _container(config=file).config()
+    except ConfigError as exc:
+        problems = getattr(exc, "problems", [(exc.path or "", str(exc))])
+        if as_json:
+            print(json.dumps({
+                "file": file,
+                "valid": False,
+                "problems": [{"path": path, "problem": problem} for path, problem in problems],
+            }, indent=2))
+        else:
+            err.print(f"[bold red]{file}: invalid[/]", highlight=False)
+            err.print(str(exc), highlight=False, markup=False)
+        raise typer.Exit(EXIT_ERROR) from None
+    except FjordsyncError as exc:
+        _fail(exc, as_json)
+    summary = {
+        "file": file,
+        "valid": True,
+        "ledger": _redact_url(config.ledger_url),
+        "tenants": {
+            name: {
+                "connections": {c: conn.plugin for c, conn in tenant.connections.items()},
+                "flows": {
+                    f: {
+                        "source": flow.source,
+                        "target": flow.target,
+                        "enabled": flow.enabled,
+                        "schedule": _schedule_text(flow.schedule),
+                    }
+                    for f, flow in tenant.flows.items()
+                },
+            }
+            for name, tenant in config.tenants.items()
+        },
+        "warnings": list(config.warnings),
+    }
+    if as_json:
+        print(json.dumps(summary, indent=2))
+        return
+    out.print(f"[bold green]{file}: valid[/]", highlight=False)
+    for name, tenant in summary["tenants"].items():
+        table = Table(title=f"tenant {name}")
+        for column in ("flow", "source", "target", "schedule"):
+            table.add_column(column)
+        for flow_name, flow in tenant["flows"].items():
+            source = f"{flow['source']} ({tenant['connections'][flow['source']]})"
+            target = f"{flow['target']} ({tenant['connections'][flow['target']]})"
+            enabled = "" if flow["enabled"] else " [dim](disabled)[/]"
+            table.add_row(flow_name + enabled, source, target, flow["schedule"] or "manual")
+        out.print(table)
+    for warning in config.warnings:
+        err.print(f"[yellow]warning:[/] {warning}", highlight=False)
+
+
+def _schedule_text(schedule: Any) -> str | None:
+    if schedule is None or not schedule.enabled:
+        return None
+    return f"{','.join(schedule.days)} {schedule.time.strftime('%H:%M')} {schedule.timezone}"
+
+
+def _redact_url(url: str) -> str:
+    """Database URLs may carry a password: never print it."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def _ledger(config: str | None, ledger: str | None, as_json: bool) -> Any:
+    try:
+        container = _container(config=config, ledger=ledger)
+        if not ledger_exists(container.ledger_url()):
+            return None
+        return container.ledger()
+    except FjordsyncError as exc:
+        _fail(exc, as_json)
+
+
+@runs_app.command("list")
+def runs_list(
+    config: ConfigOption = None,
+    ledger: LedgerOption = None,
+    tenant: Annotated[str | None, typer.Option(help="Only this tenant's runs.")] = None,
+    flow: Annotated[str | None, typer.Option(help="Only this flow's runs.")] = None,
+    limit: Annotated[int, typer.Option(min=1, help="At most this many runs.")] = 20,
+    as_json: JsonOption = False,
+) -> None:
+    """The latest runs, newest first."""
+    store = _ledger(config, ledger, as_json)
+    runs: list[RunRecord] = store.runs(tenant=tenant, flow=flow, limit=limit) if store else []
+    if as_json:
+        print(json.dumps({"runs": [run.as_dict() for run in runs]}, indent=2))
+        return
+    if not runs:
+        out.print("No runs yet.")
+        return
+    table = Table(title="Runs")
+    for column in ("id", "tenant", "flow", "trigger", "started", "status", "counts"):
+        table.add_column(column)
+    for run in runs:
+        status = run.status + (" (dry run)" if run.dry_run else "")
+        counts = ", ".join(f"{k} {v}" for k, v in run.counts.items() if v)
+        table.add_row(str(run.id), run.tenant, run.flow, run.trigger,
+                      run.started_at.strftime("%Y-%m-%d %H:%M:%S"), status, counts)
+    out.print(table)
+
+
+@runs_app.command("show")
+def runs_show(
+    run_id: Annotated[int, typer.Argument(help="The run's id (see `fjordsync runs list`).")],
+    config: ConfigOption = None,
+    ledger: LedgerOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """One run with its per-record outcomes."""
+    store = _ledger(config, ledger, as_json)
+    run = store.run(run_id) if store else None
+    if run is None:
+        _fail(FjordsyncError(f"no run {run_id} in the ledger"), as_json)
+    if as_json:
+        print(json.dumps(run.as_dict(), indent=2))
+        return
+    out.print(
+        f"[bold]Run {run.id}[/]: {run.flow} for {run.tenant}, {run.trigger}"
+        f"{' (dry run)' if run.dry_run else ''}, [bold]{run.status}[/]",
+        highlight=False,
+    )
+    out.print(f"started {run.started_at:%Y-%m-%d %H:%M:%S} UTC, finished "
+              f"{run.finished_at:%Y-%m-%d %H:%M:%S} UTC" if run.finished_at else "still running")
+    if run.message:
+        out.print(run.message, markup=False, highlight=False)
+    table = Table()
+    for column in ("record", "action", "outcome", "fields", "message"):
+        table.add_column(column)
+    for item in run.items:
+        table.add_row(item.record_key, item.action, item.outcome, ", ".join(item.changed_fields),
+                      item.message or "")
+    out.print(table)
+
+
+def main() -> None:
+    try:
+        app()
+    except FjordsyncError as exc:  # anything a command did not handle itself
+        err.print(f"[bold red]error:[/] {exc}", highlight=False)
+        sys.exit(EXIT_ERROR)
+
+
+if __name__ == "__main__":
+    main()

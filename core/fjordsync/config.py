@@ -1,0 +1,405 @@
+"""The TOML config file: tenants, their connections and flows, validated at load.
+
+::
+
+    [ledger]
+    url = "sqlite:///fjordsync.db"        # relative SQLite paths are relative to this file
+
+    secrets_file = "secrets.toml"         # optional: NAME = "value" lines, kept out of git
+
+    [tenants.acme.connections.erp]
+    plugin = "twentyfourseven"
+    settings = { username = "api@acme.no", password = "${ACME_24SO_PASSWORD}" }
+
+    [tenants.acme.flows.projects]
+    source = "erp"
+    target = "smartdok"
+    scope = { projects = ["1001", "1002"] }
+    schedule = { days = ["mon", "thu"], time = "06:30", timezone = "Europe/Oslo" }
+
+Every problem is reported with the file, the key path and what is wrong, all at once. Secrets
+are written as ``${ENV_VAR}`` and resolved from the environment, then from the secrets file
+(``secrets_file`` or ``FJORDSYNC_SECRETS_FILE``); a secret setting written out literally is an
+error, so a config file can be committed to git safely. Secret values never appear in errors.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import time
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+
+from fjordsync.errors import ConfigError
+from fjordsync.flows.catalog import FLOWS
+from fjordsync.ports import Scope
+
+__all__ = [
+    "SECRETS_FILE_ENV",
+    "Config",
+    "ConnectionConfig",
+    "FlowConfig",
+    "LedgerConfig",
+    "ScheduleConfig",
+    "ScopeConfig",
+    "TenantConfig",
+    "load_config",
+]
+
+SECRETS_FILE_ENV = "FJORDSYNC_SECRETS_FILE"
+DEFAULT_TIMEZONE = "Europe/Oslo"
+_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ScheduleConfig(_Strict):
+    """Days of the week and a time of day in a time zone (default Europe/Oslo)."""
+
+    days: list[Weekday] = Field(min_length=1)
+    time: time
+    timezone: str = DEFAULT_TIMEZONE
+    enabled: bool = True
+
+    @field_validator("time", mode="before")
+    @classmethod
+    def _clock_time(cls, value: Any) -> Any:
+        if isinstance(value, str) and not re.fullmatch(r"\d{2}:\d{2}(:\d{2})?", value):
+            raise ValueError("must be a time of day as HH:MM")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (use an IANA name)") from None
+        return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+class ScopeConfig(_Strict):
+    """Record filters. Employee filters cascade to hours and absences."""
+
+    employees: list[str] = []
+    exclude_employees: list[str] = []
+    departments: list[str] = []
+    offices: list[str] = []
+    projects: list[str] = []
+    absence_types: list[str] = []
+    active_only: bool = False
+
+    def to_scope(self) -> Scope:
+        def keys(values: list[str]) -> frozenset[str]:
+            return frozenset(v.strip() for v in values)
+
+        return Scope(
+            employees=keys(self.employees),
+            exclude_employees=keys(self.exclude_employees),
+            departments=keys(self.departments),
+            offices=keys(self.offices),
+            projects=keys(self.projects),
+            absence_codes=frozenset(v.strip().zfill(2) for v in self.absence_types),
+            active_only=self.active_only,
+        )
+
+
+class FlowConfig(_Strict):
+    source: str
+    target: str
+    enabled: bool = True
+    scope: ScopeConfig = ScopeConfig()
+    options: dict[str, Any] = {}
+    mapping: dict[str, dict[str, str]] = {}
+    schedule: ScheduleConfig | None = None
+
+
+class ConnectionConfig(_Strict):
+    plugin: str
+    settings: dict[str, Any] = {}
+
+
+class TenantConfig(_Strict):
+    connections: dict[str, ConnectionConfig] = {}
+    flows: dict[str, FlowConfig] = {}
+
+
+class LedgerConfig(_Strict):
+    url: str = "sqlite:///fjordsync.db"
+
+
+class _FileModel(_Strict):
+    ledger: LedgerConfig = LedgerConfig()
+    secrets_file: str | None = None
+    tenants: dict[str, TenantConfig] = Field(min_length=1)
+
+
+@dataclass(frozen=True)
+class Config:
+    """A loaded, validated config. ``connection_settings[tenant][name]`` is the plugin's own
+    settings model with secrets resolved."""
+
+    path: Path
+    ledger_url: str
+    tenants: Mapping[str, TenantConfig]
+    connection_settings: Mapping[str, Mapping[str, BaseModel]]
+    warnings: tuple[str, ...] = ()
+
+    def tenant(self, name: str | None) -> tuple[str, TenantConfig]:
+        """The named tenant, or the only one when no name is given."""
+        if name is None:
+            if len(self.tenants) != 1:
+                raise ConfigError(
+                    f"the config has {len(self.tenants)} tenants: choose one with --tenant "
+                    f"({', '.join(sorted(self.tenants))})",
+                    file=str(self.path),
+                )
+            name = next(iter(self.tenants))
+        if name not in self.tenants:
+            raise ConfigError(f"no tenant {name!r}", file=str(self.path), path="tenants")
+        return name, self.tenants[name]
+
+
+class _Problems:
+    def __init__(self, file: Path) -> None:
+        self.file = file
+        self.items: list[tuple[str, str]] = []
+        self.warnings: list[str] = []
+
+    def add(self, path: str, problem: str) -> None:
+        self.items.append((path, problem))
+
+    def raise_if_any(self) -> None:
+        if self.items:
+            raise ConfigFileError(str(self.file), self.items)
+
+
+class ConfigFileError(ConfigError):
+    """One or more problems in a config file; ``problems`` lists (key path, what is wrong)."""
+
+    def __init__(self, file: str, problems: list[tuple[str, str]]) -> None:
+        self.problems = problems
+        lines = [f"{file}: {path}: {problem}" if path else f"{file}: {problem}"
+                 for path, problem in problems]
+        super().__init__("\n".join(lines))
+        self.file = file
+        self.path = problems[0][0] if problems else None
+
+
+def _dotted(location: tuple[Any, ...]) -> str:
+    return ".".join(str(part) for part in location)
+
+
+def _pydantic_problems(error: ValidationError, prefix: str, problems: _Problems) -> None:
+    for item in error.errors(include_input=False, include_url=False):
+        path = _dotted(tuple(p for p in (prefix, *item["loc"]) if p != ""))
+        message = item["msg"]
+        if item["type"] == "extra_forbidden":
+            message = "is not a known setting"
+        elif item["type"] == "missing":
+            message = "is required"
+        problems.add(path, message)
+
+
+def _is_secret(annotation: Any) -> bool:
+    if annotation is SecretStr:
+        return True
+    return any(_is_secret(arg) for arg in typing.get_args(annotation))
+
+
+def _resolve(value: Any, path: str, secrets: Mapping[str, str], environ: Mapping[str, str],
+             problems: _Problems) -> Any:
+    """Replace ``${NAME}`` references inside ``value`` (recursively)."""
+    if isinstance(value, dict):
+        return {k: _resolve(v, f"{path}.{k}", secrets, environ, problems) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_resolve(v, f"{path}[{i}]", secrets, environ, problems)
+                for i, v in enumerate(value)]
+    if not isinstance(value, str):
+        return value
+
+    def lookup(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name in environ:
+            return environ[name]
+        if name in secrets:
+            return secrets[name]
+        problems.add(path, f"environment variable {name} is not set, nor is it in the secrets file")
+        return ""
+
+    return _REFERENCE.sub(lookup, value)
+
+
+def _read_secrets(config: _FileModel, file: Path, environ: Mapping[str, str],
+                  problems: _Problems) -> dict[str, str]:
+    configured = environ.get(SECRETS_FILE_ENV) or config.secrets_file
+    if not configured:
+        return {}
+    path = Path(configured)
+    if not path.is_absolute():
+        path = file.parent / path
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        problems.add("secrets_file", f"secrets file {str(path)!r} does not exist")
+        return {}
+    except tomllib.TOMLDecodeError as exc:
+        problems.add("secrets_file", f"secrets file {str(path)!r} is not valid TOML: {exc}")
+        return {}
+    not_text = [k for k, v in data.items() if not isinstance(v, str)]
+    for key in not_text:
+        problems.add("secrets_file", f"secret {key} must be a string")
+    return {k: v for k, v in data.items() if isinstance(v, str)}
+
+
+def _ledger_url(url: str, file: Path) -> str:
+    """Relative SQLite paths are taken relative to the config file, not the working directory."""
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and not url.startswith(prefix + "/") and url != prefix + ":memory:":
+        return prefix + str((file.parent / url[len(prefix):]).resolve())
+    return url
+
+
+def load_config(
+    path: str | os.PathLike[str],
+    *,
+    connectors: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Config:
+    """Read and validate a config file.
+
+    ``connectors`` (name -> ``RegisteredConnector``, from ``fjordsync.plugins.connectors``)
+    validates each connection's settings against its plugin's model and each flow's wiring
+    against the connectors' capabilities. Raises ``ConfigFileError`` listing every problem.
+    """
+    file = Path(path)
+    environ = os.environ if environ is None else environ
+    problems = _Problems(file)
+    try:
+        raw = tomllib.loads(file.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigFileError(str(file), [("", "the file does not exist")]) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigFileError(str(file), [("", f"not valid TOML: {exc}")]) from None
+    try:
+        model = _FileModel.model_validate(raw)
+    except ValidationError as exc:
+        _pydantic_problems(exc, "", problems)
+        problems.raise_if_any()
+        raise  # unreachable: a ValidationError always has at least one problem
+
+    secrets = _read_secrets(model, file, environ, problems)
+    connection_settings: dict[str, dict[str, BaseModel]] = {}
+    for tenant_name, tenant in model.tenants.items():
+        base = f"tenants.{tenant_name}"
+        resolved_connections: dict[str, BaseModel] = {}
+        for conn_name, connection in tenant.connections.items():
+            conn_path = f"{base}.connections.{conn_name}"
+            settings = _connection_settings(
+                connection, conn_path, connectors, secrets, environ, problems
+            )
+            if settings is not None:
+                resolved_connections[conn_name] = settings
+        connection_settings[tenant_name] = resolved_connections
+        for flow_name, flow in tenant.flows.items():
+            _check_flow(flow_name, flow, tenant, f"{base}.flows.{flow_name}", connectors, problems)
+    problems.raise_if_any()
+    return Config(
+        file,
+        _ledger_url(model.ledger.url, file),
+        model.tenants,
+        connection_settings,
+        tuple(problems.warnings),
+    )
+
+
+def _connection_settings(
+    connection: ConnectionConfig,
+    path: str,
+    connectors: Mapping[str, Any] | None,
+    secrets: Mapping[str, str],
+    environ: Mapping[str, str],
+    problems: _Problems,
+) -> BaseModel | None:
+    if connectors is None:
+        return None
+    registered = connectors.get(connection.plugin)
+    if registered is None:
+        known = ", ".join(sorted(connectors)) or "none"
+        problems.add(
+            f"{path}.plugin",
+            f"no installed plugin provides connector {connection.plugin!r} (installed: {known})",
+        )
+        return None
+    model: type[BaseModel] = registered.connector.settings
+    for name, field in model.model_fields.items():
+        raw = connection.settings.get(name)
+        if _is_secret(field.annotation) and isinstance(raw, str) and not _REFERENCE.search(raw):
+            problems.add(
+                f"{path}.settings.{name}",
+                f'is a secret: write it as "${{ENV_VAR}}" and set that variable or put it in '
+                "the secrets file, never in the config file",
+            )
+    before = len(problems.items)
+    values = _resolve(connection.settings, f"{path}.settings", secrets, environ, problems)
+    if len(problems.items) > before:
+        return None
+    try:
+        return model.model_validate(values)
+    except ValidationError as exc:
+        _pydantic_problems(exc, f"{path}.settings", problems)
+        return None
+
+
+def _check_flow(
+    name: str,
+    flow: FlowConfig,
+    tenant: TenantConfig,
+    path: str,
+    connectors: Mapping[str, Any] | None,
+    problems: _Problems,
+) -> None:
+    definition = FLOWS.get(name)
+    if definition is None:
+        problems.add(path, f"unknown flow (known: {', '.join(FLOWS)})")
+        return
+    for side, ports in (("source", definition.source_ports), ("target", definition.target_ports)):
+        conn_name = getattr(flow, side)
+        connection = tenant.connections.get(conn_name)
+        if connection is None:
+            defined = ", ".join(sorted(tenant.connections)) or "none"
+            problems.add(f"{path}.{side}", f"connection {conn_name!r} is not defined "
+                                           f"(defined: {defined})")
+            continue
+        registered = (connectors or {}).get(connection.plugin)
+        if registered is None:
+            continue  # plugins not loaded, or the plugin problem is reported already
+        if not registered.connector.capabilities:
+            problems.warnings.append(
+                f"{path}.{side}: connector {connection.plugin!r} "
+                f"({registered.plugin.distribution} {registered.plugin.version}) has no adapter "
+                f"in this version, so flow {name!r} cannot run yet"
+            )
+            continue
+        missing = [port for port in ports if port not in registered.connector.capabilities]
+        if missing:
+            problems.add(
+                f"{path}.{side}",
+                f"connector {connection.plugin!r} cannot serve as the {side} of flow {name!r}: "
+                f"it does not implement {', '.join(missing)}",
+            )

@@ -1,0 +1,69 @@
+"""What a connector plugin registers: its name, settings model and adapter.
+
+A connector's capabilities are the ports its adapter class implements, read off the class
+itself, so ``fjordsync plugins`` can never claim more than the code does.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel
+
+from fjordsync import ports
+
+__all__ = ["CONNECTOR_NAME", "Connector", "capabilities_of"]
+
+CONNECTOR_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,63}$")
+
+
+def _protocol_methods(protocol: type) -> frozenset[str]:
+    return frozenset(
+        name for name, value in vars(protocol).items()
+        if not name.startswith("_") and callable(value)
+    )
+
+
+def capabilities_of(adapter: type | None) -> tuple[str, ...]:
+    """Names of the ports (``fjordsync.ports.PORTS``) whose every method ``adapter`` defines."""
+    if adapter is None:
+        return ()
+    return tuple(
+        name
+        for name, protocol in ports.PORTS.items()
+        if all(callable(getattr(adapter, method, None)) for method in _protocol_methods(protocol))
+    )
+
+
+@dataclass(frozen=True)
+class Connector:
+    """A connector as a plugin registers it.
+
+    ``settings`` validates the connection's settings from the config file (mark secrets with
+    ``pydantic.SecretStr``: they must then come from the environment or a secrets file).
+    ``adapter`` is the class implementing some of the ports, built for a connection with
+    ``adapter.from_settings(settings)``; ``None`` while a connector is registered ahead of its
+    adapter (it then has no capabilities).
+    """
+
+    name: str
+    title: str
+    settings: type[BaseModel]
+    adapter: type | None = None
+    system: str = ""
+    capabilities: tuple[str, ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        if not CONNECTOR_NAME.match(self.name):
+            raise ValueError(
+                f"connector name {self.name!r} must be lower-case letters, digits, - or _"
+            )
+        object.__setattr__(self, "capabilities", capabilities_of(self.adapter))
+
+    def build(self, settings: BaseModel) -> Any:
+        """An adapter for one connection."""
+        if self.adapter is None:
+            raise NotImplementedError(f"connector {self.name!r} has no adapter yet")
+        return self.adapter.from_settings(settings)  # type: ignore[attr-defined]

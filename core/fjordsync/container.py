@@ -1,0 +1,73 @@
+"""Wiring with dependency-injector: the one place adapters are chosen.
+
+``CoreContainer`` declares what the use cases need as ``Dependency`` placeholders. A host product
+embedding fjordsync fills them with its own objects (``CoreContainer(clock=..., ledger=...)``), or
+skips DI and calls the flow functions directly. ``AppContainer`` is the CLI's wiring: it fills the
+core from the config file and the installed plugins.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+
+from dependency_injector import containers, providers
+
+from fjordsync import plugins
+from fjordsync.config import Config, load_config
+from fjordsync.ledger import DEFAULT_LEDGER_URL, Ledger
+from fjordsync.ports import Clock
+
+__all__ = ["LEDGER_URL_ENV", "AppContainer", "CoreContainer", "SystemClock", "resolve_ledger_url"]
+
+LEDGER_URL_ENV = "FJORDSYNC_LEDGER_URL"
+
+
+class SystemClock:
+    """The real clock, in UTC."""
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+class CoreContainer(containers.DeclarativeContainer):
+    """What the use cases need from outside."""
+
+    clock = providers.Dependency(instance_of=Clock)
+    ledger = providers.Dependency(instance_of=Ledger)
+
+
+def _optional_config(path: str | None, connectors: dict) -> Config | None:
+    return load_config(path, connectors=connectors) if path else None
+
+
+def resolve_ledger_url(explicit: str | None, config: Config | None) -> str:
+    """--ledger, else the config file's ``[ledger] url``, else FJORDSYNC_LEDGER_URL, else
+    ``fjordsync.db`` in the working directory."""
+    if explicit:
+        return explicit
+    if config is not None:
+        return config.ledger_url
+    return os.environ.get(LEDGER_URL_ENV) or DEFAULT_LEDGER_URL
+
+
+def ledger_exists(url: str) -> bool:
+    """Whether a SQLite ledger file is there already (read-only commands must not create one)."""
+    prefix = "sqlite:///"
+    if not url.startswith(prefix) or url.endswith(":memory:"):
+        return True
+    return Path(url[len(prefix):]).exists()
+
+
+class AppContainer(containers.DeclarativeContainer):
+    """The CLI's wiring: ``AppContainer(); container.settings.from_dict({...})``."""
+
+    settings = providers.Configuration()
+    plugin_manager = providers.Singleton(plugins.get_plugin_manager)
+    connectors = providers.Singleton(plugins.connectors, plugin_manager)
+    config = providers.Singleton(_optional_config, settings.config_path, connectors)
+    ledger_url = providers.Callable(resolve_ledger_url, settings.ledger_url, config)
+    clock = providers.Singleton(SystemClock)
+    ledger = providers.Singleton(Ledger, url=ledger_url)
+    core = providers.Container(CoreContainer, clock=clock, ledger=ledger)

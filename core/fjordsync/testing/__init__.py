@@ -1,0 +1,1 @@
+"""Kit for plugin authors and hosts: in-memory systems and hypothesis strategies."""

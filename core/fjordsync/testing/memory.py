@@ -1,0 +1,188 @@
+"""An in-memory system that implements every port, and the built-in ``memory`` connector.
+
+For tests of use cases (assert on end state, not on calls), for hosts embedding the core, and for
+rehearsing a config without any vendor. ``read_only=True`` makes every write fail, which is how a
+dry run is shown to write nothing. ``writes`` counts write calls.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from pydantic import BaseModel
+
+from fjordsync.connectors import Connector
+from fjordsync.domain.model import (
+    Absence,
+    CodeItem,
+    Compensation,
+    Employee,
+    Employment,
+    Project,
+    TimeEntry,
+)
+from fjordsync.errors import Rejected
+from fjordsync.hookspecs import hookimpl
+from fjordsync.ports import Query
+
+__all__ = ["InMemorySystem", "MemorySettings"]
+
+
+def _in_period(query: Query, day: Any) -> bool:
+    return query.period is None or day in query.period
+
+
+@dataclass
+class InMemorySystem:
+    """A system of record held in dictionaries keyed by each record's key."""
+
+    name: str = "memory"
+    employees: dict[str, Employee] = field(default_factory=dict)
+    employments: dict[str, Employment] = field(default_factory=dict)
+    compensations: list[Compensation] = field(default_factory=list)
+    absences: dict[str, Absence] = field(default_factory=dict)
+    projects: dict[str, Project] = field(default_factory=dict)
+    time_entries: dict[str, TimeEntry] = field(default_factory=dict)
+    codes: dict[str, list[CodeItem]] = field(default_factory=dict)
+    licenses: int = 1000
+    read_only: bool = False
+    writes: int = 0
+    markers: dict[str, str] = field(default_factory=dict)  # marker -> target key
+    exported: set[str] = field(default_factory=set)
+    _ids: Any = field(default_factory=lambda: itertools.count(1))
+
+    def _write(self, operation: str, key: str) -> None:
+        if self.read_only:
+            raise Rejected("this system refuses every write", system=self.name,
+                           operation=operation, record=key)
+        self.writes += 1
+
+    def _new_id(self) -> str:
+        return f"{self.name}-{next(self._ids)}"
+
+    def _employee_in_scope(self, key: str, query: Query) -> bool:
+        employee = self.employees.get(key)
+        return query.scope.includes_employee(
+            key,
+            employee.department if employee else None,
+            employee.office if employee else None,
+        )
+
+    @classmethod
+    def from_settings(cls, settings: MemorySettings) -> InMemorySystem:
+        return cls(name=settings.name, read_only=settings.read_only, licenses=settings.licenses)
+
+    # employees
+    async def read_employees(self, query: Query) -> Sequence[Employee]:
+        return [e for e in self.employees.values()
+                if self._employee_in_scope(e.key, query)
+                and (not query.scope.active_only or e.active)]
+
+    async def create_employee(self, employee: Employee) -> str:
+        self._write("create_employee", employee.key)
+        target_key = self._new_id()
+        self.employees[employee.key] = replace(employee, target_key=target_key)
+        return target_key
+
+    async def update_employee(self, target_key: str, employee: Employee,
+                              fields: Iterable[str]) -> str:
+        self._write("update_employee", employee.key)
+        current = next(e for e in self.employees.values() if e.target_key == target_key)
+        changes = {name: getattr(employee, name) for name in fields}
+        self.employees[current.key] = replace(current, **changes)
+        return target_key
+
+    # employments and compensations
+    async def read_employments(self, query: Query) -> Sequence[Employment]:
+        return [e for e in self.employments.values()
+                if self._employee_in_scope(e.employee_key, query)]
+
+    async def save_employment(self, employment: Employment) -> str:
+        self._write("save_employment", employment.employee_key)
+        target_key = employment.target_key or self._new_id()
+        self.employments[target_key] = replace(employment, target_key=target_key)
+        return target_key
+
+    async def read_compensations(self, query: Query) -> Sequence[Compensation]:
+        return [c for c in self.compensations if self._employee_in_scope(c.employee_key, query)]
+
+    # absences
+    async def read_absences(self, query: Query) -> Sequence[Absence]:
+        codes = query.scope.absence_codes
+        return [a for a in self.absences.values()
+                if self._employee_in_scope(a.employee_key, query)
+                and (not codes or a.code.value in codes)
+                and (query.period is None or a.period.overlaps(query.period))]
+
+    async def save_absence(self, absence: Absence, number_of_days: int | None) -> str:
+        self._write("save_absence", absence.key)
+        target_key = absence.target_key or self._new_id()
+        self.absences[absence.key] = replace(absence, target_key=target_key)
+        return target_key
+
+    # projects
+    async def read_projects(self, query: Query) -> Sequence[Project]:
+        wanted = query.scope.projects
+        return [p for p in self.projects.values() if not wanted or p.key.strip() in wanted]
+
+    async def create_project(self, project: Project) -> str:
+        self._write("create_project", project.key)
+        target_key = self._new_id()
+        self.projects[project.key] = replace(project, target_key=target_key)
+        return target_key
+
+    async def update_project(self, target_key: str, project: Project,
+                             fields: Iterable[str]) -> str:
+        self._write("update_project", project.key)
+        current = next(p for p in self.projects.values() if p.target_key == target_key)
+        self.projects[current.key] = replace(
+            current, **{name: getattr(project, name) for name in fields}
+        )
+        return target_key
+
+    # hours
+    async def read_time_entries(self, query: Query) -> Sequence[TimeEntry]:
+        return [t for t in self.time_entries.values()
+                if self._employee_in_scope(t.employee_key, query) and _in_period(query, t.day)]
+
+    async def mark_exported(self, keys: Iterable[str], export_id: str) -> None:
+        self.exported.update(keys)
+
+    async def save_time_entry(self, entry: TimeEntry, marker: str) -> str:
+        self._write("save_time_entry", entry.key)
+        target_key = entry.target_key or self._new_id()
+        self.time_entries[target_key] = replace(entry, target_key=target_key)
+        self.markers[marker] = target_key
+        return target_key
+
+    async def find_time_entry(self, entry: TimeEntry, marker: str) -> str | None:
+        return self.markers.get(marker)
+
+    # code lists and licences
+    async def read_codes(self, kind: str) -> Sequence[CodeItem]:
+        return list(self.codes.get(kind, []))
+
+    async def free_licenses(self) -> int:
+        return self.licenses
+
+
+class MemorySettings(BaseModel):
+    """Settings of the ``memory`` connector."""
+
+    name: str = "memory"
+    read_only: bool = False
+    licenses: int = 1000
+
+
+@hookimpl
+def fjordsync_register_connectors(register: Any) -> None:
+    register(Connector(
+        name="memory",
+        title="In-memory system (tests, embedding, rehearsals)",
+        settings=MemorySettings,
+        adapter=InMemorySystem,
+        system="memory",
+    ))
