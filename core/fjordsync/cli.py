@@ -9,15 +9,17 @@ from __future__ import annotations
 import json
 import sys
 from importlib import metadata
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from fjordsync.container import AppContainer, ledger_exists
 from fjordsync.errors import ConfigError, FjordsyncError
-from fjordsync.ledger import RunRecord
+
+if TYPE_CHECKING:
+    from fjordsync.container import AppContainer
+    from fjordsync.ledger import RunRecord
 
 EXIT_OK = 0
 EXIT_PARTIAL = 1
@@ -50,8 +52,11 @@ ConfigOption = Annotated[
 ]
 LedgerOption = Annotated[
     str | None,
-    typer.Option("--ledger", help="Ledger database URL (default: the config's, "
-                                  "else $FJORDSYNC_LEDGER_URL, else sqlite:///fjordsync.db)."),
+    typer.Option(
+        "--ledger",
+        help="Ledger database URL (default: the config's, "
+        "else $FJORDSYNC_LEDGER_URL, else sqlite:///fjordsync.db).",
+    ),
 ]
 
 
@@ -64,6 +69,9 @@ def _fail(error: Exception, as_json: bool) -> NoReturn:
 
 
 def _container(config: str | None = None, ledger: str | None = None) -> AppContainer:
+    # Imported here so that --help and --version do not wait for SQLAlchemy and Alembic.
+    from fjordsync.container import AppContainer
+
     container = AppContainer()
     container.settings.from_dict({"config_path": config, "ledger_url": ledger})
     return container
@@ -78,8 +86,13 @@ def _version_callback(value: bool) -> None:
 @app.callback()
 def _main(
     version: Annotated[
-        bool, typer.Option("--version", callback=_version_callback, is_eager=True,
-                           help="Show the version and exit.")
+        bool,
+        typer.Option(
+            "--version",
+            callback=_version_callback,
+            is_eager=True,
+            help="Show the version and exit.",
+        ),
     ] = False,
 ) -> None:
     """Keeps HR, project and time data in step between Nordic business systems."""
@@ -120,11 +133,18 @@ def config_check(
     except ConfigError as exc:
         problems = getattr(exc, "problems", [(exc.path or "", str(exc))])
         if as_json:
-            print(json.dumps({
-                "file": file,
-                "valid": False,
-                "problems": [{"path": path, "problem": problem} for path, problem in problems],
-            }, indent=2))
+            print(
+                json.dumps(
+                    {
+                        "file": file,
+                        "valid": False,
+                        "problems": [
+                            {"path": path, "problem": problem} for path, problem in problems
+                        ],
+                    },
+                    indent=2,
+                )
+            )
         else:
             err.print(f"[bold red]{file}: invalid[/]", highlight=False)
             err.print(str(exc), highlight=False, markup=False)
@@ -184,6 +204,8 @@ def _redact_url(url: str) -> str:
 
 
 def _ledger(config: str | None, ledger: str | None, as_json: bool) -> Any:
+    from fjordsync.container import ledger_exists
+
     try:
         container = _container(config=config, ledger=ledger)
         if not ledger_exists(container.ledger_url()):
@@ -217,8 +239,15 @@ def runs_list(
     for run in runs:
         status = run.status + (" (dry run)" if run.dry_run else "")
         counts = ", ".join(f"{k} {v}" for k, v in run.counts.items() if v)
-        table.add_row(str(run.id), run.tenant, run.flow, run.trigger,
-                      run.started_at.strftime("%Y-%m-%d %H:%M:%S"), status, counts)
+        table.add_row(
+            str(run.id),
+            run.tenant,
+            run.flow,
+            run.trigger,
+            run.started_at.strftime("%Y-%m-%d %H:%M:%S"),
+            status,
+            counts,
+        )
     out.print(table)
 
 
@@ -242,16 +271,25 @@ def runs_show(
         f"{' (dry run)' if run.dry_run else ''}, [bold]{run.status}[/]",
         highlight=False,
     )
-    out.print(f"started {run.started_at:%Y-%m-%d %H:%M:%S} UTC, finished "
-              f"{run.finished_at:%Y-%m-%d %H:%M:%S} UTC" if run.finished_at else "still running")
+    out.print(
+        f"started {run.started_at:%Y-%m-%d %H:%M:%S} UTC, finished "
+        f"{run.finished_at:%Y-%m-%d %H:%M:%S} UTC"
+        if run.finished_at
+        else "still running"
+    )
     if run.message:
         out.print(run.message, markup=False, highlight=False)
     table = Table()
     for column in ("record", "action", "outcome", "fields", "message"):
         table.add_column(column)
     for item in run.items:
-        table.add_row(item.record_key, item.action, item.outcome, ", ".join(item.changed_fields),
-                      item.message or "")
+        table.add_row(
+            item.record_key,
+            item.action,
+            item.outcome,
+            ", ".join(item.changed_fields),
+            item.message or "",
+        )
     out.print(table)
 
 

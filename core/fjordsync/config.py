@@ -194,8 +194,10 @@ class ConfigFileError(ConfigError):
 
     def __init__(self, file: str, problems: list[tuple[str, str]]) -> None:
         self.problems = problems
-        lines = [f"{file}: {path}: {problem}" if path else f"{file}: {problem}"
-                 for path, problem in problems]
+        lines = [
+            f"{file}: {path}: {problem}" if path else f"{file}: {problem}"
+            for path, problem in problems
+        ]
         super().__init__("\n".join(lines))
         self.file = file
         self.path = problems[0][0] if problems else None
@@ -222,14 +224,20 @@ def _is_secret(annotation: Any) -> bool:
     return any(_is_secret(arg) for arg in typing.get_args(annotation))
 
 
-def _resolve(value: Any, path: str, secrets: Mapping[str, str], environ: Mapping[str, str],
-             problems: _Problems) -> Any:
+def _resolve(
+    value: Any,
+    path: str,
+    secrets: Mapping[str, str],
+    environ: Mapping[str, str],
+    problems: _Problems,
+) -> Any:
     """Replace ``${NAME}`` references inside ``value`` (recursively)."""
     if isinstance(value, dict):
         return {k: _resolve(v, f"{path}.{k}", secrets, environ, problems) for k, v in value.items()}
     if isinstance(value, list):
-        return [_resolve(v, f"{path}[{i}]", secrets, environ, problems)
-                for i, v in enumerate(value)]
+        return [
+            _resolve(v, f"{path}[{i}]", secrets, environ, problems) for i, v in enumerate(value)
+        ]
     if not isinstance(value, str):
         return value
 
@@ -245,8 +253,9 @@ def _resolve(value: Any, path: str, secrets: Mapping[str, str], environ: Mapping
     return _REFERENCE.sub(lookup, value)
 
 
-def _read_secrets(config: _FileModel, file: Path, environ: Mapping[str, str],
-                  problems: _Problems) -> dict[str, str]:
+def _read_secrets(
+    config: _FileModel, file: Path, environ: Mapping[str, str], problems: _Problems
+) -> dict[str, str]:
     configured = environ.get(SECRETS_FILE_ENV) or config.secrets_file
     if not configured:
         return {}
@@ -271,7 +280,7 @@ def _ledger_url(url: str, file: Path) -> str:
     """Relative SQLite paths are taken relative to the config file, not the working directory."""
     prefix = "sqlite:///"
     if url.startswith(prefix) and not url.startswith(prefix + "/") and url != prefix + ":memory:":
-        return prefix + str((file.parent / url[len(prefix):]).resolve())
+        return prefix + str((file.parent / url[len(prefix) :]).resolve())
     return url
 
 
@@ -352,7 +361,7 @@ def _connection_settings(
         if _is_secret(field.annotation) and isinstance(raw, str) and not _REFERENCE.search(raw):
             problems.add(
                 f"{path}.settings.{name}",
-                f'is a secret: write it as "${{ENV_VAR}}" and set that variable or put it in '
+                'is a secret: write it as "${ENV_VAR}" and set that variable or put it in '
                 "the secrets file, never in the config file",
             )
     before = len(problems.items)
@@ -383,8 +392,9 @@ def _check_flow(
         connection = tenant.connections.get(conn_name)
         if connection is None:
             defined = ", ".join(sorted(tenant.connections)) or "none"
-            problems.add(f"{path}.{side}", f"connection {conn_name!r} is not defined "
-                                           f"(defined: {defined})")
+            problems.add(
+                f"{path}.{side}", f"connection {conn_name!r} is not defined (defined: {defined})"
+            )
             continue
         registered = (connectors or {}).get(connection.plugin)
         if registered is None:

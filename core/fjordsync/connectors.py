@@ -21,7 +21,8 @@ CONNECTOR_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,63}$")
 
 def _protocol_methods(protocol: type) -> frozenset[str]:
     return frozenset(
-        name for name, value in vars(protocol).items()
+        name
+        for name, value in vars(protocol).items()
         if not name.startswith("_") and callable(value)
     )
 

@@ -57,7 +57,7 @@ def ledger_exists(url: str) -> bool:
     prefix = "sqlite:///"
     if not url.startswith(prefix) or url.endswith(":memory:"):
         return True
-    return Path(url[len(prefix):]).exists()
+    return Path(url[len(prefix) :]).exists()
 
 
 class AppContainer(containers.DeclarativeContainer):

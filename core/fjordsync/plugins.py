@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from importlib import metadata
@@ -120,7 +121,11 @@ def get_plugin_manager(
     try:
         manager.check_pending()
     except pluggy.PluginValidationError as exc:
-        raise PluginError(f"plugin {exc.plugin!r} implements an unknown hook: {exc}") from exc
+        hook = re.search(r"unknown hook '([^']+)'", str(exc))
+        raise PluginError(
+            f"plugin {manager.get_name(exc.plugin)!r} implements an unknown hook "
+            f"{hook.group(1) if hook else ''!r}: is the hook name misspelt?"
+        ) from exc
     manager.fjordsync_infos = infos  # type: ignore[attr-defined]
     return manager
 

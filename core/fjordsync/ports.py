@@ -4,6 +4,9 @@ Adapters (connector plugins, a host product's own objects, the in-memory fakes o
 ``fjordsync.testing``) implement them. Ports speak domain types only: an adapter takes and
 returns ``Employee``, never vendor JSON, and raises only the ``fjordsync.errors`` tree.
 
+A reader returns the records it could map and, for each one it could not, an ``InvalidRecord``
+naming the record and the field: one bad record never hides the others.
+
 Reading takes a ``Query`` (all records, records changed since a time, in a period, in a scope);
 writing returns the key the target system gave the record. The clock is a port too, so the core
 never reads the time itself.
@@ -22,12 +25,14 @@ from fjordsync.domain.model import (
     Compensation,
     Employee,
     Employment,
+    InvalidRecord,
     Project,
     TimeEntry,
 )
 from fjordsync.domain.values import DateRange
 
 __all__ = [
+    "PORTS",
     "AbsenceReader",
     "AbsenceWriter",
     "Clock",
@@ -38,7 +43,6 @@ __all__ = [
     "EmploymentReader",
     "EmploymentWriter",
     "LicenseReader",
-    "PORTS",
     "ProjectReader",
     "ProjectWriter",
     "Query",
@@ -63,8 +67,9 @@ class Scope:
     absence_codes: frozenset[str] = frozenset()
     active_only: bool = False
 
-    def includes_employee(self, key: str, department: str | None = None,
-                          office: str | None = None) -> bool:
+    def includes_employee(
+        self, key: str, department: str | None = None, office: str | None = None
+    ) -> bool:
         key = key.strip()
         if key in self.exclude_employees:
             return False
@@ -93,7 +98,7 @@ class Clock(Protocol):
 
 @runtime_checkable
 class EmployeeReader(Protocol):
-    async def read_employees(self, query: Query) -> Sequence[Employee]: ...
+    async def read_employees(self, query: Query) -> Sequence[Employee | InvalidRecord]: ...
 
 
 @runtime_checkable
@@ -102,15 +107,16 @@ class EmployeeWriter(Protocol):
         """Create the employee; returns the target's key for it."""
         ...
 
-    async def update_employee(self, target_key: str, employee: Employee,
-                              fields: Iterable[str]) -> str:
+    async def update_employee(
+        self, target_key: str, employee: Employee, fields: Iterable[str]
+    ) -> str:
         """Overwrite only ``fields`` (domain field names) of the target record."""
         ...
 
 
 @runtime_checkable
 class EmploymentReader(Protocol):
-    async def read_employments(self, query: Query) -> Sequence[Employment]: ...
+    async def read_employments(self, query: Query) -> Sequence[Employment | InvalidRecord]: ...
 
 
 @runtime_checkable
@@ -122,12 +128,12 @@ class EmploymentWriter(Protocol):
 
 @runtime_checkable
 class CompensationReader(Protocol):
-    async def read_compensations(self, query: Query) -> Sequence[Compensation]: ...
+    async def read_compensations(self, query: Query) -> Sequence[Compensation | InvalidRecord]: ...
 
 
 @runtime_checkable
 class AbsenceReader(Protocol):
-    async def read_absences(self, query: Query) -> Sequence[Absence]: ...
+    async def read_absences(self, query: Query) -> Sequence[Absence | InvalidRecord]: ...
 
 
 @runtime_checkable
@@ -139,20 +145,21 @@ class AbsenceWriter(Protocol):
 
 @runtime_checkable
 class ProjectReader(Protocol):
-    async def read_projects(self, query: Query) -> Sequence[Project]: ...
+    async def read_projects(self, query: Query) -> Sequence[Project | InvalidRecord]: ...
 
 
 @runtime_checkable
 class ProjectWriter(Protocol):
     async def create_project(self, project: Project) -> str: ...
 
-    async def update_project(self, target_key: str, project: Project,
-                             fields: Iterable[str]) -> str: ...
+    async def update_project(
+        self, target_key: str, project: Project, fields: Iterable[str]
+    ) -> str: ...
 
 
 @runtime_checkable
 class TimeEntryReader(Protocol):
-    async def read_time_entries(self, query: Query) -> Sequence[TimeEntry]: ...
+    async def read_time_entries(self, query: Query) -> Sequence[TimeEntry | InvalidRecord]: ...
 
     async def mark_exported(self, keys: Iterable[str], export_id: str) -> None:
         """Tell the source these entries have been taken by the target."""
@@ -182,8 +189,6 @@ class CodeListReader(Protocol):
 @runtime_checkable
 class LicenseReader(Protocol):
     async def free_licenses(self) -> int: ...
-
-
 
 
 # The ports a connector may implement, by name: its capabilities are checked against these.

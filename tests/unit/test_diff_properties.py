@@ -73,23 +73,30 @@ def test_ambiguous_keys_never_produce_writes(desired, current, spec):
 def test_update_lists_old_and_new_of_changed_owned_fields_only():
     spec = FieldSpec(owned={"name", "email"}, create_only={"vacation_days"})
     desired = [Record("1001", {"name": "Kari", "email": "k@x.no", "vacation_days": "25"})]
-    current = [Record("1001 ", {"name": "Kari N", "email": "k@x.no", "vacation_days": "30",
-                                "phone": "1"}, target_key="u-9")]
+    current = [
+        Record(
+            "1001 ",
+            {"name": "Kari N", "email": "k@x.no", "vacation_days": "30", "phone": "1"},
+            target_key="u-9",
+        )
+    ]
     [action] = plan(desired, current, spec).actions
     assert action.kind is ActionKind.UPDATE
     assert action.target_key == "u-9"
     assert action.changes == (FieldChange("name", "Kari N", "Kari"),)
     assert dict(action.values) == {"name": "Kari"}
-    enforced = FieldSpec(owned={"name", "email"}, create_only={"vacation_days"},
-                         compare_create_only=True)
+    enforced = FieldSpec(
+        owned={"name", "email"}, create_only={"vacation_days"}, compare_create_only=True
+    )
     [action] = plan(desired, current, enforced).actions
     assert dict(action.values) == {"name": "Kari", "vacation_days": "25"}
 
 
 def test_create_writes_owned_and_create_only_fields():
     spec = FieldSpec(owned={"name"}, create_only={"vacation_days", "empId"})
-    [action] = plan([Record("7", {"name": "Ola", "vacation_days": "25", "empId": "7",
-                                  "extra": 1})], [], spec).actions
+    [action] = plan(
+        [Record("7", {"name": "Ola", "vacation_days": "25", "empId": "7", "extra": 1})], [], spec
+    ).actions
     assert action.kind is ActionKind.CREATE
     assert dict(action.values) == {"name": "Ola", "vacation_days": "25", "empId": "7"}
 
@@ -116,8 +123,9 @@ def test_decision_cannot_be_a_write():
 
 def test_decimal_values_compare_by_value():
     spec = FieldSpec(owned={"rate"})
-    the_plan = plan([Record("1", {"rate": Decimal("100")})],
-                    [Record("1", {"rate": Decimal("100.00")})], spec)
+    the_plan = plan(
+        [Record("1", {"rate": Decimal("100")})], [Record("1", {"rate": Decimal("100.00")})], spec
+    )
     assert the_plan.counts()[ActionKind.UNCHANGED] == 1
 
 

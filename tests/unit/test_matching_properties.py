@@ -19,8 +19,10 @@ def summary(result):
         [(k, repr(s), repr(t)) for k, s, t in result.matched],
         sorted((k, repr(s)) for k, s in result.unmatched_source),
         sorted((k, repr(t)) for k, t in result.unmatched_target),
-        [(a.key, sorted(map(repr, a.sources)), sorted(map(repr, a.targets)))
-         for a in result.ambiguous],
+        [
+            (a.key, sorted(map(repr, a.sources)), sorted(map(repr, a.targets)))
+            for a in result.ambiguous
+        ],
     )
 
 
@@ -39,10 +41,16 @@ def test_no_key_is_paired_twice_and_every_record_is_accounted_for(sources, targe
     assert len(matched_keys) == len(set(matched_keys))
     ambiguous_keys = {a.key for a in result.ambiguous}
     assert not ambiguous_keys & set(matched_keys)
-    placed_sources = (len(result.matched) + len(result.unmatched_source)
-                      + sum(len(a.sources) for a in result.ambiguous))
-    placed_targets = (len(result.matched) + len(result.unmatched_target)
-                      + sum(len(a.targets) for a in result.ambiguous))
+    placed_sources = (
+        len(result.matched)
+        + len(result.unmatched_source)
+        + sum(len(a.sources) for a in result.ambiguous)
+    )
+    placed_targets = (
+        len(result.matched)
+        + len(result.unmatched_target)
+        + sum(len(a.targets) for a in result.ambiguous)
+    )
     assert (placed_sources, placed_targets) == (len(sources), len(targets))
 
 
@@ -58,8 +66,13 @@ def test_a_key_held_twice_on_either_side_is_ambiguous(sources, targets):
 def test_keys_are_trimmed_and_emails_case_insensitive():
     result = match([" 1001 "], ["1001"], source_key=str, target_key=str)
     assert [(k, s, t) for k, s, t in result.matched] == [("1001", " 1001 ", "1001")]
-    result = match(["Kari@Firma.no"], ["kari@firma.no "], source_key=str, target_key=str,
-                   normalise=normalise_email_key)
+    result = match(
+        ["Kari@Firma.no"],
+        ["kari@firma.no "],
+        source_key=str,
+        target_key=str,
+        normalise=normalise_email_key,
+    )
     assert len(result.matched) == 1 and not result.unmatched_source
 
 

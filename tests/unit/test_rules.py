@@ -37,8 +37,11 @@ def comp(day, period="MONTHLY", amount="50000"):
 
 
 def test_current_compensation_is_the_latest_effective_date():
-    rows = [comp(date(2024, 1, 1), amount="40000"), comp(date(2026, 1, 1), amount="52000"),
-            comp(date(2025, 6, 1), amount="45000")]
+    rows = [
+        comp(date(2024, 1, 1), amount="40000"),
+        comp(date(2026, 1, 1), amount="52000"),
+        comp(date(2025, 6, 1), amount="45000"),
+    ]
     assert current_compensation(rows).amount == Decimal("52000")
     assert current_compensation([]) is None
 
@@ -56,7 +59,7 @@ def test_current_compensation_does_not_depend_on_order(rows):
 
 
 def test_two_different_compensations_on_the_same_date_are_an_error():
-    with pytest.raises(InvalidValue, match="^compensation.effectiveDate: two different"):
+    with pytest.raises(InvalidValue, match=r"^compensation.effectiveDate: two different"):
         current_compensation([comp(date(2026, 1, 1), amount="1"), comp(date(2026, 1, 1))])
 
 
@@ -103,8 +106,7 @@ def test_working_days_skip_weekends_and_norwegian_public_holidays():
     ("note", "end", "profession", "reason"),
     [
         ("0111101:3", date(2026, 6, 30), "0111101", EndDateReason.RESIGNED),
-        ("0111101:5", date(2026, 6, 30), "0111101",
-         EndDateReason.REORGANISATION_OR_INTERNAL_MOVE),
+        ("0111101:5", date(2026, 6, 30), "0111101", EndDateReason.REORGANISATION_OR_INTERNAL_MOVE),
         ("0111101:7", None, "0111101", None),  # unknown reason, no end date: ignored
         ("0111101", None, "0111101", None),  # no colon: all of it is the profession code
         (" 2130101 : 6 ", date(2026, 1, 31), "2130101", EndDateReason.CONTRACT_EXPIRED),
@@ -143,9 +145,13 @@ def test_end_date_reasons_follow_seed_numbering_with_corrected_spelling():
 
 @pytest.mark.parametrize(
     ("name", "form"),
-    [("Temporary employment", EmploymentForm.TEMPORARY), ("TEMPORARY", EmploymentForm.TEMPORARY),
-     ("Midlertidig (temporary)", EmploymentForm.TEMPORARY), ("Permanent", EmploymentForm.PERMANENT),
-     (None, EmploymentForm.PERMANENT)],
+    [
+        ("Temporary employment", EmploymentForm.TEMPORARY),
+        ("TEMPORARY", EmploymentForm.TEMPORARY),
+        ("Midlertidig (temporary)", EmploymentForm.TEMPORARY),
+        ("Permanent", EmploymentForm.PERMANENT),
+        (None, EmploymentForm.PERMANENT),
+    ],
 )
 def test_employment_form_from_type_name(name, form):
     assert employment_form_from_type_name(name) is form
@@ -163,21 +169,29 @@ def test_truncate_reports_cutting():
 
 class TestAbsenceCodeResolution:
     def resolve(self, **overrides):
-        args = {"type_id": "lt1", "name": "Whatever", "user_code": None, "kind": None,
-                "tenant_mapping": None}
+        args = {
+            "type_id": "lt1",
+            "name": "Whatever",
+            "user_code": None,
+            "kind": None,
+            "tenant_mapping": None,
+        }
         args.update(overrides)
         return resolve_absence_code(**args)
 
     def test_tenant_mapping_by_id_wins_over_everything(self):
-        assert self.resolve(tenant_mapping={"lt1": "13"}, user_code="07",
-                            kind=LeaveKind.VACATION) is AbsenceCode.OTHER_LEAVE_NON_STATUTORY
+        assert (
+            self.resolve(tenant_mapping={"lt1": "13"}, user_code="07", kind=LeaveKind.VACATION)
+            is AbsenceCode.OTHER_LEAVE_NON_STATUTORY
+        )
 
     def test_tenant_mapping_by_name_case_insensitive(self):
         assert self.resolve(name="Kurs", tenant_mapping={"kurs": "17"}) is (
-            AbsenceCode.TRAINING_BENEFIT)
+            AbsenceCode.TRAINING_BENEFIT
+        )
 
     def test_tenant_mapping_to_a_bad_code_is_an_error(self):
-        with pytest.raises(InvalidValue, match="^mapping.absence_types: maps leave type"):
+        with pytest.raises(InvalidValue, match=r"^mapping.absence_types: maps leave type"):
             self.resolve(tenant_mapping={"lt1": "99"})
 
     def test_user_given_code_then_name_then_kind(self):
@@ -188,8 +202,13 @@ class TestAbsenceCodeResolution:
 
     @pytest.mark.parametrize(
         ("kind", "code"),
-        [(LeaveKind.SICK_LEAVE, "01"), (LeaveKind.CHILDCARE, "02"), (LeaveKind.VACATION, "04"),
-         (LeaveKind.OFF_DUTY, "05"), (LeaveKind.PARENTAL_LEAVE, "06")],
+        [
+            (LeaveKind.SICK_LEAVE, "01"),
+            (LeaveKind.CHILDCARE, "02"),
+            (LeaveKind.VACATION, "04"),
+            (LeaveKind.OFF_DUTY, "05"),
+            (LeaveKind.PARENTAL_LEAVE, "06"),
+        ],
     )
     def test_global_kinds(self, kind, code):
         assert self.resolve(kind=kind).value == code

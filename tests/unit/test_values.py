@@ -82,7 +82,7 @@ def test_phone_split_into_prefix_and_national_number():
     assert PhoneNumber.parse("+47 912 34 567") == PhoneNumber("47", "91234567")
     assert PhoneNumber.parse("912 34 567") == PhoneNumber("47", "91234567")
     assert PhoneNumber.parse("+46 70 123 45 67") == PhoneNumber("46", "701234567")
-    with pytest.raises(InvalidValue, match="^mobile: "):
+    with pytest.raises(InvalidValue, match=r"^mobile: "):
         PhoneNumber.parse("12", field="mobile")
 
 
@@ -95,7 +95,7 @@ def test_date_range_end_not_before_start():
 
 @pytest.mark.parametrize("hours", ["0", "-1", "24.01", "abc"])
 def test_hours_out_of_range(hours):
-    with pytest.raises(InvalidValue, match="^hours: must be"):
+    with pytest.raises(InvalidValue, match=r"^hours: must be"):
         work_hours(hours)
 
 

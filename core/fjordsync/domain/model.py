@@ -42,6 +42,7 @@ __all__ = [
     "Compensation",
     "Employee",
     "Employment",
+    "InvalidRecord",
     "Project",
     "TimeEntry",
 ]
@@ -222,3 +223,18 @@ class CodeItem:
     code: str
     name: str
     active: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class InvalidRecord:
+    """A source record that could not be read into the domain, as a value rather than an
+    exception, so one bad record never stops a run: the flow plans it as ``invalid`` and the
+    rest goes on. ``message`` names the field and the rule, never the value."""
+
+    entity: str
+    key: str
+    message: str
+
+    @classmethod
+    def from_error(cls, entity: str, key: str, error: InvalidValue) -> InvalidRecord:
+        return cls(entity, key, str(error))

@@ -57,9 +57,7 @@ def current_compensation(compensations: Iterable[Compensation]) -> Compensation 
     if not rows:
         return None
     latest = max(row.effective_date for row in rows)
-    candidates = {
-        (row.payout_period, row.amount) for row in rows if row.effective_date == latest
-    }
+    candidates = {(row.payout_period, row.amount) for row in rows if row.effective_date == latest}
     if len(candidates) > 1:
         raise InvalidValue(
             "compensation.effectiveDate",
@@ -91,11 +89,17 @@ def payroll_salary(compensation: Compensation) -> Salary:
     the amount divided by 12 or 3 (two decimals, half up); other periods cannot be expressed."""
     period = compensation.payout_period
     if period is PayoutPeriod.MONTHLY:
-        return Salary(SalaryType.MONTHLY, compensation.amount.quantize(CENT, ROUND_HALF_UP),
-                      compensation.effective_date)
+        return Salary(
+            SalaryType.MONTHLY,
+            compensation.amount.quantize(CENT, ROUND_HALF_UP),
+            compensation.effective_date,
+        )
     if period is PayoutPeriod.HOURLY:
-        return Salary(SalaryType.HOURLY, compensation.amount.quantize(CENT, ROUND_HALF_UP),
-                      compensation.effective_date)
+        return Salary(
+            SalaryType.HOURLY,
+            compensation.amount.quantize(CENT, ROUND_HALF_UP),
+            compensation.effective_date,
+        )
     if period in _MONTHLY_DIVISOR:
         monthly = (compensation.amount / _MONTHLY_DIVISOR[period]).quantize(CENT, ROUND_HALF_UP)
         return Salary(SalaryType.MONTHLY, monthly, compensation.effective_date, period)
@@ -132,7 +136,7 @@ def parse_employment_note(note: str | None, end_date: date | None) -> Employment
         problem = (
             f"reason {reason_text!r} after the colon is not one of 1..6"
             if reason_text
-            else "has no end-date reason after a colon (e.g. \"0111101:3\")"
+            else 'has no end-date reason after a colon (e.g. "0111101:3")'
         )
         raise InvalidValue(
             "employment.note",

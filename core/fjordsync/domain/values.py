@@ -60,7 +60,7 @@ def to_decimal(value: object, field: str) -> Decimal:
 def decimal_in_range(
     value: object, field: str, low: Decimal, high: Decimal, *, low_open: bool = False
 ) -> Decimal:
-    """A Decimal checked against ``low`` (inclusive unless ``low_open``) and ``high`` (inclusive)."""
+    """A Decimal within ``low`` (inclusive unless ``low_open``) and ``high`` (inclusive)."""
     number = to_decimal(value, field)
     below = number <= low if low_open else number < low
     if below or number > high:
@@ -161,9 +161,7 @@ class Email:
 
     def __init__(self, value: str, field: str = "email") -> None:
         try:
-            checked = email_validator.validate_email(
-                str(value).strip(), check_deliverability=False
-            )
+            checked = email_validator.validate_email(str(value).strip(), check_deliverability=False)
         except email_validator.EmailNotValidError:
             raise InvalidValue(field, "is not a valid e-mail address") from None
         object.__setattr__(self, "value", checked.normalized)
@@ -193,9 +191,7 @@ class PhoneNumber:
             raise InvalidValue(field, "is not a phone number") from None
         if not phonenumbers.is_possible_number(parsed):
             raise InvalidValue(field, "is not a possible phone number")
-        return cls(
-            str(parsed.country_code), phonenumbers.national_significant_number(parsed)
-        )
+        return cls(str(parsed.country_code), phonenumbers.national_significant_number(parsed))
 
     def __str__(self) -> str:
         return f"+{self.prefix} {self.national}"

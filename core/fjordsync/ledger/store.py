@@ -29,7 +29,7 @@ from fjordsync.errors import LedgerError, RunLocked
 from fjordsync.ledger import migrate
 from fjordsync.ledger.schema import Cursor, Link, Meta, PendingWrite, Run, RunItem, RunLock
 
-__all__ = ["DEFAULT_LEDGER_URL", "Ledger", "LinkState", "RunRecord", "RunItemRecord"]
+__all__ = ["DEFAULT_LEDGER_URL", "Ledger", "LinkState", "RunItemRecord", "RunRecord"]
 
 DEFAULT_LEDGER_URL = "sqlite:///fjordsync.db"
 FINGERPRINT_KEY_ENV = "FJORDSYNC_LEDGER_KEY"
@@ -155,7 +155,13 @@ class Ledger:
             event.listen(self.engine, "connect", _sqlite_pragmas)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         if upgrade:
-            migrate.upgrade(self.engine)
+            try:
+                migrate.upgrade(self.engine)
+            except SQLAlchemyError as exc:
+                # Opening touches no records, so the driver's own words are safe to show.
+                reason = getattr(exc, "orig", None) or exc
+                where = self.engine.url.render_as_string(hide_password=True)
+                raise LedgerError(f"cannot open the ledger at {where}: {reason}") from None
         self._fingerprint_key: bytes | None = None
 
     def _now(self) -> datetime:
@@ -281,7 +287,10 @@ class Ledger:
             )
             return {
                 row.source_key: LinkState(
-                    row.source_key, row.target_key, row.fingerprint, _utc(row.updated_at)  # type: ignore[arg-type]
+                    row.source_key,
+                    row.target_key,
+                    row.fingerprint,
+                    _utc(row.updated_at),  # type: ignore[arg-type]
                 )
                 for row in rows
             }
@@ -377,7 +386,7 @@ class Ledger:
                     PendingWrite.entity == entity,
                 )
             )
-            return dict(rows.tuples().all())
+            return {key: marker for key, marker in rows}
 
     def forget_pending(self, *, tenant: str, flow: str, entity: str, source_key: str) -> None:
         """The target was checked and does not have the write: it may be sent again."""
@@ -402,8 +411,7 @@ class Ledger:
             row = session.get(Cursor, (tenant, flow, name))
             if row is None:
                 session.add(
-                    Cursor(tenant=tenant, flow=flow, name=name, value=value,
-                           updated_at=self._now())
+                    Cursor(tenant=tenant, flow=flow, name=name, value=value, updated_at=self._now())
                 )
             else:
                 row.value = value
@@ -432,8 +440,13 @@ class Ledger:
         try:
             with self._sessions.begin() as session:
                 session.add(
-                    RunLock(tenant=tenant, flow=flow, holder=holder, acquired_at=now,
-                            expires_at=now + ttl)
+                    RunLock(
+                        tenant=tenant,
+                        flow=flow,
+                        holder=holder,
+                        acquired_at=now,
+                        expires_at=now + ttl,
+                    )
                 )
             return
         except IntegrityError:

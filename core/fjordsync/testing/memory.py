@@ -56,8 +56,9 @@ class InMemorySystem:
 
     def _write(self, operation: str, key: str) -> None:
         if self.read_only:
-            raise Rejected("this system refuses every write", system=self.name,
-                           operation=operation, record=key)
+            raise Rejected(
+                "this system refuses every write", system=self.name, operation=operation, record=key
+            )
         self.writes += 1
 
     def _new_id(self) -> str:
@@ -77,9 +78,11 @@ class InMemorySystem:
 
     # employees
     async def read_employees(self, query: Query) -> Sequence[Employee]:
-        return [e for e in self.employees.values()
-                if self._employee_in_scope(e.key, query)
-                and (not query.scope.active_only or e.active)]
+        return [
+            e
+            for e in self.employees.values()
+            if self._employee_in_scope(e.key, query) and (not query.scope.active_only or e.active)
+        ]
 
     async def create_employee(self, employee: Employee) -> str:
         self._write("create_employee", employee.key)
@@ -87,8 +90,9 @@ class InMemorySystem:
         self.employees[employee.key] = replace(employee, target_key=target_key)
         return target_key
 
-    async def update_employee(self, target_key: str, employee: Employee,
-                              fields: Iterable[str]) -> str:
+    async def update_employee(
+        self, target_key: str, employee: Employee, fields: Iterable[str]
+    ) -> str:
         self._write("update_employee", employee.key)
         current = next(e for e in self.employees.values() if e.target_key == target_key)
         changes = {name: getattr(employee, name) for name in fields}
@@ -97,8 +101,9 @@ class InMemorySystem:
 
     # employments and compensations
     async def read_employments(self, query: Query) -> Sequence[Employment]:
-        return [e for e in self.employments.values()
-                if self._employee_in_scope(e.employee_key, query)]
+        return [
+            e for e in self.employments.values() if self._employee_in_scope(e.employee_key, query)
+        ]
 
     async def save_employment(self, employment: Employment) -> str:
         self._write("save_employment", employment.employee_key)
@@ -112,10 +117,13 @@ class InMemorySystem:
     # absences
     async def read_absences(self, query: Query) -> Sequence[Absence]:
         codes = query.scope.absence_codes
-        return [a for a in self.absences.values()
-                if self._employee_in_scope(a.employee_key, query)
-                and (not codes or a.code.value in codes)
-                and (query.period is None or a.period.overlaps(query.period))]
+        return [
+            a
+            for a in self.absences.values()
+            if self._employee_in_scope(a.employee_key, query)
+            and (not codes or a.code.value in codes)
+            and (query.period is None or a.period.overlaps(query.period))
+        ]
 
     async def save_absence(self, absence: Absence, number_of_days: int | None) -> str:
         self._write("save_absence", absence.key)
@@ -134,8 +142,7 @@ class InMemorySystem:
         self.projects[project.key] = replace(project, target_key=target_key)
         return target_key
 
-    async def update_project(self, target_key: str, project: Project,
-                             fields: Iterable[str]) -> str:
+    async def update_project(self, target_key: str, project: Project, fields: Iterable[str]) -> str:
         self._write("update_project", project.key)
         current = next(p for p in self.projects.values() if p.target_key == target_key)
         self.projects[current.key] = replace(
@@ -145,8 +152,11 @@ class InMemorySystem:
 
     # hours
     async def read_time_entries(self, query: Query) -> Sequence[TimeEntry]:
-        return [t for t in self.time_entries.values()
-                if self._employee_in_scope(t.employee_key, query) and _in_period(query, t.day)]
+        return [
+            t
+            for t in self.time_entries.values()
+            if self._employee_in_scope(t.employee_key, query) and _in_period(query, t.day)
+        ]
 
     async def mark_exported(self, keys: Iterable[str], export_id: str) -> None:
         self.exported.update(keys)
@@ -172,6 +182,8 @@ class InMemorySystem:
 class MemorySettings(BaseModel):
     """Settings of the ``memory`` connector."""
 
+    model_config = {"extra": "forbid"}
+
     name: str = "memory"
     read_only: bool = False
     licenses: int = 1000
@@ -179,10 +191,12 @@ class MemorySettings(BaseModel):
 
 @hookimpl
 def fjordsync_register_connectors(register: Any) -> None:
-    register(Connector(
-        name="memory",
-        title="In-memory system (tests, embedding, rehearsals)",
-        settings=MemorySettings,
-        adapter=InMemorySystem,
-        system="memory",
-    ))
+    register(
+        Connector(
+            name="memory",
+            title="In-memory system (tests, embedding, rehearsals)",
+            settings=MemorySettings,
+            adapter=InMemorySystem,
+            system="memory",
+        )
+    )

@@ -21,8 +21,8 @@ __all__ = [
     "date_ranges",
     "field_specs",
     "fodselsnummer_values",
-    "kontonummer_values",
     "keys",
+    "kontonummer_values",
     "record_sets",
     "records",
 ]
@@ -37,7 +37,8 @@ field_values = st.one_of(
 )
 # Keys as systems give them: digits, letters, stray spaces (SmartDok keeps trailing spaces).
 keys = st.builds(
-    lambda core, pad: core + pad, st.text("0123456789AB", min_size=1, max_size=3),
+    lambda core, pad: core + pad,
+    st.text("0123456789AB", min_size=1, max_size=3),
     st.sampled_from(["", " ", "  "]),
 )
 

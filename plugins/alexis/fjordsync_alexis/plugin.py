@@ -11,9 +11,11 @@ from fjordsync_alexis.settings import AlexisSettings
 
 @hookimpl
 def fjordsync_register_connectors(register: Any) -> None:
-    register(Connector(
-        name="alexis",
-        title="AlexisHR (HR, REST)",
-        settings=AlexisSettings,
-        system="AlexisHR",
-    ))
+    register(
+        Connector(
+            name="alexis",
+            title="AlexisHR (HR, REST)",
+            settings=AlexisSettings,
+            system="AlexisHR",
+        )
+    )

@@ -11,9 +11,11 @@ from fjordsync_smartdok.settings import SmartDokSettings
 
 @hookimpl
 def fjordsync_register_connectors(register: Any) -> None:
-    register(Connector(
-        name="smartdok",
-        title="SmartDok (time registration, REST)",
-        settings=SmartDokSettings,
-        system="SmartDok",
-    ))
+    register(
+        Connector(
+            name="smartdok",
+            title="SmartDok (time registration, REST)",
+            settings=SmartDokSettings,
+            system="SmartDok",
+        )
+    )

@@ -11,9 +11,11 @@ from fjordsync_twentyfourseven.settings import TwentyFourSevenSettings
 
 @hookimpl
 def fjordsync_register_connectors(register: Any) -> None:
-    register(Connector(
-        name="twentyfourseven",
-        title="24SevenOffice (ERP over SOAP, payroll Lønn over REST)",
-        settings=TwentyFourSevenSettings,
-        system="24SevenOffice",
-    ))
+    register(
+        Connector(
+            name="twentyfourseven",
+            title="24SevenOffice (ERP over SOAP, payroll Lønn over REST)",
+            settings=TwentyFourSevenSettings,
+            system="24SevenOffice",
+        )
+    )

@@ -1,0 +1,1 @@
+"""An example third-party fjordsync connector: employees from a CSV file."""

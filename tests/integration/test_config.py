@@ -1,0 +1,255 @@
+"""Config files: valid ones load; every problem is named by file, key path and what is wrong."""
+
+import textwrap
+from datetime import time
+
+import pytest
+
+from fjordsync.config import ConfigFileError, load_config
+from fjordsync.plugins import connectors, get_plugin_manager
+
+SECRETS = {"TOKEN_A": "s3cret-token-value", "PW": "hunter2-password"}
+
+
+@pytest.fixture(scope="module")
+def registered():
+    return connectors(get_plugin_manager())
+
+
+def write(tmp_path, body, name="fjordsync.toml"):
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(body), encoding="utf-8")
+    return path
+
+
+GOOD = """
+    [ledger]
+    url = "sqlite:///state/ledger.db"
+
+    [tenants.acme.connections.hr]
+    plugin = "alexis"
+    settings = { token = "${TOKEN_A}" }
+
+    [tenants.acme.connections.payroll]
+    plugin = "memory"
+
+    [tenants.acme.flows.payroll-employees]
+    source = "hr"
+    target = "payroll"
+    scope = { departments = ["Bygg"], exclude_employees = [" 9999 "] }
+    schedule = { days = ["mon", "thu"], time = "06:30" }
+
+    [tenants.acme.flows.absences]
+    source = "payroll"
+    target = "payroll"
+    scope = { absence_types = ["1", "04"] }
+    mapping = { absence_types = { "Kurs" = "17" } }
+"""
+
+
+def test_a_valid_config_loads_with_secrets_from_the_environment(tmp_path, registered):
+    config = load_config(write(tmp_path, GOOD), connectors=registered, environ=SECRETS)
+    assert config.ledger_url == f"sqlite:///{tmp_path / 'state' / 'ledger.db'}"
+    settings = config.connection_settings["acme"]["hr"]
+    assert settings.token.get_secret_value() == "s3cret-token-value"
+    assert "s3cret" not in repr(settings)
+    name, tenant = config.tenant(None)
+    flow = tenant.flows["payroll-employees"]
+    assert name == "acme"
+    assert (flow.schedule.days, flow.schedule.time, flow.schedule.timezone) == (
+        ["mon", "thu"],
+        time(6, 30),
+        "Europe/Oslo",
+    )
+    scope = flow.scope.to_scope()
+    assert scope.exclude_employees == frozenset({"9999"})
+    assert not scope.includes_employee("9999", "Bygg")
+    assert scope.includes_employee("1001", "Bygg")
+    assert not scope.includes_employee("1001", "Kontor")
+    assert tenant.flows["absences"].scope.to_scope().absence_codes == frozenset({"01", "04"})
+    assert tenant.flows["absences"].mapping == {"absence_types": {"Kurs": "17"}}
+    assert any("alexis" in w and "no adapter" in w for w in config.warnings)
+
+
+def test_secrets_come_from_a_secrets_file_when_not_in_the_environment(tmp_path, registered):
+    write(tmp_path, 'TOKEN_A = "from-the-file"\n', name="local-secrets.toml")
+    path = write(tmp_path, 'secrets_file = "local-secrets.toml"\n' + textwrap.dedent(GOOD))
+    config = load_config(path, connectors=registered, environ={})
+    assert config.connection_settings["acme"]["hr"].token.get_secret_value() == "from-the-file"
+
+
+def problems_of(tmp_path, body, registered, environ=SECRETS):
+    with pytest.raises(ConfigFileError) as caught:
+        load_config(write(tmp_path, body), connectors=registered, environ=environ)
+    return caught.value
+
+
+def test_every_problem_is_reported_with_file_and_key_path(tmp_path, registered):
+    error = problems_of(
+        tmp_path,
+        """
+        [tenants.acme.connections.hr]
+        plugin = "alexsi"
+
+        [tenants.acme.connections.time]
+        plugin = "smartdok"
+        settings = { api_token = "${NOT_SET_ANYWHERE}", max_concurrency = 0 }
+
+        [tenants.acme.flows.projects]
+        source = "erp"
+        target = "time"
+        schedule = { days = ["monday"], time = "6.30", timezone = "Europe/Olso" }
+
+        [tenants.acme.flows.payroll]
+        source = "hr"
+        target = "time"
+    """,
+        registered,
+        environ={},
+    )
+    file = str(tmp_path / "fjordsync.toml")
+    assert error.problems == [
+        (
+            "tenants.acme.flows.projects.schedule.days.0",
+            "Input should be 'mon', 'tue', 'wed', 'thu', 'fri', 'sat' or 'sun'",
+        ),
+        (
+            "tenants.acme.flows.projects.schedule.time",
+            "Value error, must be a time of day as HH:MM",
+        ),
+        (
+            "tenants.acme.flows.projects.schedule.timezone",
+            "Value error, unknown time zone 'Europe/Olso' (use an IANA name)",
+        ),
+    ]
+    assert str(error).splitlines()[0] == (
+        f"{file}: tenants.acme.flows.projects.schedule.days.0: "
+        "Input should be 'mon', 'tue', 'wed', 'thu', 'fri', 'sat' or 'sun'"
+    )
+
+
+def test_references_plugins_and_settings_are_checked_after_structure(tmp_path, registered):
+    error = problems_of(
+        tmp_path,
+        """
+        [tenants.acme.connections.hr]
+        plugin = "alexsi"
+
+        [tenants.acme.connections.time]
+        plugin = "smartdok"
+        settings = { api_token = "${NOT_SET_ANYWHERE}" }
+
+        [tenants.acme.connections.mem]
+        plugin = "memory"
+        settings = { licenses = "many", colour = "blue" }
+
+        [tenants.acme.flows.projects]
+        source = "erp"
+        target = "time"
+
+        [tenants.acme.flows.payroll]
+        source = "hr"
+        target = "time"
+    """,
+        registered,
+        environ={},
+    )
+    assert error.problems == [
+        (
+            "tenants.acme.connections.hr.plugin",
+            "no installed plugin provides connector 'alexsi' "
+            "(installed: alexis, memory, smartdok, twentyfourseven)",
+        ),
+        (
+            "tenants.acme.connections.time.settings.api_token",
+            "environment variable NOT_SET_ANYWHERE is not set, nor is it in the secrets file",
+        ),
+        (
+            "tenants.acme.connections.mem.settings.licenses",
+            "Input should be a valid integer, unable to parse string as an integer",
+        ),
+        ("tenants.acme.connections.mem.settings.colour", "is not a known setting"),
+        (
+            "tenants.acme.flows.projects.source",
+            "connection 'erp' is not defined (defined: hr, mem, time)",
+        ),
+        (
+            "tenants.acme.flows.payroll",
+            "unknown flow (known: projects, employees, hours, payroll-employees, absences)",
+        ),
+    ]
+
+
+def test_a_secret_written_out_in_the_file_is_refused_without_echoing_it(tmp_path, registered):
+    error = problems_of(
+        tmp_path,
+        """
+        [tenants.acme.connections.hr]
+        plugin = "alexis"
+        settings = { token = "pasted-real-token-123" }
+    """,
+        registered,
+    )
+    assert error.problems == [
+        (
+            "tenants.acme.connections.hr.settings.token",
+            'is a secret: write it as "${ENV_VAR}" and set that variable or put it in the secrets '
+            "file, never in the config file",
+        )
+    ]
+    assert "pasted-real-token-123" not in str(error)
+
+
+def test_a_connector_that_cannot_serve_a_flow_side_is_named(tmp_path, registered, monkeypatch):
+    from fjordsync.connectors import Connector
+    from fjordsync.plugins import PluginInfo, RegisteredConnector
+    from fjordsync.testing.memory import MemorySettings
+
+    class OnlyReadsProjects:
+        async def read_projects(self, query):
+            return []
+
+    narrow = RegisteredConnector(
+        Connector("narrow", "Reads projects", MemorySettings, OnlyReadsProjects),
+        PluginInfo("narrow", "x", "narrow-dist", "1.0"),
+    )
+    error = problems_of(
+        tmp_path,
+        """
+        [tenants.acme.connections.a]
+        plugin = "narrow"
+        [tenants.acme.flows.projects]
+        source = "a"
+        target = "a"
+    """,
+        {**registered, "narrow": narrow},
+    )
+    assert error.problems == [
+        (
+            "tenants.acme.flows.projects.target",
+            "connector 'narrow' cannot serve as the target of flow 'projects': "
+            "it does not implement ProjectWriter",
+        )
+    ]
+
+
+def test_toml_syntax_errors_and_missing_files(tmp_path):
+    with pytest.raises(ConfigFileError, match=r"fjordsync.toml: not valid TOML: .*line 1"):
+        load_config(write(tmp_path, "[tenants\n"))
+    with pytest.raises(ConfigFileError, match=r"nope\.toml: the file does not exist"):
+        load_config(tmp_path / "nope.toml")
+    with pytest.raises(ConfigFileError, match="tenants: is required"):
+        load_config(write(tmp_path, "[ledger]\n"))
+
+
+def test_choosing_a_tenant(tmp_path):
+    body = """
+        [tenants.a.connections.m]
+        plugin = "memory"
+        [tenants.b.connections.m]
+        plugin = "memory"
+    """
+    config = load_config(write(tmp_path, body))
+    assert config.tenant("b")[0] == "b"
+    with pytest.raises(Exception, match=r"2 tenants: choose one with --tenant \(a, b\)"):
+        config.tenant(None)
