@@ -179,7 +179,15 @@ class _Problems:
     def __init__(self, file: Path) -> None:
         self.file = file
         self.items: list[tuple[str, str]] = []
-        self.warnings: list[str] = []
+        self.flows_without_adapter: dict[Any, list[str]] = {}
+
+    @property
+    def warnings(self) -> list[str]:
+        return [
+            f"connector {r.connector.name!r} ({r.plugin.distribution} {r.plugin.version}) has no "
+            f"adapter in this version, so these flows cannot run yet: {', '.join(flows)}"
+            for r, flows in self.flows_without_adapter.items()
+        ]
 
     def add(self, path: str, problem: str) -> None:
         self.items.append((path, problem))
@@ -400,11 +408,9 @@ def _check_flow(
         if registered is None:
             continue  # plugins not loaded, or the plugin problem is reported already
         if not registered.connector.capabilities:
-            problems.warnings.append(
-                f"{path}.{side}: connector {connection.plugin!r} "
-                f"({registered.plugin.distribution} {registered.plugin.version}) has no adapter "
-                f"in this version, so flow {name!r} cannot run yet"
-            )
+            waiting = problems.flows_without_adapter.setdefault(registered, [])
+            if name not in waiting:
+                waiting.append(name)
             continue
         missing = [port for port in ports if port not in registered.connector.capabilities]
         if missing:
