@@ -28,16 +28,21 @@ class Meta(Base):
     value: Mapped[str] = mapped_column(Text)
 
 
-class Link(Base):
-    """Source key -> target key of one record of one flow, and what was last written."""
+class _RecordOfAFlow:
+    """Columns naming one source record of one flow of one tenant."""
 
-    __tablename__ = "links"
-    __table_args__ = (UniqueConstraint("tenant", "flow", "entity", "source_key"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     tenant: Mapped[str] = mapped_column(String(100))
     flow: Mapped[str] = mapped_column(String(100))
     entity: Mapped[str] = mapped_column(String(100))
     source_key: Mapped[str] = mapped_column(String(255))
+
+
+class Link(_RecordOfAFlow, Base):
+    """Source key -> target key of one record of one flow, and what was last written."""
+
+    __tablename__ = "links"
+    __table_args__ = (UniqueConstraint("tenant", "flow", "entity", "source_key"),)
     target_key: Mapped[str | None] = mapped_column(String(255))
     fingerprint: Mapped[str | None] = mapped_column(String(64))
     updated_at: Mapped[datetime]
@@ -86,16 +91,11 @@ class Cursor(Base):
     updated_at: Mapped[datetime]
 
 
-class PendingWrite(Base):
+class PendingWrite(_RecordOfAFlow, Base):
     """A write that was sent but whose outcome is not yet known; reconciled before resending."""
 
     __tablename__ = "pending_writes"
     __table_args__ = (UniqueConstraint("tenant", "flow", "entity", "source_key"),)
-    id: Mapped[int] = mapped_column(primary_key=True)
-    tenant: Mapped[str] = mapped_column(String(100))
-    flow: Mapped[str] = mapped_column(String(100))
-    entity: Mapped[str] = mapped_column(String(100))
-    source_key: Mapped[str] = mapped_column(String(255))
     marker: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime]
     run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"))

@@ -135,6 +135,16 @@ def _run_record(run: Run, with_items: bool) -> RunRecord:
     )
 
 
+def _pending(tenant: str, flow: str, entity: str, source_key: str) -> tuple[Any, ...]:
+    """The conditions that pick one record's pending write."""
+    return (
+        PendingWrite.tenant == tenant,
+        PendingWrite.flow == flow,
+        PendingWrite.entity == entity,
+        PendingWrite.source_key == source_key,
+    )
+
+
 class Ledger:
     """Sync state and run history. ``Ledger(url)`` migrates the database to the current schema."""
 
@@ -339,14 +349,7 @@ class Ledger:
                     changed_fields=",".join(changed_fields) or None,
                 )
             )
-            session.execute(
-                delete(PendingWrite).where(
-                    PendingWrite.tenant == tenant,
-                    PendingWrite.flow == flow,
-                    PendingWrite.entity == entity,
-                    PendingWrite.source_key == source_key,
-                )
-            )
+            session.execute(delete(PendingWrite).where(*_pending(tenant, flow, entity, source_key)))
 
     # -- pending writes -----------------------------------------------------------------------
     def begin_write(
@@ -356,12 +359,7 @@ class Ledger:
         ``record_write`` or ``forget_pending``; an existing marker is kept (same write)."""
         with self._session() as session:
             exists = session.scalars(
-                select(PendingWrite).where(
-                    PendingWrite.tenant == tenant,
-                    PendingWrite.flow == flow,
-                    PendingWrite.entity == entity,
-                    PendingWrite.source_key == source_key,
-                )
+                select(PendingWrite).where(*_pending(tenant, flow, entity, source_key))
             ).one_or_none()
             if exists is None:
                 session.add(
@@ -391,14 +389,7 @@ class Ledger:
     def forget_pending(self, *, tenant: str, flow: str, entity: str, source_key: str) -> None:
         """The target was checked and does not have the write: it may be sent again."""
         with self._session() as session:
-            session.execute(
-                delete(PendingWrite).where(
-                    PendingWrite.tenant == tenant,
-                    PendingWrite.flow == flow,
-                    PendingWrite.entity == entity,
-                    PendingWrite.source_key == source_key,
-                )
-            )
+            session.execute(delete(PendingWrite).where(*_pending(tenant, flow, entity, source_key)))
 
     # -- cursors ------------------------------------------------------------------------------
     def cursor(self, tenant: str, flow: str, name: str) -> str | None:
