@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+import threading
 from importlib import metadata
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
@@ -41,7 +42,13 @@ app = typer.Typer(
 config_app = typer.Typer(help="Check config files.", epilog=EPILOG, no_args_is_help=True)
 runs_app = typer.Typer(help="Run history.", epilog=EPILOG, no_args_is_help=True)
 app.add_typer(config_app, name="config")
+sandbox_app = typer.Typer(
+    help="Vendor sandboxes: local servers speaking the vendors' APIs.",
+    epilog=EPILOG,
+    no_args_is_help=True,
+)
 app.add_typer(runs_app, name="runs")
+app.add_typer(sandbox_app, name="sandbox")
 
 out = Console()
 err = Console(stderr=True)
@@ -291,6 +298,82 @@ def runs_show(
             item.message or "",
         )
     out.print(table)
+
+
+def _sandbox_spec(name: str) -> Any:
+    from fjordsync.plugins import get_plugin_manager, sandboxes
+
+    try:
+        found = sandboxes(get_plugin_manager())
+    except FjordsyncError as exc:
+        _fail(exc, False)
+    if name not in found:
+        _fail(FjordsyncError(f"no sandbox {name!r} (installed: {', '.join(found) or 'none'})"),
+              False)
+    return found[name]
+
+
+@sandbox_app.command("serve")
+def sandbox_serve(
+    name: Annotated[str, typer.Argument(help="The sandbox: alexis, twentyfourseven, smartdok.")],
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0: a free one).")] = 0,
+    seed: Annotated[
+        str | None, typer.Option(help="State to start from: a JSON file in the API's shape.")
+    ] = None,
+    faults: Annotated[
+        str | None, typer.Option(help="Faults, e.g. latency=20,jitter=5,5xx=0.2,429=0.1,seed=7.")
+    ] = None,
+    employees: Annotated[
+        int, typer.Option(help="Without --seed: generate a company of this many employees.")
+    ] = 60,
+) -> None:
+    """Serve a vendor sandbox on 127.0.0.1 until interrupted."""
+    from fjordsync.testing.sandbox import FaultSpec
+
+    spec = _sandbox_spec(name)
+    try:
+        fault_spec = FaultSpec.parse(faults)
+    except ValueError as exc:
+        _fail(FjordsyncError(f"--faults: {exc}"), False)
+    if seed:
+        try:
+            with open(seed, encoding="utf-8") as handle:
+                state = json.load(handle)
+        except (OSError, ValueError) as exc:
+            _fail(FjordsyncError(f"--seed {seed}: {exc}"), False)
+    else:
+        state = spec.generate(employees=employees)
+    try:
+        server = spec.server(state, fault_spec)
+    except ValueError as exc:
+        _fail(FjordsyncError(f"--seed {seed}: {exc}"), False)
+    server.start(port)
+    err.print(f"{spec.title} sandbox at {server.url} (Ctrl-C to stop)", highlight=False)
+    print(json.dumps({"sandbox": name, "url": server.url, "connection": spec.connection(
+        server.url)}), flush=True)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+
+
+@sandbox_app.command("generate")
+def sandbox_generate(
+    name: Annotated[str, typer.Argument(help="The sandbox: alexis, twentyfourseven, smartdok.")],
+    employees: Annotated[int, typer.Option(min=1, help="Employees in the company.")] = 60,
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed, the same data.")] = 1,
+    out: Annotated[str | None, typer.Option(help="Write here instead of stdout.")] = None,
+) -> None:
+    """Generate realistic sandbox state (JSON, the shape `sandbox serve --seed` loads)."""
+    state = _sandbox_spec(name).generate(employees=employees, seed=seed)
+    text = json.dumps(state, ensure_ascii=False, indent=1)
+    if out:
+        with open(out, "w", encoding="utf-8") as handle:
+            handle.write(text + "\n")
+    else:
+        print(text)
 
 
 def main() -> None:

@@ -7,6 +7,7 @@ itself, so ``fjordsync plugins`` can never claim more than the code does.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,7 +15,7 @@ from pydantic import BaseModel
 
 from fjordsync import ports
 
-__all__ = ["CONNECTOR_NAME", "Connector", "capabilities_of"]
+__all__ = ["CONNECTOR_NAME", "Connector", "SandboxSpec", "capabilities_of"]
 
 CONNECTOR_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,63}$")
 
@@ -68,3 +69,20 @@ class Connector:
         if self.adapter is None:
             raise NotImplementedError(f"connector {self.name!r} has no adapter yet")
         return self.adapter.from_settings(settings)  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class SandboxSpec:
+    """A vendor sandbox as a plugin registers it.
+
+    ``server(state, faults)`` builds a ``fjordsync.testing.sandbox.Sandbox``;
+    ``generate(employees=N, seed=S)`` returns realistic state for a company of N employees, in
+    the shape the server loads; ``connection(url)`` gives the connection settings (as in a
+    config file) that point the connector at a running sandbox.
+    """
+
+    name: str
+    title: str
+    server: Callable[..., Any]
+    generate: Callable[..., dict[str, Any]]
+    connection: Callable[[str], dict[str, Any]]

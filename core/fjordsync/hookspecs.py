@@ -30,3 +30,9 @@ hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
 def fjordsync_register_connectors(register: Callable[[Any], None]) -> None:
     """Call ``register(connector)`` with a ``fjordsync.connectors.Connector`` for each
     connector this plugin provides. Connector names are unique across all plugins."""
+
+
+@hookspec
+def fjordsync_register_sandboxes(register: Callable[[Any], None]) -> None:
+    """Call ``register(sandbox)`` with a ``fjordsync.connectors.SandboxSpec`` for each vendor
+    sandbox this plugin ships (served by ``fjordsync sandbox serve NAME``)."""

@@ -35,6 +35,7 @@ __all__ = [
     "connectors",
     "get_plugin_manager",
     "plugin_infos",
+    "sandboxes",
 ]
 
 ENTRY_POINT_GROUP = "fjordsync"
@@ -156,4 +157,17 @@ def connectors(manager: pluggy.PluginManager) -> dict[str, RegisteredConnector]:
             found[connector.name] = RegisteredConnector(connector, _info)
 
         implementation.function(register=register)
+    return dict(sorted(found.items()))
+
+
+def sandboxes(manager: pluggy.PluginManager) -> dict[str, Any]:
+    """Every vendor sandbox the loaded plugins register, by name."""
+    found: dict[str, Any] = {}
+
+    def register(spec: Any) -> None:
+        if spec.name in found:
+            raise PluginError(f"two plugins register a sandbox named {spec.name!r}")
+        found[spec.name] = spec
+
+    manager.hook.fjordsync_register_sandboxes(register=register)
     return dict(sorted(found.items()))

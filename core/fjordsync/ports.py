@@ -14,7 +14,7 @@ never reads the time itself.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol, runtime_checkable
@@ -82,11 +82,16 @@ class Scope:
 
 @dataclass(frozen=True, slots=True)
 class Query:
-    """What to read: ``changed_since`` for incremental reads, ``period`` for dated records."""
+    """What to read: ``changed_since`` for incremental reads, ``period`` for dated records.
+
+    ``mapping`` carries the flow's mapping tables (e.g. ``absence_types``: leave type id or
+    name -> payroll code) for sources that translate their own codes into the domain's.
+    """
 
     scope: Scope = field(default_factory=Scope)
     changed_since: datetime | None = None
     period: DateRange | None = None
+    mapping: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
 
 @runtime_checkable

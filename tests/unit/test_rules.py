@@ -198,7 +198,15 @@ class TestAbsenceCodeResolution:
         assert self.resolve(user_code="7", kind=LeaveKind.VACATION) is AbsenceCode.MILITARY_SERVICE
         assert self.resolve(name="Care leave", kind=LeaveKind.VACATION) is AbsenceCode.CARE_LEAVE
         assert self.resolve(name="Omsorgspermisjon") is AbsenceCode.CARE_LEAVE
-        assert self.resolve(user_code="ABC", kind=LeaveKind.CHILDCARE) is AbsenceCode.SICK_CHILD
+        assert self.resolve(user_code=" ", kind=LeaveKind.CHILDCARE) is AbsenceCode.SICK_CHILD
+
+    def test_a_deliberate_code_payroll_does_not_know_is_not_replaced_by_the_kind(self):
+        with pytest.raises(InvalidValue) as caught:
+            self.resolve(name="Sabbatical", user_code="99", kind=LeaveKind.OFF_DUTY)
+        assert str(caught.value) == (
+            "leave.type: leave type 'Sabbatical' has code '99', which is not a payroll absence "
+            "code: add the type to the flow's mapping"
+        )
 
     @pytest.mark.parametrize(
         ("kind", "code"),
@@ -219,7 +227,7 @@ class TestAbsenceCodeResolution:
 
     def test_unresolvable_type_is_invalid_never_guessed(self):
         with pytest.raises(InvalidValue) as caught:
-            self.resolve(name="Sabbatical")
+            self.resolve(name="Sabbatical", kind=None)
         assert str(caught.value) == (
             "leave.type: leave type 'Sabbatical' has no payroll absence code: "
             "add it to the flow's mapping"

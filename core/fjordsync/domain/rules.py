@@ -211,7 +211,8 @@ def resolve_absence_code(
 ) -> AbsenceCode:
     """The payroll code of a company's leave type, by FLOWS.md flow 5's chain:
     the tenant's mapping (by type id, then name), the user-given code, the name, the kind.
-    A type that resolves to nothing is an error, never a guess."""
+    A type that resolves to nothing is an error, never a guess. The kind is not used for a
+    type whose user-given code is not a payroll code (see below)."""
     mapping = {str(k).strip().casefold(): v for k, v in (tenant_mapping or {}).items()}
     for lookup in (type_id, name):
         mapped = mapping.get(str(lookup).strip().casefold())
@@ -224,11 +225,19 @@ def resolve_absence_code(
                 )
             return code
     code = _as_code(user_code) or _CODES_BY_NAME.get(name.strip().casefold())
-    if code is None and kind is not None:
-        code = _CODES_BY_KIND.get(kind)
-    if code is None:
+    if code is not None:
+        return code
+    if user_code and user_code.strip():
+        # The company coded this type deliberately, with a code payroll does not know: falling
+        # back to the coarse kind would override that choice, so a person must map it.
         raise InvalidValue(
             "leave.type",
-            f"leave type {name!r} has no payroll absence code: add it to the flow's mapping",
+            f"leave type {name!r} has code {user_code.strip()!r}, which is not a payroll absence "
+            "code: add the type to the flow's mapping",
         )
-    return code
+    if kind is not None and kind in _CODES_BY_KIND:
+        return _CODES_BY_KIND[kind]
+    raise InvalidValue(
+        "leave.type",
+        f"leave type {name!r} has no payroll absence code: add it to the flow's mapping",
+    )

@@ -1,11 +1,12 @@
-"""Registers the AlexisHR connector with fjordsync."""
+"""Registers the AlexisHR connector and its sandbox with fjordsync."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from fjordsync.connectors import Connector
+from fjordsync.connectors import Connector, SandboxSpec
 from fjordsync.hookspecs import hookimpl
+from fjordsync_alexis.adapter import AlexisAdapter
 from fjordsync_alexis.settings import AlexisSettings
 
 
@@ -16,6 +17,38 @@ def fjordsync_register_connectors(register: Any) -> None:
             name="alexis",
             title="AlexisHR (HR, REST)",
             settings=AlexisSettings,
+            adapter=AlexisAdapter,
             system="AlexisHR",
+        )
+    )
+
+
+def _sandbox_server(state: dict | None = None, faults: Any = None) -> Any:
+    from fjordsync_alexis.sandbox import AlexisSandbox
+
+    return AlexisSandbox(state, faults)
+
+
+def _generate(employees: int = 60, seed: int = 1, **options: Any) -> dict:
+    from fjordsync_alexis.sandbox import generate
+
+    return generate(employees=employees, seed=seed, **options)
+
+
+def _connection(url: str) -> dict[str, Any]:
+    from fjordsync_alexis.sandbox import DEFAULT_TOKEN
+
+    return {"base_url": f"{url}/v1", "token": DEFAULT_TOKEN}
+
+
+@hookimpl
+def fjordsync_register_sandboxes(register: Any) -> None:
+    register(
+        SandboxSpec(
+            name="alexis",
+            title="AlexisHR API v1",
+            server=_sandbox_server,
+            generate=_generate,
+            connection=_connection,
         )
     )

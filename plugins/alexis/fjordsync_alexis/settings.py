@@ -15,3 +15,9 @@ class AlexisSettings(BaseModel):
     max_concurrency: int = Field(4, ge=1, le=32)
     page_size: int = Field(100, ge=1, le=1000)
     timeout_seconds: float = Field(30.0, gt=0)
+    retry_attempts: int = Field(
+        6, ge=1, le=20, description="attempts per request, the first included"
+    )
+    retry_max_wait_seconds: float = Field(
+        30.0, gt=0, description="longest wait between attempts, Retry-After included"
+    )

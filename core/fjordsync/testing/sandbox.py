@@ -1,0 +1,343 @@
+"""The kit every connector's sandbox is built on: a real HTTP server on 127.0.0.1 that keeps
+state and misbehaves on request.
+
+A vendor sandbox subclasses ``Sandbox`` and implements ``handle(request) -> Response`` for the
+vendor's API. The kit adds, for every sandbox alike:
+
+- ``GET /_sandbox/state`` (the state as JSON) and ``PUT /_sandbox/state`` (replace it);
+- ``GET /_sandbox/faults`` and ``POST /_sandbox/faults`` (a fault spec, as text or JSON);
+- ``GET /_sandbox/stats`` (requests and writes counted per operation; ``DELETE`` resets them);
+- faults on the vendor API (never on ``/_sandbox``), drawn from a seeded random generator so a
+  run can be repeated: latency with jitter, a share of 500/502/503 answers, a share of 429 with
+  ``Retry-After``, connections dropped before an answer, bodies sent slowly, and lost responses
+  (the write is committed, then the connection is cut before the answer).
+
+A fault spec is a comma-separated list, e.g. ``latency=20,jitter=5,5xx=0.2,429=0.1,seed=7``:
+
+    latency=MS      added to every answer          jitter=MS   up to this much more, at random
+    5xx=SHARE       500/502/503 before handling    429=SHARE   429 with Retry-After
+    retry-after=S   seconds in Retry-After (1)     drop=SHARE  connection closed, no answer
+    slow=MS         pause between body chunks      lost=SHARE  write committed, answer lost
+    seed=N          random seed (0)
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import socket
+import threading
+import time
+from collections import Counter
+from dataclasses import asdict, dataclass, field, fields
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+__all__ = ["FaultSpec", "Request", "Response", "Sandbox", "json_response"]
+
+
+@dataclass(frozen=True)
+class FaultSpec:
+    latency: float = 0.0  # ms
+    jitter: float = 0.0  # ms
+    server_errors: float = 0.0  # share of 5xx
+    rate_limited: float = 0.0  # share of 429
+    retry_after: float = 1.0  # seconds
+    dropped: float = 0.0  # share of connections closed without an answer
+    slow: float = 0.0  # ms between body chunks
+    lost: float = 0.0  # share of writes whose answer is lost
+    seed: int = 0
+
+    _NAMES = {
+        "latency": "latency",
+        "jitter": "jitter",
+        "5xx": "server_errors",
+        "429": "rate_limited",
+        "retry-after": "retry_after",
+        "drop": "dropped",
+        "slow": "slow",
+        "lost": "lost",
+        "seed": "seed",
+    }
+
+    @classmethod
+    def parse(cls, spec: str | None) -> FaultSpec:
+        """``"latency=20,5xx=0.2"`` -> FaultSpec. Raises ValueError naming a bad item."""
+        values: dict[str, Any] = {}
+        for item in (spec or "").split(","):
+            if not item.strip():
+                continue
+            name, _, raw = item.partition("=")
+            attribute = cls._NAMES.get(name.strip())
+            if attribute is None:
+                known = ", ".join(cls._NAMES)
+                raise ValueError(f"unknown fault {name.strip()!r} (known: {known})")
+            try:
+                values[attribute] = int(raw) if attribute == "seed" else float(raw)
+            except ValueError:
+                raise ValueError(f"fault {name.strip()!r} needs a number, not {raw!r}") from None
+        result = cls(**values)
+        for share in ("server_errors", "rate_limited", "dropped", "lost"):
+            if not 0 <= getattr(result, share) <= 1:
+                raise ValueError(f"fault share {share} must be between 0 and 1")
+        return result
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> FaultSpec:
+        known = {f.name for f in fields(cls)}
+        unknown = set(data) - known
+        if unknown:
+            raise ValueError(f"unknown faults: {', '.join(sorted(unknown))}")
+        return cls(**data)
+
+    def as_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    query: list[tuple[str, str]]  # in order, repeated keys kept
+    headers: dict[str, str]  # lower-case names
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body or b"null")
+
+    def query_dict(self) -> dict[str, str]:
+        return dict(self.query)
+
+
+@dataclass
+class Response:
+    status: int
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+    content_type: str = "application/json; charset=utf-8"
+    write: bool = False  # the request changed state: "lost" faults apply to it
+
+
+def json_response(status: int, payload: Any, **headers: str) -> Response:
+    body = b"" if payload is None else json.dumps(payload, ensure_ascii=False).encode()
+    return Response(status, body, dict(headers))
+
+
+class Sandbox:
+    """Base of a vendor sandbox. Subclasses set ``name`` and implement ``handle``."""
+
+    name = "sandbox"
+
+    def __init__(self, state: dict[str, Any] | None = None, faults: FaultSpec | None = None):
+        self.lock = threading.RLock()  # handlers run in threads: state changes take this lock
+        self.state: dict[str, Any] = self.normalise_state(state or self.empty_state())
+        self.faults = faults or FaultSpec()
+        self._random = random.Random(self.faults.seed)
+        self._random_lock = threading.Lock()
+        self.requests: Counter[str] = Counter()
+        self.writes: Counter[str] = Counter()
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- to implement -------------------------------------------------------------------------
+    def empty_state(self) -> dict[str, Any]:
+        return {}
+
+    def normalise_state(self, state: dict[str, Any]) -> dict[str, Any]:
+        """Check and complete a state given by a seed file or ``PUT /_sandbox/state``."""
+        return state
+
+    def handle(self, request: Request) -> Response:
+        raise NotImplementedError
+
+    def operation(self, request: Request) -> str:
+        """The name under which a request is counted in the stats."""
+        return f"{request.method} {request.path}"
+
+    # -- running ------------------------------------------------------------------------------
+    @property
+    def url(self) -> str:
+        if self._server is None:
+            raise RuntimeError("the sandbox is not running")
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self, port: int = 0, host: str = "127.0.0.1") -> Sandbox:
+        """Serve in a background thread (port 0: a free one). Returns self."""
+        self._server = _Server((host, port), _handler_for(self))
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name=f"{self.name}-sandbox", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def serve_forever(self, port: int, host: str = "127.0.0.1") -> None:
+        self._server = _Server((host, port), _handler_for(self))
+        try:
+            self._server.serve_forever()
+        finally:
+            self._server.server_close()
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def __enter__(self) -> Sandbox:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- faults -------------------------------------------------------------------------------
+    def set_faults(self, faults: FaultSpec) -> None:
+        with self._random_lock:
+            self.faults = faults
+            self._random = random.Random(faults.seed)
+
+    def _draw(self) -> tuple[float, float, float, float, float]:
+        with self._random_lock:
+            return tuple(self._random.random() for _ in range(5))  # type: ignore[return-value]
+
+    # -- the kit's own endpoints -------------------------------------------------------------
+    def _control(self, request: Request) -> Response:
+        if request.path == "/_sandbox/state":
+            if request.method == "GET":
+                with self.lock:
+                    return json_response(200, self.state)
+            if request.method == "PUT":
+                try:
+                    new_state = self.normalise_state(request.json())
+                except (ValueError, KeyError, TypeError) as exc:
+                    return json_response(400, {"error": f"invalid state: {exc}"})
+                with self.lock:
+                    self.state = new_state
+                return json_response(200, {"replaced": True})
+        if request.path == "/_sandbox/faults":
+            if request.method == "GET":
+                return json_response(200, self.faults.as_json())
+            if request.method == "POST":
+                try:
+                    text = request.body.decode().strip()
+                    spec = (
+                        FaultSpec.from_json(json.loads(text))
+                        if text.startswith("{")
+                        else FaultSpec.parse(text)
+                    )
+                except (ValueError, TypeError) as exc:
+                    return json_response(400, {"error": str(exc)})
+                self.set_faults(spec)
+                return json_response(200, spec.as_json())
+        if request.path == "/_sandbox/stats":
+            if request.method == "GET":
+                with self.lock:
+                    return json_response(
+                        200,
+                        {
+                            "requests": dict(self.requests),
+                            "writes": dict(self.writes),
+                            "total_requests": sum(self.requests.values()),
+                            "total_writes": sum(self.writes.values()),
+                        },
+                    )
+            if request.method == "DELETE":
+                with self.lock:
+                    self.requests.clear()
+                    self.writes.clear()
+                return json_response(200, {"reset": True})
+        return json_response(404, {"error": f"no sandbox endpoint {request.method} {request.path}"})
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 128
+
+
+class _DropConnection(Exception):
+    """Close the connection without answering."""
+
+
+def _handler_for(sandbox: Sandbox) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        server_version = f"fjordsync-{sandbox.name}-sandbox"
+
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+            pass  # quiet: tests and demos read their own output
+
+        def _serve(self) -> None:
+            parts = urlsplit(self.path)
+            length = int(self.headers.get("Content-Length") or 0)
+            request = Request(
+                method=self.command,
+                path=parts.path,
+                query=parse_qsl(parts.query, keep_blank_values=True),
+                headers={k.lower(): v for k, v in self.headers.items()},
+                body=self.rfile.read(length) if length else b"",
+            )
+            try:
+                response = self._respond(request)
+            except _DropConnection:
+                self.close_connection = True
+                try:
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+                return
+            self._send(response)
+
+        def _respond(self, request: Request) -> Response:
+            if request.path.startswith("/_sandbox/"):
+                return sandbox._control(request)
+            faults = sandbox.faults
+            drop, error, limited, lost, jitter = sandbox._draw()
+            delay = faults.latency + faults.jitter * jitter
+            if delay:
+                time.sleep(delay / 1000)
+            with sandbox.lock:
+                sandbox.requests[sandbox.operation(request)] += 1
+            if drop < faults.dropped:
+                raise _DropConnection
+            if error < faults.server_errors:
+                status = (500, 502, 503)[int(error / faults.server_errors * 3) % 3]
+                return json_response(status, {"statusCode": status, "message": "sandbox fault"})
+            if limited < faults.rate_limited:
+                return json_response(
+                    429,
+                    {"statusCode": 429, "message": "Too Many Requests"},
+                    **{"Retry-After": f"{faults.retry_after:g}"},
+                )
+            response = sandbox.handle(request)
+            if response.write:
+                with sandbox.lock:
+                    sandbox.writes[sandbox.operation(request)] += 1
+                if lost < faults.lost:
+                    raise _DropConnection  # committed, but the answer never arrives
+            return response
+
+        def _send(self, response: Response) -> None:
+            self.send_response(response.status)
+            self.send_header("Content-Type", response.content_type)
+            self.send_header("Content-Length", str(len(response.body)))
+            for name, value in response.headers.items():
+                self.send_header(name, value)
+            self.end_headers()
+            if self.command == "HEAD" or not response.body:
+                return
+            pause = sandbox.faults.slow / 1000
+            if not pause or self.path.startswith("/_sandbox/"):
+                self.wfile.write(response.body)
+                return
+            chunk = max(1, len(response.body) // 4)
+            for start in range(0, len(response.body), chunk):
+                self.wfile.write(response.body[start : start + chunk])
+                self.wfile.flush()
+                time.sleep(pause)
+
+        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _serve  # noqa: N815
+
+    return Handler

@@ -1,0 +1,215 @@
+"""Transport to the AlexisHR API: bearer token, paging, bounded concurrency and retries.
+
+Retry policy (tenacity, here only): transport errors, 5xx and 429 are retried with exponential
+back-off and jitter; a 429 waits what ``Retry-After`` says, capped by ``max_wait`` and never zero;
+400, 401, 403 and 404 are never retried. Attempts and total time per request are bounded, so a
+system that keeps failing ends in ``Unavailable`` (or ``RateLimited``) after a known time.
+Every failure leaves as the core's error tree with system, operation and record key; response
+bodies of failed requests are not echoed unless they are the API's own validation messages.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception,
+    stop_after_attempt,
+    stop_after_delay,
+    wait_exponential_jitter,
+)
+
+from fjordsync.errors import AuthFailed, RateLimited, Rejected, Unavailable
+
+SYSTEM = "AlexisHR"
+Params = Sequence[tuple[str, str]]
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    attempts: int = 6
+    first_wait: float = 0.25  # seconds, doubled each attempt, with jitter
+    max_backoff: float = 8.0
+    max_wait: float = 30.0  # ceiling for a Retry-After
+    deadline: float = 120.0  # total seconds one request may take with its retries
+
+
+class _Retryable(Exception):
+    """A failure worth another attempt; carries what the final error will say."""
+
+    def __init__(self, status: int | None, detail: str, retry_after: float | None = None):
+        self.status = status
+        self.detail = detail
+        self.retry_after = retry_after
+        super().__init__(detail)
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("Retry-After")
+    if not value:
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        try:
+            return (parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds()
+        except (TypeError, ValueError):
+            return None
+
+
+class _Wait:
+    """Back-off with jitter; a 429's Retry-After wins, capped and never zero."""
+
+    def __init__(self, policy: RetryPolicy) -> None:
+        self.policy = policy
+        self.backoff = wait_exponential_jitter(initial=policy.first_wait, max=policy.max_backoff)
+
+    def __call__(self, state: RetryCallState) -> float:
+        error = state.outcome.exception() if state.outcome else None
+        if isinstance(error, _Retryable) and error.retry_after is not None:
+            return min(max(error.retry_after, 0.1), self.policy.max_wait)
+        return self.backoff(state)
+
+
+class AlexisClient:
+    """An httpx.AsyncClient with the token, a concurrency limit and the retry policy."""
+
+    def __init__(
+        self,
+        base_url: str,
+        token: str,
+        *,
+        max_concurrency: int = 4,
+        page_size: int = 100,
+        timeout: float = 30.0,
+        retry: RetryPolicy | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._token = token
+        self.page_size = page_size
+        self.retry = retry or RetryPolicy()
+        self.max_concurrency = max_concurrency
+        self._timeout = timeout
+        # Both belong to one event loop: made anew when the client is used from another.
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._http: httpx.AsyncClient | None = None
+        self._limit: asyncio.Semaphore | None = None
+        self.requests = 0  # sent, retries included
+
+    def _bind(self) -> tuple[httpx.AsyncClient, asyncio.Semaphore]:
+        loop = asyncio.get_running_loop()
+        if self._http is None or self._http.is_closed or self._loop is not loop:
+            self._loop = loop
+            self._limit = asyncio.Semaphore(self.max_concurrency)
+            self._http = httpx.AsyncClient(
+                base_url=self.base_url,
+                headers={"Authorization": f"Bearer {self._token}", "Accept": "application/json"},
+                timeout=self._timeout,
+                limits=httpx.Limits(max_connections=self.max_concurrency),
+            )
+        return self._http, self._limit  # type: ignore[return-value]
+
+    async def aclose(self) -> None:
+        if self._http is not None and not self._http.is_closed:
+            await self._http.aclose()
+
+    async def get(self, path: str, params: Params = (), *, record: str | None = None) -> Any:
+        """GET ``path`` and return its JSON, retrying what is worth retrying."""
+        operation = f"GET /v1/{path.lstrip('/')}"
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(self.retry.attempts) | stop_after_delay(self.retry.deadline),
+            wait=_Wait(self.retry),
+            retry=retry_if_exception(lambda e: isinstance(e, _Retryable)),
+            reraise=True,
+        )
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    return await self._once(path, params, operation, record)
+        except _Retryable as failure:
+            attempts = retrying.statistics.get("attempt_number", self.retry.attempts)
+            message = f"{failure.detail}, still after {attempts} attempts"
+            if failure.status == 429:
+                raise RateLimited(
+                    message, system=SYSTEM, operation=operation, record=record
+                ) from None
+            raise Unavailable(message, system=SYSTEM, operation=operation, record=record) from None
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _once(self, path: str, params: Params, operation: str, record: str | None) -> Any:
+        http, limit = self._bind()
+        async with limit:
+            self.requests += 1
+            try:
+                response = await http.get("/" + path.lstrip("/"), params=list(params))
+            except httpx.TransportError as exc:
+                raise _Retryable(None, f"could not reach AlexisHR ({type(exc).__name__})") from None
+        status = response.status_code
+        if status == 429:
+            raise _Retryable(429, "AlexisHR answered 429 Too Many Requests", _retry_after(response))
+        if status >= 500:
+            raise _Retryable(status, f"AlexisHR answered {status}")
+        if status in (401, 403):
+            raise AuthFailed(
+                "the access token was refused (401): create a new one in AlexisHR "
+                "(Settings -> Access tokens) and update the connection's token"
+                if status == 401
+                else "the access token lacks permission for this request (403)",
+                system=SYSTEM,
+                operation=operation,
+                record=record,
+            )
+        if status >= 400:
+            raise Rejected(
+                _validation_message(response), system=SYSTEM, operation=operation, record=record
+            )
+        try:
+            return response.json()
+        except ValueError:
+            raise _Retryable(status, "AlexisHR sent a body that is not JSON") from None
+
+    async def list_all(self, resource: str, params: Params = ()) -> tuple[list[dict], dict]:
+        """Every record of a list, paged by ``limit``/``offset`` until ``total``: the first page
+        tells the total, the rest are fetched concurrently (within the concurrency limit).
+        Returns the records and the side-loaded relations, each related record once."""
+        base = [*params, ("sort[id]", "asc")]  # a stable order, so pages neither skip nor repeat
+        first = await self.get(resource, [*base, ("limit", str(self.page_size)), ("offset", "0")])
+        total = int(first.get("total", len(first["data"])))
+        pages = [first]
+        offsets = range(self.page_size, total, self.page_size)
+        if offsets:
+            pages += await asyncio.gather(
+                *(
+                    self.get(resource, [*base, ("limit", str(self.page_size)), ("offset", str(o))])
+                    for o in offsets
+                )
+            )
+        records: list[dict] = []
+        relations: dict[str, dict[str, dict]] = {}
+        for page in pages:
+            records += page["data"]
+            for name, related in (page.get("relations") or {}).items():
+                bucket = relations.setdefault(name, {})
+                for item in related:
+                    bucket[item["id"]] = item
+        return records, {name: list(items.values()) for name, items in relations.items()}
+
+
+def _validation_message(response: httpx.Response) -> str:
+    """The API's own validation messages (field names, never record values)."""
+    try:
+        body = response.json()
+    except ValueError:
+        return f"AlexisHR answered {response.status_code}"
+    message = body.get("message") if isinstance(body, dict) else None
+    if isinstance(message, list):
+        message = "; ".join(str(m) for m in message)
+    return f"AlexisHR answered {response.status_code}: {message or body.get('error', '')}"
