@@ -308,8 +308,9 @@ def _sandbox_spec(name: str) -> Any:
     except FjordsyncError as exc:
         _fail(exc, False)
     if name not in found:
-        _fail(FjordsyncError(f"no sandbox {name!r} (installed: {', '.join(found) or 'none'})"),
-              False)
+        _fail(
+            FjordsyncError(f"no sandbox {name!r} (installed: {', '.join(found) or 'none'})"), False
+        )
     return found[name]
 
 
@@ -349,8 +350,10 @@ def sandbox_serve(
         _fail(FjordsyncError(f"--seed {seed}: {exc}"), False)
     server.start(port)
     err.print(f"{spec.title} sandbox at {server.url} (Ctrl-C to stop)", highlight=False)
-    print(json.dumps({"sandbox": name, "url": server.url, "connection": spec.connection(
-        server.url)}), flush=True)
+    print(
+        json.dumps({"sandbox": name, "url": server.url, "connection": spec.connection(server.url)}),
+        flush=True,
+    )
     try:
         threading.Event().wait()
     except KeyboardInterrupt:

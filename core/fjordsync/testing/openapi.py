@@ -41,14 +41,13 @@ class _Request:
         self.host_url = f"{parts.scheme}://{parts.netloc}"
         path = request.url.path
         if strip_prefix and path.startswith(strip_prefix):
-            path = path[len(strip_prefix):]
+            path = path[len(strip_prefix) :]
         self.path = parts.path.rstrip("/") + path
         self.method = request.method.lower()
         self.body = request.content or None
         self.content_type = request.headers.get("content-type", "application/json").lower()
         self.parameters = RequestParameters(
-            query=ImmutableMultiDict(parse_qsl(request.url.query.decode(),
-                                               keep_blank_values=True)),
+            query=ImmutableMultiDict(parse_qsl(request.url.query.decode(), keep_blank_values=True)),
             header=Headers(list(request.headers.items())),
             cookie=ImmutableMultiDict(),
         )

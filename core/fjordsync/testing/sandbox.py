@@ -23,6 +23,7 @@ A fault spec is a comma-separated list, e.g. ``latency=20,jitter=5,5xx=0.2,429=0
 
 from __future__ import annotations
 
+import contextlib
 import json
 import random
 import socket
@@ -31,7 +32,7 @@ import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field, fields
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import parse_qsl, urlsplit
 
 __all__ = ["FaultSpec", "Request", "Response", "Sandbox", "json_response"]
@@ -49,7 +50,7 @@ class FaultSpec:
     lost: float = 0.0  # share of writes whose answer is lost
     seed: int = 0
 
-    _NAMES = {
+    _NAMES: ClassVar[dict[str, str]] = {
         "latency": "latency",
         "jitter": "jitter",
         "5xx": "server_errors",
@@ -167,7 +168,10 @@ class Sandbox:
         """Serve in a background thread (port 0: a free one). Returns self."""
         self._server = _Server((host, port), _handler_for(self))
         self._thread = threading.Thread(
-            target=self._server.serve_forever, name=f"{self.name}-sandbox", daemon=True
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},  # so that stop() returns promptly
+            name=f"{self.name}-sandbox",
+            daemon=True,
         )
         self._thread.start()
         return self
@@ -266,7 +270,7 @@ def _handler_for(sandbox: Sandbox) -> type[BaseHTTPRequestHandler]:
         protocol_version = "HTTP/1.1"
         server_version = f"fjordsync-{sandbox.name}-sandbox"
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        def log_message(self, format: str, *args: Any) -> None:
             pass  # quiet: tests and demos read their own output
 
         def _serve(self) -> None:
@@ -283,10 +287,8 @@ def _handler_for(sandbox: Sandbox) -> type[BaseHTTPRequestHandler]:
                 response = self._respond(request)
             except _DropConnection:
                 self.close_connection = True
-                try:
+                with contextlib.suppress(OSError):
                     self.connection.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
                 return
             self._send(response)
 
@@ -338,6 +340,6 @@ def _handler_for(sandbox: Sandbox) -> type[BaseHTTPRequestHandler]:
                 self.wfile.flush()
                 time.sleep(pause)
 
-        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _serve  # noqa: N815
+        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _serve
 
     return Handler

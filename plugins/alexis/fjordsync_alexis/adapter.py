@@ -45,6 +45,8 @@ def _iso(moment: Any) -> str:
 class AlexisAdapter:
     def __init__(self, client: AlexisClient) -> None:
         self.client = client
+        # Reads running at the same time share one look-up of the employee index.
+        self._people_in_flight: dict[Scope, asyncio.Future[dict[str, _Person]]] = {}
 
     @classmethod
     def from_settings(cls, settings: AlexisSettings) -> AlexisAdapter:
@@ -86,7 +88,17 @@ class AlexisAdapter:
 
     async def _people(self, scope: Scope) -> dict[str, _Person]:
         """Alexis employee id -> number (and what scopes look at), for the records that name
-        their employee by id. Only the fields needed are selected."""
+        their employee by id. Concurrent callers share one read; none is kept afterwards, so
+        a later read sees later changes."""
+        pending = self._people_in_flight.get(scope)
+        if pending is None:
+            pending = asyncio.ensure_future(self._read_people(scope))
+            self._people_in_flight[scope] = pending
+            pending.add_done_callback(lambda _: self._people_in_flight.pop(scope, None))
+        return await asyncio.shield(pending)
+
+    async def _read_people(self, scope: Scope) -> dict[str, _Person]:
+        """Only the fields needed are selected: no personal data travels for this."""
         params: list[tuple[str, str]] = [
             ("select", "id,employeeNumber,departmentId,officeId,active"),
             *await self._employee_filters(scope),
