@@ -12,10 +12,12 @@ from fjordsync_alexis.sandbox import generate
 
 
 def test_same_seed_same_company_other_seed_other_company():
-    assert generate(employees=20, seed=9, today=TODAY) == generate(employees=20, seed=9,
-                                                                   today=TODAY)
-    assert generate(employees=20, seed=9, today=TODAY) != generate(employees=20, seed=10,
-                                                                   today=TODAY)
+    assert generate(employees=20, seed=9, today=TODAY) == generate(
+        employees=20, seed=9, today=TODAY
+    )
+    assert generate(employees=20, seed=9, today=TODAY) != generate(
+        employees=20, seed=10, today=TODAY
+    )
 
 
 def test_generated_company_covers_the_cases(company_of_1000):
@@ -40,9 +42,21 @@ def test_generated_company_covers_the_cases(company_of_1000):
     per_employee = Counter(c["employeeId"] for c in state["compensation"])
     assert max(per_employee.values()) >= 3
     assert {c["payoutPeriod"] for c in state["compensation"]} == {
-        "MONTHLY", "HOURLY", "ANNUAL", "QUARTERLY", "DAILY", "WEEKLY", "BI_WEEKLY"}
+        "MONTHLY",
+        "HOURLY",
+        "ANNUAL",
+        "QUARTERLY",
+        "DAILY",
+        "WEEKLY",
+        "BI_WEEKLY",
+    }
     assert {leave["status"] for leave in state["leave"]} == {
-        "APPROVED", "CONFIRMED", "PENDING", "DENIED", "CANCELLED"}
+        "APPROVED",
+        "CONFIRMED",
+        "PENDING",
+        "DENIED",
+        "CANCELLED",
+    }
     kinds = {t["kind"] for t in state["leave-type"]}
     assert kinds == {"SICK_LEAVE", "PARENTAL_LEAVE", "VACATION", "OFF_DUTY", "CHILDCARE"}
     assert state["child"] and state["department"] and state["office"]
