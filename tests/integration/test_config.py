@@ -68,9 +68,34 @@ def test_a_valid_config_loads_with_secrets_from_the_environment(tmp_path, regist
     assert not scope.includes_employee("1001", "Kontor")
     assert tenant.flows["absences"].scope.to_scope().absence_codes == frozenset({"01", "04"})
     assert tenant.flows["absences"].mapping == {"absence_types": {"Kurs": "17"}}
+    assert config.warnings == ()
+
+
+def test_flows_wired_to_a_connector_without_an_adapter_are_warned_about(tmp_path, registered):
+    from fjordsync.connectors import Connector
+    from fjordsync.plugins import PluginInfo, RegisteredConnector
+    from fjordsync.testing.memory import MemorySettings
+
+    pending = RegisteredConnector(
+        Connector("pending", "Registered ahead of its adapter", MemorySettings),
+        PluginInfo("pending", "x", "pending-dist", "0.0.1"),
+    )
+    body = """
+        [tenants.acme.connections.a]
+        plugin = "pending"
+        [tenants.acme.connections.m]
+        plugin = "memory"
+        [tenants.acme.flows.projects]
+        source = "m"
+        target = "a"
+        [tenants.acme.flows.employees]
+        source = "a"
+        target = "m"
+    """
+    config = load_config(write(tmp_path, body), connectors={**registered, "pending": pending})
     assert config.warnings == (
-        "connector 'alexis' (fjordsync-alexis 0.1.0) has no adapter in this version, "
-        "so these flows cannot run yet: payroll-employees",
+        "connector 'pending' (pending-dist 0.0.1) has no adapter in this version, "
+        "so these flows cannot run yet: projects, employees",
     )
 
 
