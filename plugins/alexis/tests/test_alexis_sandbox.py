@@ -18,7 +18,7 @@ from alexis_fixtures import REFERENCE
 from fjordsync.testing.openapi import OpenAPIContract
 from fjordsync.testing.sandbox import FaultSpec
 from fjordsync_alexis.sandbox import AlexisSandbox
-from fjordsync_alexis.sandbox.contract import RESOURCES
+from fjordsync_alexis.sandbox.contract import FIELDS, RELATIONS
 
 AUTH = {"Authorization": "Bearer sandbox-token"}
 
@@ -40,11 +40,11 @@ def get(sandbox, path, **params):
     return httpx.get(f"{sandbox.url}/v1/{path}", params=params, headers=AUTH)
 
 
-@pytest.mark.parametrize("resource", sorted(RESOURCES))
+@pytest.mark.parametrize("resource", sorted(FIELDS))
 def test_every_resource_lists_and_gets_by_id_within_the_document(
     generated_sandbox, contract, resource
 ):
-    relations = ",".join(RESOURCES[resource]["relations"])
+    relations = ",".join(RELATIONS.get(resource, ()))
     listing = get(
         generated_sandbox, resource, limit="5", **({"relations": relations} if relations else {})
     )

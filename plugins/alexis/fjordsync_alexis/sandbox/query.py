@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from fjordsync_alexis.sandbox.contract import REQUIRED, RESOURCES
+from fjordsync_alexis.sandbox.contract import FIELDS, RELATIONS, REQUIRED
 
 OPERATORS = ("$eq", "$neq", "$gt", "$gte", "$lt", "$lte", "$in", "$nin", "$between", "$all")
 LIST_OPERATORS = ("$in", "$nin", "$between", "$all")
@@ -49,18 +49,18 @@ def _non_negative(name: str, value: str) -> int:
 
 
 def parse(resource: str, pairs: list[tuple[str, str]], *, listing: bool = True) -> ListQuery:
-    contract = RESOURCES[resource]
+    fields = FIELDS[resource]
     query = ListQuery()
     problems: list[str] = []
     grouped: dict[tuple[str, str], list[str]] = {}
     for key, value in pairs:
         if key == "select":
             query.select = _csv(value)
-            bad = [f for f in query.select if f not in contract["select"]]
+            bad = [f for f in query.select if f not in fields]
             problems += [f"select.{f} is not a selectable field" for f in bad]
         elif key == "relations":
             query.relations = _csv(value)
-            bad = [r for r in query.relations if r not in contract["relations"]]
+            bad = [r for r in query.relations if r not in RELATIONS.get(resource, ())]
             problems += [f"relations.{r} is not a relation of {resource}" for r in bad]
         elif listing and key in ("limit", "offset"):
             try:
@@ -69,7 +69,7 @@ def parse(resource: str, pairs: list[tuple[str, str]], *, listing: bool = True) 
                 problems += exc.messages
         elif listing and (match := _FILTER_KEY.match(key)):
             name, operator, array = match.group(1), match.group(2) or "$eq", match.group(3)
-            if name not in contract["filters"]:
+            if name not in fields:
                 problems.append(f"filters.{name} is not a filterable field")
             elif operator not in OPERATORS:
                 problems.append(f"filters.{name}.{operator} is not a valid operator")
@@ -86,7 +86,7 @@ def parse(resource: str, pairs: list[tuple[str, str]], *, listing: bool = True) 
                 grouped.setdefault((name, operator), []).append(value)
         elif listing and (match := _SORT_KEY.match(key)):
             name = match.group(1)
-            if name not in contract["sort"]:
+            if name not in fields:
                 problems.append(f"sort.{name} is not a sortable field")
             elif value not in ("asc", "desc"):
                 problems.append(f"sort.{name} must be one of the following values: asc, desc")

@@ -19,7 +19,7 @@ from typing import Any
 
 from fjordsync.testing.sandbox import FaultSpec, Request, Response, Sandbox, json_response
 from fjordsync_alexis.sandbox import query as q
-from fjordsync_alexis.sandbox.contract import RESOURCES
+from fjordsync_alexis.sandbox.contract import FIELDS
 
 DEFAULT_TOKEN = "sandbox-token"  # noqa: S105 - a sandbox's well-known test token
 DEFAULT_LIMIT = 100
@@ -71,12 +71,12 @@ class AlexisSandbox(Sandbox):
         self.tokens = set(tokens)
 
     def empty_state(self) -> dict[str, Any]:
-        return {name: [] for name in (*RESOURCES, *RELATION_STATE_KEYS)}
+        return {name: [] for name in (*FIELDS, *RELATION_STATE_KEYS)}
 
     def normalise_state(self, state: dict[str, Any]) -> dict[str, Any]:
         if not isinstance(state, dict):
             raise ValueError("the state must be a JSON object of resource lists")
-        unknown = set(state) - set(RESOURCES) - set(RELATION_STATE_KEYS)
+        unknown = set(state) - set(FIELDS) - set(RELATION_STATE_KEYS)
         if unknown:
             raise ValueError(f"unknown resources: {', '.join(sorted(unknown))}")
         complete = self.empty_state()
@@ -96,7 +96,7 @@ class AlexisSandbox(Sandbox):
 
     def handle(self, request: Request) -> Response:
         match = _PATH.match(request.path)
-        if not match or match.group(1) not in RESOURCES:
+        if not match or match.group(1) not in FIELDS:
             return _error(404, f"Cannot {request.method} {request.path}", "Not Found")
         if request.headers.get("authorization", "").removeprefix("Bearer ").strip() not in (
             self.tokens
