@@ -156,6 +156,10 @@ class Sandbox:
         """The name under which a request is counted in the stats."""
         return f"{request.method} {request.path}"
 
+    def control(self, request: Request) -> Response | None:
+        """A vendor sandbox's own ``/_sandbox/...`` endpoints; None: not one of them."""
+        return None
+
     # -- running ------------------------------------------------------------------------------
     @property
     def url(self) -> str:
@@ -208,6 +212,9 @@ class Sandbox:
 
     # -- the kit's own endpoints -------------------------------------------------------------
     def _control(self, request: Request) -> Response:
+        own = self.control(request)
+        if own is not None:
+            return own
         if request.path == "/_sandbox/state":
             if request.method == "GET":
                 with self.lock:

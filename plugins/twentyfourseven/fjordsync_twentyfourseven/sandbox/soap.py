@@ -1,0 +1,163 @@
+"""One 24SevenOffice ASMX web service, served from its WSDL.
+
+The WSDL drives everything: requests are validated against the schema in its ``wsdl:types``
+(a request that does not fit is refused with the fault a .NET ASMX service gives, "Instance
+validation error"), read with zeep's deserializer for the SOAP 1.1 or 1.2 binding the envelope
+uses, and answers are serialized by zeep in the schema's element order. Missing optional scalars
+in answers take the WSDL's declared defaults, which are .NET's "unset" sentinels
+(-2147483648, 0001-01-01T00:00:00), as the real service sends them.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from lxml import etree
+from zeep import Client
+from zeep.helpers import serialize_object
+from zeep.xsd import ComplexType
+
+SOAP11 = "http://schemas.xmlsoap.org/soap/envelope/"
+SOAP12 = "http://www.w3.org/2003/05/soap-envelope"
+XSD = "http://www.w3.org/2001/XMLSchema"
+WSDL = "http://schemas.xmlsoap.org/wsdl/"
+TNS = "http://24sevenOffice.com/webservices"
+_ADDRESS = re.compile(r'(<soap1?2?:address location=")https?://[^/"]+(/[^"]*")')
+
+
+class SoapFault(Exception):
+    """A SOAP fault: ``client`` faults are the caller's fault, the others the server's."""
+
+    def __init__(self, message: str, *, client: bool = False) -> None:
+        self.message = message
+        self.client = client
+        super().__init__(message)
+
+
+@dataclass
+class SoapCall:
+    version: str  # SOAP11 or SOAP12 namespace
+    operation: str
+    arguments: dict[str, Any]
+
+
+def _schema(wsdl_tree: etree._ElementTree, workdir: Path) -> etree.XMLSchema:
+    """The WSDL's embedded schemas as one lxml XMLSchema (imports resolved to each other)."""
+    schemas = wsdl_tree.findall(f"{{{WSDL}}}types/{{{XSD}}}schema")
+    files = {}
+    for index, schema in enumerate(schemas):
+        files[schema.get("targetNamespace")] = workdir / f"schema{index}.xsd"
+    for schema in schemas:
+        copy = etree.fromstring(etree.tostring(schema))
+        for imported in copy.findall(f"{{{XSD}}}import"):
+            target = files.get(imported.get("namespace"))
+            if target is not None:
+                imported.set("schemaLocation", target.name)
+        files[schema.get("targetNamespace")].write_bytes(etree.tostring(copy))
+    return etree.XMLSchema(etree.parse(str(files[TNS])))
+
+
+class SoapService:
+    def __init__(self, wsdl_path: Path, service_name: str) -> None:
+        self.wsdl_text = wsdl_path.read_text(encoding="utf-8")
+        self.client = Client(str(wsdl_path))
+        service = self.client.wsdl.services[service_name]
+        self.bindings = {}
+        for port in service.ports.values():
+            version = SOAP12 if "12" in type(port.binding).__name__ else SOAP11
+            self.bindings[version] = port.binding
+        with tempfile.TemporaryDirectory() as workdir:
+            self.schema = _schema(etree.parse(str(wsdl_path)), Path(workdir))
+
+    @property
+    def operations(self) -> list[str]:
+        return list(self.bindings[SOAP11]._operations)
+
+    def wsdl(self, base_url: str) -> str:
+        """The WSDL with its ``soap:address`` pointing at ``base_url``."""
+        return _ADDRESS.sub(lambda m: f"{m.group(1)}{base_url}{m.group(2)}", self.wsdl_text)
+
+    def read(self, body: bytes) -> SoapCall:
+        try:
+            envelope = etree.fromstring(body)
+        except etree.XMLSyntaxError as exc:
+            raise SoapFault(f"Server was unable to read request. ---> {exc}", client=True) from None
+        version = etree.QName(envelope).namespace
+        if version not in self.bindings or etree.QName(envelope).localname != "Envelope":
+            raise SoapFault(
+                "Server did not recognize the value of HTTP Header SOAPAction", client=True
+            )
+        body_element = envelope.find(f"{{{version}}}Body")
+        payload = body_element[0] if body_element is not None and len(body_element) else None
+        if payload is None:
+            raise SoapFault(
+                "Server was unable to read request. ---> the Body is empty", client=True
+            )
+        operation = etree.QName(payload).localname
+        if operation not in self.bindings[version]._operations:
+            raise SoapFault(
+                f"Server did not recognize the value of HTTP Header SOAPAction: {TNS}/{operation}.",
+                client=True,
+            )
+        if not self.schema.validate(etree.ElementTree(payload)):
+            error = self.schema.error_log.last_error
+            raise SoapFault(
+                "System.Web.Services.Protocols.SoapException: Server was unable to read "
+                f"request. ---> System.InvalidOperationException: There is an error in XML "
+                f"document ({error.line}, {error.column}). ---> "
+                f"System.InvalidOperationException: Instance validation error: {error.message}",
+                client=True,
+            )
+        soap_operation = self.bindings[version]._operations[operation]
+        message = soap_operation.input.deserialize(envelope)
+        value = serialize_object(message.body if hasattr(message, "body") else message, dict)
+        # zeep unwraps an input of one part: always hand on {part name: value}.
+        names = [name for name, _ in soap_operation.input.body.type.elements]
+        if len(names) == 1 and not (isinstance(value, dict) and set(value) == {names[0]}):
+            value = {names[0]: value}
+        return SoapCall(version, operation, dict(value or {}))
+
+    def answer(self, call: SoapCall, result: Any) -> bytes:
+        operation = self.bindings[call.version]._operations[call.operation]
+        names = [name for name, _ in operation.output.body.type.elements]
+        values = {names[0]: result} if names else {}
+        envelope = operation.output.serialize(**values).content
+        return etree.tostring(envelope, xml_declaration=True, encoding="utf-8")
+
+    def fault(self, version: str, fault: SoapFault) -> bytes:
+        if version == SOAP12:
+            code = "soap:Sender" if fault.client else "soap:Receiver"
+            body = (
+                f"<soap:Fault><soap:Code><soap:Value>{code}</soap:Value></soap:Code>"
+                f'<soap:Reason><soap:Text xml:lang="en">{_escape(fault.message)}'
+                "</soap:Text></soap:Reason><soap:Detail /></soap:Fault>"
+            )
+        else:
+            code = "soap:Client" if fault.client else "soap:Server"
+            body = (
+                f"<soap:Fault><faultcode>{code}</faultcode>"
+                f"<faultstring>{_escape(fault.message)}</faultstring><detail /></soap:Fault>"
+            )
+        return (
+            f'<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap="{version}">'
+            f"<soap:Body>{body}</soap:Body></soap:Envelope>"
+        ).encode()
+
+    def complete(self, type_name: str, record: dict[str, Any]) -> dict[str, Any]:
+        """``record`` with each missing optional scalar at the WSDL's default (the sentinel)."""
+        xsd_type = self.client.get_type(f"{{{TNS}}}{type_name}")
+        result = dict(record)
+        if isinstance(xsd_type, ComplexType):
+            for name, element in xsd_type.elements:
+                default = getattr(element, "default", None)
+                if name not in result and default is not None and default != "":
+                    result[name] = default
+        return result
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
