@@ -37,6 +37,7 @@ from fjordsync.domain.model import (
     Employment,
     InvalidRecord,
     Project,
+    Salary,
     TimeEntry,
 )
 from fjordsync.domain.values import BankAccount, DateRange, Email, NationalId, PhoneNumber
@@ -96,6 +97,7 @@ __all__ = [
     "Record",
     "Rejected",
     "RunLocked",
+    "Salary",
     "SalaryType",
     "Scope",
     "TimeEntry",

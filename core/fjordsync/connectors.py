@@ -77,8 +77,8 @@ class SandboxSpec:
 
     ``server(state, faults)`` builds a ``fjordsync.testing.sandbox.Sandbox``;
     ``generate(employees=N, seed=S)`` returns realistic state for a company of N employees, in
-    the shape the server loads; ``connection(url)`` gives the connection settings (as in a
-    config file) that point the connector at a running sandbox.
+    the shape the server loads; ``connection(url)`` gives, per connector the sandbox serves,
+    the connection settings (as in a config file) that point it at a running sandbox.
     """
 
     name: str

@@ -42,6 +42,7 @@ __all__ = [
     "EmployeeWriter",
     "EmploymentReader",
     "EmploymentWriter",
+    "ExportMarker",
     "LicenseReader",
     "ProjectReader",
     "ProjectWriter",
@@ -166,8 +167,11 @@ class ProjectWriter(Protocol):
 class TimeEntryReader(Protocol):
     async def read_time_entries(self, query: Query) -> Sequence[TimeEntry | InvalidRecord]: ...
 
+
+@runtime_checkable
+class ExportMarker(Protocol):
     async def mark_exported(self, keys: Iterable[str], export_id: str) -> None:
-        """Tell the source these entries have been taken by the target."""
+        """Tell the source these time entries have been taken by the target."""
         ...
 
 
@@ -208,6 +212,7 @@ PORTS: dict[str, type] = {
     "ProjectReader": ProjectReader,
     "ProjectWriter": ProjectWriter,
     "TimeEntryReader": TimeEntryReader,
+    "ExportMarker": ExportMarker,
     "TimeEntryWriter": TimeEntryWriter,
     "CodeListReader": CodeListReader,
     "LicenseReader": LicenseReader,

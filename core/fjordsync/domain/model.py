@@ -21,6 +21,7 @@ from fjordsync.domain.codes import (
     EndDateReason,
     LeaveStatus,
     PayoutPeriod,
+    SalaryType,
     WorkingTimes,
 )
 from fjordsync.domain.values import (
@@ -44,6 +45,7 @@ __all__ = [
     "Employment",
     "InvalidRecord",
     "Project",
+    "Salary",
     "TimeEntry",
 ]
 
@@ -74,6 +76,17 @@ class Address:
 
 
 @dataclass(frozen=True, slots=True)
+class Salary:
+    """A salary as payroll takes it: monthly or hourly, two decimals. Personal data: the amount
+    is masked in ``repr``."""
+
+    salary_type: SalaryType
+    amount: Decimal = field(repr=False)
+    valid_from: date | None = None
+    converted_from: PayoutPeriod | None = None  # set when the amount was divided
+
+
+@dataclass(frozen=True, slots=True)
 class Employee:
     """A person employed by the tenant's company."""
 
@@ -91,6 +104,7 @@ class Employee:
     office: str | None = None
     active: bool = True
     username: str | None = None
+    salary: Salary | None = field(default=None, repr=False)  # the current one, as payroll has it
     target_key: str | None = None
 
     def __post_init__(self) -> None:
@@ -202,6 +216,7 @@ class TimeEntry:
     stop: datetime | None = None  # UTC
     comment: str | None = None
     approved: bool = False
+    locked: bool = False
     exported: bool = False
     updated: datetime | None = None
     target_key: str | None = None

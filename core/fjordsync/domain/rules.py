@@ -24,7 +24,7 @@ from fjordsync.domain.codes import (
     PayoutPeriod,
     SalaryType,
 )
-from fjordsync.domain.model import Compensation
+from fjordsync.domain.model import Compensation, Salary
 from fjordsync.domain.values import DateRange, Email
 from fjordsync.errors import InvalidValue
 
@@ -69,16 +69,6 @@ def current_compensation(compensations: Iterable[Compensation]) -> Compensation 
 def contact_email(work: Email | None, private: Email | None) -> Email | None:
     """The work e-mail, else the private one (seed 001)."""
     return work or private
-
-
-@dataclass(frozen=True, slots=True)
-class Salary:
-    """A salary as payroll takes it: monthly or hourly, two decimals."""
-
-    salary_type: SalaryType
-    amount: Decimal
-    valid_from: date
-    converted_from: PayoutPeriod | None = None  # set when the amount was divided
 
 
 _MONTHLY_DIVISOR = {PayoutPeriod.ANNUAL: Decimal(12), PayoutPeriod.QUARTERLY: Decimal(3)}

@@ -36,7 +36,7 @@ FLOWS: dict[str, FlowDefinition] = {
         FlowDefinition(
             "hours",
             "approved hours from time registration (SmartDok) to the ERP (24SevenOffice)",
-            ("TimeEntryReader", "CodeListReader"),
+            ("TimeEntryReader", "ExportMarker", "CodeListReader"),
             ("TimeEntryWriter", "CodeListReader", "EmployeeReader", "ProjectReader"),
         ),
         FlowDefinition(

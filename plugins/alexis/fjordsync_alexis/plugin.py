@@ -38,7 +38,7 @@ def _generate(employees: int = 60, seed: int = 1, **options: Any) -> dict:
 def _connection(url: str) -> dict[str, Any]:
     from fjordsync_alexis.sandbox import DEFAULT_TOKEN
 
-    return {"base_url": f"{url}/v1", "token": DEFAULT_TOKEN}
+    return {"alexis": {"base_url": f"{url}/v1", "token": DEFAULT_TOKEN}}
 
 
 @hookimpl

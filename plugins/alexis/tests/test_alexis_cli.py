@@ -57,7 +57,7 @@ def test_generate_then_serve_the_generated_company(tmp_path):
     )
     try:
         announced = json.loads(server.stdout.readline())
-        assert announced["connection"]["base_url"] == announced["url"] + "/v1"
+        assert announced["connections"]["alexis"]["base_url"] == announced["url"] + "/v1"
         answer = httpx.get(
             f"{announced['url']}/v1/employee", headers={"Authorization": "Bearer sandbox-token"}
         )

@@ -1,0 +1,579 @@
+"""Transport to 24SevenOffice: the SOAP web services through zeep's async client over httpx,
+and the payroll ("Lønn") REST API through httpx.
+
+SOAP (NOTES.md): the WSDLs ship with the package and are parsed once per process; service
+addresses come from the settings. The session cookie is sent as a plain ``Cookie`` header to
+both hosts. ``HasSession`` is asked before logging in; a dead session ("Session is not
+authenticated") gets one re-login; a session on the wrong identity is switched with
+``SetIdentityById`` once. Faults are classified by the last ``--->`` segment of the faultstring:
+authentication and identity -> AuthFailed, quota -> RateLimited (with when it lifts), schema and
+argument errors -> Rejected (never retried), everything else transient -> retried, then
+Unavailable. A non-idempotent call (``SaveHour``) is never retried here: an outcome that may
+have happened is raised as ``OutcomeUnknown`` for the adapter to reconcile.
+
+**Rate budget**: every request of one set of credentials spends from one ``RateBudget`` (per
+process), never more than ``requests_per_hour`` in a clock hour whatever the concurrency; the
+server's ``APILimitRemaining`` tightens it. When it is spent the call raises ``RateLimited`` with
+``resume_at``: the run stops cleanly and the rest waits for the next run.
+
+Payroll: ``GET /auth?token=`` exchanges the customer's access token for a bearer token, reused
+until ``expiresOn``; a 401 gets one re-exchange.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+from tenacity import (
+    AsyncRetrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    stop_after_delay,
+    wait_exponential_jitter,
+)
+from zeep import AsyncClient, Settings
+from zeep.exceptions import Fault, TransportError, XMLSyntaxError
+from zeep.helpers import serialize_object
+from zeep.proxy import AsyncServiceProxy
+from zeep.transports import AsyncTransport
+
+from fjordsync.errors import AuthFailed, RateLimited, Rejected, Unavailable
+
+SYSTEM = "24SevenOffice"
+PAYROLL = "24SevenOffice Lønn"
+WSDL_DIR = Path(__file__).resolve().parent / "wsdl"
+TNS = "http://24sevenOffice.com/webservices"
+NO_IDENTITY = "00000000-0000-0000-0000-000000000000"
+# service -> (WSDL file, binding, which host, path)
+SERVICES = {
+    "auth": ("authService.wsdl", "AuthenticateSoap", "api", "/authenticate/v001/authenticate.asmx"),
+    "client": ("clientService.wsdl", "ClientServiceSoap", "api", "/Client/V001/ClientService.asmx"),
+    "person": ("personService.wsdl", "PersonServiceSoap", "web", "/CRM/Contact/PersonService.asmx"),
+    "project": (
+        "projectService.wsdl",
+        "ProjectServiceSoap",
+        "web",
+        "/Project/V001/ProjectService.asmx",
+    ),
+    "time": ("timeService.wsdl", "TimeServiceSoap", "web", "/timesheet/v001/timeservice.asmx"),
+}
+_QUARANTINE = re.compile(r"Quarantine ends at (\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2})")
+
+
+class OutcomeUnknown(Unavailable):
+    """A write was sent but its answer never came: it may or may not have happened."""
+
+
+class _Transient(Exception):
+    """Worth another attempt (idempotent calls only)."""
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    attempts: int = 5
+    first_wait: float = 0.25
+    max_backoff: float = 8.0
+    deadline: float = 120.0
+
+
+class RateBudget:
+    """Requests left in this clock hour for one set of credentials, shared by everything that
+    uses them in this process."""
+
+    def __init__(self, per_hour: int, clock: Callable[[], datetime] | None = None) -> None:
+        self.per_hour = per_hour
+        self._clock = clock or (lambda: datetime.now(UTC))
+        self._lock = threading.Lock()
+        self._hour = self._hour_of(self._clock())
+        self.used = 0
+
+    @classmethod
+    def for_credentials(cls, api_url: str, username: str, per_hour: int) -> RateBudget:
+        with _BUDGETS_LOCK:
+            key = (api_url.rstrip("/").lower(), username.lower())
+            budget = _BUDGETS.get(key)
+            if budget is None or budget.per_hour != per_hour:
+                budget = _BUDGETS[key] = cls(per_hour)
+            return budget
+
+    @staticmethod
+    def _hour_of(moment: datetime) -> datetime:
+        return moment.replace(minute=0, second=0, microsecond=0)
+
+    def _roll(self) -> None:
+        hour = self._hour_of(self._clock())
+        if hour != self._hour:
+            self._hour, self.used = hour, 0
+
+    @property
+    def resets_at(self) -> datetime:
+        return self._hour + timedelta(hours=1)
+
+    def spend(self, operation: str) -> None:
+        with self._lock:
+            self._roll()
+            if self.used >= self.per_hour:
+                raise RateLimited(
+                    f"the budget of {self.per_hour} requests an hour is spent; the rest of "
+                    f"the work goes on after {self.resets_at:%H:%M} UTC",
+                    system=SYSTEM,
+                    operation=operation,
+                    resume_at=self.resets_at,
+                )
+            self.used += 1
+
+    def observe(self, remaining: str | None) -> None:
+        """The server counts too: never believe there is more left than it says."""
+        if remaining is None or not remaining.strip().lstrip("-").isdigit():
+            return
+        with self._lock:
+            self._roll()
+            self.used = max(self.used, self.per_hour - int(remaining))
+
+    @property
+    def remaining(self) -> int:
+        with self._lock:
+            self._roll()
+            return max(self.per_hour - self.used, 0)
+
+
+_BUDGETS: dict[tuple[str, str], RateBudget] = {}
+_BUDGETS_LOCK = threading.Lock()
+
+
+def fault_message(fault: Fault) -> str:
+    """The useful part of a .NET faultstring: its last ``--->`` segment."""
+    return str(fault.message or "").split("--->")[-1].strip()
+
+
+class _Transport(AsyncTransport):
+    """zeep's httpx transport, sending the session cookie as a plain header (both hosts) and
+    reading the quota headers of every answer."""
+
+    def __init__(self, soap: SoapClient, timeout: float) -> None:
+        super().__init__(
+            client=httpx.AsyncClient(timeout=timeout),
+            wsdl_client=httpx.Client(timeout=timeout),
+        )
+        self.soap = soap
+
+    async def post(self, address: str, message: Any, headers: dict[str, str]) -> Any:
+        if self.soap.session_id:
+            headers = {**headers, "Cookie": f"ASP.NET_SessionId={self.soap.session_id}"}
+        response = await self.client.post(address, content=message, headers=headers)
+        self.client.cookies.clear()  # no domain-scoped jar: the header above is the session
+        self.soap.budget.observe(response.headers.get("APILimitRemaining"))
+        cookie = response.cookies.get("ASP.NET_SessionId")
+        if cookie:
+            self.soap.session_id = cookie
+        return response
+
+
+class SoapClient:
+    def __init__(
+        self,
+        *,
+        api_url: str,
+        webservices_url: str,
+        application_id: str,
+        username: str,
+        password: str,
+        identity_id: str | None = None,
+        requests_per_hour: int = 7200,
+        max_concurrency: int = 4,
+        timeout: float = 60.0,
+        retry: RetryPolicy | None = None,
+    ) -> None:
+        self.hosts = {"api": api_url.rstrip("/"), "web": webservices_url.rstrip("/")}
+        self._credential = {
+            "ApplicationId": application_id,
+            "Username": username,
+            "Password": password,
+        }
+        self.identity_id = identity_id
+        self.budget = RateBudget.for_credentials(api_url, username, requests_per_hour)
+        self.max_concurrency = max_concurrency
+        self.timeout = timeout
+        self.retry = retry or RetryPolicy()
+        self.session_id: str | None = None
+        self.requests = 0
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._services: dict[str, Any] = {}
+        self._limit: asyncio.Semaphore | None = None
+        self._login_lock: asyncio.Lock | None = None
+        self._transport: _Transport | None = None
+
+    # -- plumbing -----------------------------------------------------------------------------
+    def _bind(self) -> None:
+        loop = asyncio.get_running_loop()
+        if self._loop is loop:
+            return
+        self._loop = loop
+        self._limit = asyncio.Semaphore(self.max_concurrency)
+        self._login_lock = asyncio.Lock()
+        self._transport = _Transport(self, self.timeout)
+        self._services = {}
+
+    def _service(self, name: str) -> Any:
+        self._bind()
+        if name not in self._services:
+            wsdl, binding, host, path = SERVICES[name]
+            client = AsyncClient(
+                str(WSDL_DIR / wsdl),
+                transport=self._transport,
+                settings=Settings(xml_huge_tree=True),
+            )
+            # AsyncClient.create_service gives a synchronous proxy: bind the async one to the
+            # binding, at the configured address.
+            self._services[name] = AsyncServiceProxy(
+                client, client.wsdl.bindings[f"{{{TNS}}}{binding}"], address=self.hosts[host] + path
+            )
+        return self._services[name]
+
+    async def aclose(self) -> None:
+        if self._transport is not None:
+            await self._transport.aclose()
+            self._transport.wsdl_client.close()
+
+    # -- one request ----------------------------------------------------------------------------
+    async def _send(
+        self, service: str, operation: str, args: dict[str, Any], idempotent: bool
+    ) -> Any:
+        name = f"{SERVICES[service][1].removesuffix('Soap')}.{operation}"
+        self.budget.spend(name)
+        assert self._limit is not None
+        async with self._limit:
+            self.requests += 1
+            try:
+                return await getattr(self._service(service), operation)(**args)
+            except Fault as fault:
+                raise self._classify(fault, name) from None
+            except (httpx.TransportError, TransportError, XMLSyntaxError) as exc:
+                if not idempotent:
+                    raise OutcomeUnknown(
+                        f"no answer to {operation} ({type(exc).__name__}): it may have been saved",
+                        system=SYSTEM,
+                        operation=name,
+                    ) from None
+                raise _Transient(f"{type(exc).__name__}") from None
+
+    def _classify(self, fault: Fault, operation: str) -> Exception:
+        message = fault_message(fault)
+        lowered = message.lower()
+        if "session is not authenticated" in lowered:
+            return _DeadSession(message)
+        if "not authenticated on this identity" in lowered:
+            return _WrongIdentity(message)
+        if "limit exceeded" in lowered:
+            match = _QUARANTINE.search(message)
+            resume = (
+                datetime.fromisoformat(match.group(1).replace(" ", "T")).replace(tzinfo=UTC)
+                if match
+                else None
+            )
+            return RateLimited(message, system=SYSTEM, operation=operation, resume_at=resume)
+        if "identityid is blocked" in lowered or "not connected to the user" in lowered:
+            return AuthFailed(message, system=SYSTEM, operation=operation)
+        return Rejected(message, system=SYSTEM, operation=operation)
+
+    # -- the session ------------------------------------------------------------------------------
+    async def ensure_session(self, stale: str | None = None) -> None:
+        """A live session: the one we have if ``HasSession`` says so, else a new login.
+        ``stale`` is the session the caller saw fail (or None): when another task has already
+        replaced it while this one waited, that one is used as it is."""
+        self._bind()
+        assert self._login_lock is not None
+        async with self._login_lock:
+            if self.session_id and self.session_id != stale:
+                if stale is not None or await self._send("auth", "HasSession", {}, True):
+                    return
+            self.session_id = None
+            credential = dict(self._credential)
+            session = await self._send("auth", "Login", {"credential": credential}, True)
+            if not session:
+                raise AuthFailed(
+                    "the credentials were refused (Login returned no session): check the "
+                    "username, password and application id",
+                    system=SYSTEM,
+                    operation="Authenticate.Login",
+                )
+            self.session_id = session
+            if self.identity_id:
+                await self._choose_identity()
+
+    async def _choose_identity(self) -> None:
+        identities = await self._send("auth", "GetIdentities", {}, True) or []
+        for identity in identities:
+            if str(identity.Id).lower() == str(self.identity_id).lower():
+                if not identity.IsCurrent:
+                    await self._send(
+                        "auth", "SetIdentityById", {"identityId": self.identity_id}, True
+                    )
+                return
+        raise AuthFailed(
+            f"identity {self.identity_id} is not one this user can reach",
+            system=SYSTEM,
+            operation="Authenticate.GetIdentities",
+        )
+
+    async def call(
+        self, service: str, operation: str, *, idempotent: bool = True, **args: Any
+    ) -> Any:
+        """Call an operation with a live session on the right identity; returns plain data.
+
+        Only ``_Transient`` failures are retried, and a non-idempotent operation never raises
+        one for itself (its unclear outcomes are ``OutcomeUnknown``): what is retried for it is
+        getting a session, never the write."""
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(self.retry.attempts) | stop_after_delay(self.retry.deadline),
+            wait=wait_exponential_jitter(
+                multiplier=self.retry.first_wait, max=self.retry.max_backoff
+            ),
+            retry=retry_if_exception_type(_Transient),
+            reraise=True,
+        )
+        name = f"{SERVICES[service][1].removesuffix('Soap')}.{operation}"
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    return serialize_object(
+                        await self._with_session(service, operation, args, idempotent)
+                    )
+        except _Transient as failure:
+            raise Unavailable(
+                f"24SevenOffice did not answer well ({failure}), still after "
+                f"{retrying.statistics.get('attempt_number')} attempts",
+                system=SYSTEM,
+                operation=name,
+            ) from None
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _with_session(
+        self, service: str, operation: str, args: dict[str, Any], idempotent: bool
+    ) -> Any:
+        if not self.session_id:
+            await self.ensure_session(stale="")
+        session = self.session_id
+        try:
+            return await self._send(service, operation, args, idempotent)
+        except _DeadSession:
+            pass  # one re-login, then the call once more
+        except _WrongIdentity as wrong:
+            if not self.identity_id:
+                raise AuthFailed(
+                    f"{wrong}: set the connection's identity_id to the client to act for",
+                    system=SYSTEM,
+                    operation=operation,
+                ) from None
+            await self._choose_identity()
+            return await self._send(service, operation, args, idempotent)
+        await self.ensure_session(stale=session)
+        try:
+            return await self._send(service, operation, args, idempotent)
+        except (_DeadSession, _WrongIdentity) as still:
+            raise AuthFailed(
+                f"{still} (after logging in again)", system=SYSTEM, operation=operation
+            ) from None
+
+
+class _DeadSession(Exception):
+    pass
+
+
+class _WrongIdentity(Exception):
+    pass
+
+
+class PayrollClient:
+    """httpx client of the payroll REST API, with token exchange and retries."""
+
+    def __init__(
+        self,
+        base_url: str,
+        access_token: str,
+        *,
+        timeout: float = 60.0,
+        max_concurrency: int = 4,
+        retry: RetryPolicy | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._access_token = access_token
+        self.timeout = timeout
+        self.max_concurrency = max_concurrency
+        self.retry = retry or RetryPolicy()
+        self.requests = 0
+        self._bearer: str | None = None
+        self._expires: datetime | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._http: httpx.AsyncClient | None = None
+        self._limit: asyncio.Semaphore | None = None
+        self._token_lock: asyncio.Lock | None = None
+
+    def _bind(self) -> httpx.AsyncClient:
+        loop = asyncio.get_running_loop()
+        if self._loop is not loop or self._http is None:
+            self._loop = loop
+            self._http = httpx.AsyncClient(base_url=self.base_url, timeout=self.timeout)
+            self._limit = asyncio.Semaphore(self.max_concurrency)
+            self._token_lock = asyncio.Lock()
+        return self._http
+
+    async def aclose(self) -> None:
+        if self._http is not None:
+            await self._http.aclose()
+
+    async def _token(self, stale: str | None = None) -> str:
+        http = self._bind()
+        assert self._token_lock is not None
+        async with self._token_lock:
+            fresh = (
+                self._bearer
+                and self._bearer != stale
+                and self._expires
+                and self._expires > datetime.now(UTC) + timedelta(seconds=30)
+            )
+            if fresh:
+                return self._bearer  # type: ignore[return-value]
+            self.requests += 1
+            try:
+                response = await http.get("/auth", params={"token": self._access_token})
+            except httpx.TransportError as exc:
+                raise Unavailable(
+                    f"could not reach payroll ({type(exc).__name__})",
+                    system=PAYROLL,
+                    operation="GET /auth",
+                ) from None
+            if response.status_code == 401:
+                raise AuthFailed(
+                    "the payroll access token was refused: create a new one "
+                    "(Lønn -> Innstillinger -> Diverse innstillinger -> API, "
+                    "e-post, integrasjoner)",
+                    system=PAYROLL,
+                    operation="GET /auth",
+                )
+            if response.status_code >= 400:
+                raise Unavailable(
+                    f"payroll answered {response.status_code}",
+                    system=PAYROLL,
+                    operation="GET /auth",
+                )
+            body = response.json()
+            self._bearer = body["accessToken"]
+            self._expires = datetime.fromisoformat(body["expiresOn"].replace("Z", "+00:00"))
+            return self._bearer
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        record: str | None = None,
+        json: Any = None,
+        params: dict[str, str] | None = None,
+        idempotent: bool = True,
+    ) -> httpx.Response:
+        """Send a request; returns the response of a 2xx or a 409 (the caller decides what a
+        conflict means); raises the core's errors for the rest."""
+        operation = f"{method} {path}"
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(self.retry.attempts if idempotent else 1)
+            | stop_after_delay(self.retry.deadline),
+            wait=wait_exponential_jitter(
+                multiplier=self.retry.first_wait, max=self.retry.max_backoff
+            ),
+            retry=retry_if_exception_type(_Transient),
+            reraise=True,
+        )
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    return await self._once(
+                        method, path, operation, record, json, params, idempotent
+                    )
+        except _Transient as failure:
+            raise Unavailable(
+                f"{failure}, still after {retrying.statistics.get('attempt_number')} attempts",
+                system=PAYROLL,
+                operation=operation,
+                record=record,
+            ) from None
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _once(
+        self,
+        method: str,
+        path: str,
+        operation: str,
+        record: str | None,
+        body: Any,
+        params: dict[str, str] | None,
+        idempotent: bool,
+    ) -> httpx.Response:
+        http = self._bind()
+        assert self._limit is not None
+        bearer = await self._token()
+        for renewed in (False, True):
+            async with self._limit:
+                self.requests += 1
+                try:
+                    response = await http.request(
+                        method,
+                        path,
+                        json=body,
+                        params=params,
+                        headers={"Authorization": f"Bearer {bearer}"},
+                    )
+                except httpx.TransportError as exc:
+                    if not idempotent:
+                        raise OutcomeUnknown(
+                            f"no answer ({type(exc).__name__}): it may have been saved",
+                            system=PAYROLL,
+                            operation=operation,
+                            record=record,
+                        ) from None
+                    raise _Transient(f"could not reach payroll ({type(exc).__name__})") from None
+            if response.status_code == 401 and not renewed:
+                bearer = await self._token(stale=bearer)  # expired early: one re-exchange
+                continue
+            break
+        status = response.status_code
+        if status == 401:
+            raise AuthFailed(
+                "payroll refused a fresh token (401)",
+                system=PAYROLL,
+                operation=operation,
+                record=record,
+            )
+        if status >= 500 or status == 429:
+            if not idempotent:
+                raise OutcomeUnknown(
+                    f"payroll answered {status}: the write may have happened",
+                    system=PAYROLL,
+                    operation=operation,
+                    record=record,
+                )
+            raise _Transient(f"payroll answered {status}")
+        if status >= 400 and status != 409:
+            raise Rejected(
+                f"payroll answered {status}: {_payroll_message(response)}",
+                system=PAYROLL,
+                operation=operation,
+                record=record,
+            )
+        return response
+
+
+def _payroll_message(response: httpx.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return response.reason_phrase
+    return str(body.get("message", body)) if isinstance(body, dict) else str(body)
