@@ -292,9 +292,11 @@ class SoapClient:
         self._bind()
         assert self._login_lock is not None
         async with self._login_lock:
-            if self.session_id and self.session_id != stale:
-                if stale is not None or await self._send("auth", "HasSession", {}, True):
-                    return
+            replaced_meanwhile = self.session_id and self.session_id != stale
+            if replaced_meanwhile and (
+                stale is not None or await self._send("auth", "HasSession", {}, True)
+            ):
+                return
             self.session_id = None
             credential = dict(self._credential)
             session = await self._send("auth", "Login", {"credential": credential}, True)

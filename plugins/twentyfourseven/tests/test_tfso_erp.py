@@ -179,7 +179,7 @@ async def test_the_servers_count_is_believed_over_our_own(sandbox):
 async def test_the_quarantine_fault_is_rate_limited_with_its_end(sandbox):
     sandbox.requests_per_hour = 0
     erp = TwentyFourSevenAdapter(SoapClient(**soap_settings(sandbox.url)))
-    with pytest.raises(RateLimited, match="Limit exceeded by 1. Request is blocked") as caught:
+    with pytest.raises(RateLimited, match=r"Limit exceeded by 1\. Request is blocked") as caught:
         await erp.read_projects(Query())
     assert caught.value.resume_at is not None
     assert caught.value.resume_at.minute == 0 and caught.value.resume_at > datetime.now(UTC)
