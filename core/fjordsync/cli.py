@@ -351,7 +351,9 @@ def sandbox_serve(
     server.start(port)
     err.print(f"{spec.title} sandbox at {server.url} (Ctrl-C to stop)", highlight=False)
     print(
-        json.dumps({"sandbox": name, "url": server.url, "connection": spec.connection(server.url)}),
+        json.dumps(
+            {"sandbox": name, "url": server.url, "connections": spec.connection(server.url)}
+        ),
         flush=True,
     )
     try:

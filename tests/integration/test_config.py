@@ -186,7 +186,7 @@ def test_references_plugins_and_settings_are_checked_after_structure(tmp_path, r
         (
             "tenants.acme.connections.hr.plugin",
             "no installed plugin provides connector 'alexsi' "
-            "(installed: alexis, memory, smartdok, twentyfourseven)",
+            "(installed: alexis, memory, smartdok, twentyfourseven, twentyfourseven-payroll)",
         ),
         (
             "tenants.acme.connections.time.settings.api_token",

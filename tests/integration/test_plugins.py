@@ -22,6 +22,7 @@ BUILT_IN = [
     ("memory", "fjordsync", "0.1.0"),
     ("smartdok", "fjordsync-smartdok", "0.1.0"),
     ("twentyfourseven", "fjordsync-24sevenoffice", "0.1.0"),
+    ("twentyfourseven-payroll", "fjordsync-24sevenoffice", "0.1.0"),
 ]
 
 
@@ -41,7 +42,11 @@ def test_allow_and_deny_lists_from_the_environment():
     only = fjordsync("plugins", "--json", env={"FJORDSYNC_PLUGINS": "smartdok"})
     assert [name for name, _, _ in listed(only)] == ["memory", "smartdok"]
     without = fjordsync("plugins", "--json", env={"FJORDSYNC_DISABLE_PLUGINS": "alexis, smartdok"})
-    assert [name for name, _, _ in listed(without)] == ["memory", "twentyfourseven"]
+    assert [name for name, _, _ in listed(without)] == [
+        "memory",
+        "twentyfourseven",
+        "twentyfourseven-payroll",
+    ]
 
 
 def plugin_module(name, connector_name):

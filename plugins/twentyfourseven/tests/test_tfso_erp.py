@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import httpx
@@ -166,6 +166,15 @@ async def test_the_rate_budget_stops_cleanly_and_says_when_to_go_on(sandbox):
     # Login, GetIdentities, SetIdentityById, then one request a hour: 5 saved, none lost
     assert len(done) == len(sandbox.state["Hour"]) == 5
     assert sum(sandbox.requests.values()) == 8
+    # The next hour the rest goes on where the work stopped.
+    budget = erp.soap.budget
+    budget._clock = lambda: datetime.now(UTC) + timedelta(hours=1)
+    sandbox.usage.clear()
+    for n in range(len(done), 10):
+        done.append(await erp.save_time_entry(entry(key=f"sd-{n}"), f"fjordsync:sd-{n}"))
+    assert sorted(h["InternalNote"] for h in sandbox.state["Hour"]) == sorted(
+        f"fjordsync:sd-{n}" for n in range(10)
+    )
 
 
 async def test_the_servers_count_is_believed_over_our_own(sandbox):
@@ -189,3 +198,12 @@ async def test_reads_are_domain_types(erp):
     for record in [*await erp.read_projects(Query()), *await erp.read_employees(Query())]:
         assert not isinstance(record, InvalidRecord)
     assert all(isinstance(e, Employee) for e in await erp.read_employees(Query()))
+
+
+async def test_an_idle_session_expires_and_is_replaced(sandbox):
+    sandbox.session_idle = 0.2
+    erp = TwentyFourSevenAdapter(SoapClient(**soap_settings(sandbox.url)))
+    await erp.read_projects(Query())
+    await asyncio.sleep(0.3)
+    assert len(await erp.read_projects(Query())) == 3
+    assert sandbox.requests["SOAP Authenticate.Login"] == 2

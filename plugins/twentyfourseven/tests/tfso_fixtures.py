@@ -87,7 +87,14 @@ def small_company():
             person(2002, "Ola", "Hansen", None, "+47 934 56 789", 2),
             person(2003, "Per", "Kunde", "per@kunde.no"),  # a customer's contact
         ],
-        "User": [{"ContactId": 2001, "EmployeeId": 1, "Id": "a" * 32, "Name": "Kari Nordmann"}],
+        "User": [
+            {
+                "ContactId": 2001,
+                "EmployeeId": 1,
+                "Id": "aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa",
+                "Name": "Kari Nordmann",
+            }
+        ],
         "WorkType": [
             {"Id": 10, "Name": "Ordinær arbeidstid"},
             {"Id": 90, "Name": "Gammel", "_Active": False},
