@@ -13,7 +13,17 @@ from datetime import date, timedelta
 from stdnum import iban
 from stdnum.no import fodselsnummer, kontonr
 
-__all__ = ["FOREIGN", "Person", "invent_person", "kontonummer", "national_id"]
+__all__ = ["FOREIGN", "Person", "email_handle", "invent_person", "kontonummer", "national_id"]
+
+_ASCII = str.maketrans(
+    {"æ": "ae", "ø": "o", "å": "a", "ü": "u", "ö": "o", "ä": "a", "ś": "s", "ū": "u", " ": ""}
+)
+
+
+def email_handle(first_name: str, last_name: str) -> str:
+    """ "Øyvind Ødegård" -> "oyvind.odegard": the part of an address before the @."""
+    return f"{first_name}.{last_name}".lower().translate(_ASCII)
+
 
 FIRST_NAMES = (
     "Kari",

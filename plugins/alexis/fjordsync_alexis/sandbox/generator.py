@@ -17,7 +17,7 @@ import random
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from fjordsync.testing.people import invent_person
+from fjordsync.testing.people import email_handle, invent_person
 
 COMPANY_ID = "5f2b6c1e9d3a4b0012ab34cd"
 
@@ -160,7 +160,7 @@ def _employee(
     person = invent_person(rng, foreign=rng.random() < 0.1)
     employee_id = _object_id(rng)
     hired = today - timedelta(days=rng.randint(60, 365 * 12))
-    handle = f"{person.first_name}.{person.last_name}".lower().replace(" ", "")
+    handle = email_handle(person.first_name, person.last_name)
     record: dict[str, Any] = {
         "id": employee_id,
         "companyId": COMPANY_ID,

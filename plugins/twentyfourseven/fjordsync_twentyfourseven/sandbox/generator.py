@@ -18,7 +18,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from fjordsync.testing.company import CUSTOMERS, PROJECT_NAMES, SALARY_TYPES, WORK_TYPES
-from fjordsync.testing.people import invent_person
+from fjordsync.testing.people import email_handle, invent_person
 from fjordsync_twentyfourseven.sandbox.payroll import absence_types
 
 FIRST_CONTACT_ID = 2001
@@ -84,7 +84,7 @@ def generate(
     for index in range(employees):
         person = invent_person(rng, foreign=rng.random() < 0.1)
         contact_id = FIRST_CONTACT_ID + index
-        handle = f"{person.first_name}.{person.last_name}".lower().replace(" ", "")
+        handle = email_handle(person.first_name, person.last_name)
         emails = (
             []
             if rng.random() < 0.05

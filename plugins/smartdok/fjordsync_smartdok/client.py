@@ -1,0 +1,274 @@
+"""Transport to the SmartDok API: token exchange, paging, bounded concurrency and retries.
+
+Authentication (NOTES.md): the admin's API token is exchanged at ``POST /Authorize/ApiToken`` for
+a session token sent as ``Authorization: Bearer``. A 401 gets one new exchange and one more try;
+a second 401 means the token lacks a permission ("Missing claims") and is reported as that,
+naming the endpoint.
+
+Retry policy (tenacity, here only): transport errors, 5xx and 429 are retried with back-off and
+jitter, a 429 after its ``Retry-After`` (capped, never zero); 400 (save errors), 401, 403 and 404
+are not. Writes are retried only where a repeat cannot duplicate: PUT replaces the whole
+resource, so repeating it is safe; a POST whose answer is lost is reported, not repeated.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import httpx
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception_type,
+    stop_after_attempt,
+    stop_after_delay,
+    wait_exponential_jitter,
+)
+
+from fjordsync.errors import AuthFailed, RateLimited, Rejected, Unavailable
+
+SYSTEM = "SmartDok"
+Params = Sequence[tuple[str, str]]
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    attempts: int = 6
+    first_wait: float = 0.25
+    max_backoff: float = 8.0
+    max_wait: float = 30.0  # ceiling for a Retry-After
+    deadline: float = 120.0
+
+
+class _Transient(Exception):
+    def __init__(self, status: int | None, detail: str, retry_after: float | None = None):
+        self.status = status
+        self.detail = detail
+        self.retry_after = retry_after
+        super().__init__(detail)
+
+
+class NotFound(Rejected):
+    """404: the resource does not exist."""
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("Retry-After")
+    if not value:
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        try:
+            return (parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds()
+        except (TypeError, ValueError):
+            return None
+
+
+class _Wait:
+    def __init__(self, policy: RetryPolicy) -> None:
+        self.policy = policy
+        self.backoff = wait_exponential_jitter(multiplier=policy.first_wait, max=policy.max_backoff)
+
+    def __call__(self, state: RetryCallState) -> float:
+        error = state.outcome.exception() if state.outcome else None
+        if isinstance(error, _Transient) and error.retry_after is not None:
+            return min(max(error.retry_after, 0.1), self.policy.max_wait)
+        return self.backoff(state)
+
+
+class SmartDokClient:
+    def __init__(
+        self,
+        base_url: str,
+        api_token: str,
+        *,
+        max_concurrency: int = 4,
+        timeout: float = 30.0,
+        retry: RetryPolicy | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._api_token = api_token
+        self.max_concurrency = max_concurrency
+        self.timeout = timeout
+        self.retry = retry or RetryPolicy()
+        self.requests = 0
+        self._session: str | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._http: httpx.AsyncClient | None = None
+        self._limit: asyncio.Semaphore | None = None
+        self._auth_lock: asyncio.Lock | None = None
+
+    def _bind(self) -> httpx.AsyncClient:
+        loop = asyncio.get_running_loop()
+        if self._loop is not loop or self._http is None:
+            self._loop = loop
+            self._http = httpx.AsyncClient(
+                base_url=self.base_url,
+                timeout=self.timeout,
+                limits=httpx.Limits(max_connections=self.max_concurrency),
+            )
+            self._limit = asyncio.Semaphore(self.max_concurrency)
+            self._auth_lock = asyncio.Lock()
+        return self._http
+
+    async def aclose(self) -> None:
+        if self._http is not None and not self._http.is_closed:
+            await self._http.aclose()
+
+    async def _authorize(self, stale: str | None) -> str:
+        http = self._bind()
+        assert self._auth_lock is not None
+        async with self._auth_lock:
+            if self._session and self._session != stale:
+                return self._session  # another task exchanged it meanwhile
+            self.requests += 1
+            try:
+                response = await http.post("/Authorize/ApiToken", json={"Token": self._api_token})
+            except httpx.TransportError as exc:
+                raise _Transient(None, f"could not reach SmartDok ({type(exc).__name__})") from None
+            if response.status_code == 401:
+                raise AuthFailed(
+                    "the API token was refused: create a new one in SmartDok (an "
+                    "admin's API token is valid for one year)",
+                    system=SYSTEM,
+                    operation="POST /Authorize/ApiToken",
+                )
+            if response.status_code >= 500 or response.status_code == 429:
+                raise _Transient(
+                    response.status_code,
+                    f"SmartDok answered {response.status_code}",
+                    _retry_after(response),
+                )
+            if response.status_code >= 400:
+                raise Rejected(
+                    f"SmartDok answered {response.status_code}",
+                    system=SYSTEM,
+                    operation="POST /Authorize/ApiToken",
+                )
+            self._session = str(response.json())
+            return self._session
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Params = (),
+        json: Any = None,
+        record: str | None = None,
+        repeatable: bool = True,
+    ) -> Any:
+        """Send a request and return its JSON (None for an empty body)."""
+        operation = f"{method} {path.split('?')[0]}"
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(self.retry.attempts if repeatable else 1)
+            | stop_after_delay(self.retry.deadline),
+            wait=_Wait(self.retry),
+            retry=retry_if_exception_type(_Transient),
+            reraise=True,
+        )
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    return await self._once(method, path, params, json, operation, record)
+        except _Transient as failure:
+            attempts = retrying.statistics.get("attempt_number", 1)
+            message = f"{failure.detail}, still after {attempts} attempt(s)"
+            if failure.status == 429:
+                raise RateLimited(
+                    message, system=SYSTEM, operation=operation, record=record
+                ) from None
+            raise Unavailable(message, system=SYSTEM, operation=operation, record=record) from None
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _once(
+        self, method: str, path: str, params: Params, body: Any, operation: str, record: str | None
+    ) -> Any:
+        http = self._bind()
+        session = self._session or await self._authorize(None)
+        for second_try in (False, True):
+            assert self._limit is not None
+            async with self._limit:
+                self.requests += 1
+                try:
+                    response = await http.request(
+                        method,
+                        path,
+                        params=list(params),
+                        json=body,
+                        headers={"Authorization": f"Bearer {session}"},
+                    )
+                except httpx.TransportError as exc:
+                    raise _Transient(
+                        None, f"could not reach SmartDok ({type(exc).__name__})"
+                    ) from None
+            if response.status_code != 401:
+                break
+            if second_try:
+                raise AuthFailed(
+                    f"SmartDok refused {operation} twice with 401 after a new session: the API "
+                    'token lacks the permission ("Missing claims") for this endpoint',
+                    system=SYSTEM,
+                    operation=operation,
+                    record=record,
+                )
+            session = await self._authorize(session)  # the session expired: one new one
+        status = response.status_code
+        if status == 429 or status >= 500:
+            raise _Transient(status, f"SmartDok answered {status}", _retry_after(response))
+        if status == 404:
+            raise NotFound("not found (404)", system=SYSTEM, operation=operation, record=record)
+        if status == 403:
+            raise AuthFailed("forbidden (403)", system=SYSTEM, operation=operation, record=record)
+        if status >= 400:
+            raise Rejected(_save_error(response), system=SYSTEM, operation=operation, record=record)
+        if not response.content:
+            return None
+        try:
+            return response.json()
+        except ValueError:
+            raise _Transient(status, "SmartDok sent a body that is not JSON") from None
+
+    async def collection(self, path: str, params: Params = (), page_size: int = 100) -> list[Any]:
+        """Every item of a ``{Count, Offset, TotalCount, Items}`` collection: the first page gives
+        the total, the rest are fetched concurrently; an empty page ends it too."""
+        first = await self.request(
+            "GET", path, params=[*params, ("offset", "0"), ("count", str(page_size))]
+        )
+        items = list(first.get("Items") or [])
+        total = int(first.get("TotalCount") or len(items))
+        if not items or len(items) >= total:
+            return items
+        step = len(items)
+        pages = await asyncio.gather(
+            *(
+                self.request(
+                    "GET",
+                    path,
+                    params=[*params, ("offset", str(offset)), ("count", str(page_size))],
+                )
+                for offset in range(step, total, step)
+            )
+        )
+        for page in pages:
+            items += page.get("Items") or []
+        return items
+
+
+def _save_error(response: httpx.Response) -> str:
+    """A SmartDok save error names the field and the rule ({Code, Error, Message})."""
+    try:
+        body = response.json()
+    except ValueError:
+        return f"SmartDok answered {response.status_code}"
+    if isinstance(body, dict) and "Message" in body:
+        return f"{body.get('Error')}: {body.get('Message')} ({body.get('Code')})"
+    if isinstance(body, dict):
+        return str(body.get("Title") or body.get("title") or body)
+    return str(body)

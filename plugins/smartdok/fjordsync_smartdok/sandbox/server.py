@@ -1,0 +1,500 @@
+"""The SmartDok API as a local server, as ``openapi.json`` and NOTES.md describe it.
+
+State (``GET/PUT /_sandbox/state``): ``Users``, ``Projects``, ``WorkDescriptions``, ``Wages``,
+``WorkHours`` (records in the API's own output JSON; hours in the v1 ``WorkHourOutput`` shape,
+from which the v2 view is derived) and ``LicenseInfo`` (an object).
+
+Behaviour the documents leave open, chosen here: collections page by ``offset``/``count``
+(default and largest page 100 for work hours, 1000 otherwise); ``onlyAttested`` (default true)
+keeps hours with ``AdminAttested``, the last attestation level; ``includeExported`` (default
+false) adds hours SmartDok itself exported to payroll (``Exported``); v2's ``approved`` is the
+same attestation; save errors are 400 ``{Code, Error, Message}``; API tokens are those given to
+the server, each with the claims it carries (a token without the ``WorkHours`` claim gets 401
+"Missing claims" on work hours); sessions last ``session_lifetime`` seconds.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+import secrets
+import time
+import uuid
+from datetime import UTC, date, datetime
+from typing import Any
+
+from fjordsync.testing.sandbox import FaultSpec, Request, Response, Sandbox, json_response
+
+DEFAULT_API_TOKEN = "smartdok-sandbox-token"  # noqa: S105 - the sandbox's well-known token
+LIMITED_API_TOKEN = "smartdok-no-hours-token"  # noqa: S105 - a token without the hours claim
+CLAIMS = ("Users", "Projects", "WorkDescriptions", "Wages", "WorkHours", "LicenseInfo")
+STATE_KEYS = ("Users", "Projects", "WorkDescriptions", "Wages", "WorkHours", "LicenseInfo")
+MAX_WINDOW_DAYS = 93
+USER_LIMITS = {
+    "UserName": 256,
+    "Password": 256,
+    "Name": 50,
+    "PhonePrefix": 4,
+    "PhoneNumber": 16,
+    "Email": 256,
+    "EmployeeNo": 50,
+    "ExternalEmployeeNo": 50,
+}
+USER_REQUIRED = ("UserName", "Name", "Email", "EmployeeNo")
+PROJECT_LIMITS = {
+    "ProjectName": 70,
+    "ProjectNumber": 20,
+    "DescriptionText": 600,
+    "Location": 50,
+    "ProjectOwnerName": 50,
+    "ProjectOwnerEmail": 200,
+    "ProjectOwnerMobile": 20,
+    "ClientCompanyName": 50,
+    "ClientCompanyContact": 50,
+    "ClientCompanyEmail": 200,
+    "ClientCompanyMobile": 20,
+    "InvoiceCalculationNote": 50,
+    "ExternalReference": 100,
+}
+PROJECT_REQUIRED = ("ProjectName", "ProjectNumber")
+# Output fields a PUT leaves empty when the body leaves them out ("replaces the whole resource").
+PROJECT_OUTPUT_STRINGS = (
+    "Location",
+    "ProjectOwnerName",
+    "ProjectOwnerEmail",
+    "ProjectOwnerMobile",
+    "ClientCompanyName",
+    "ClientCompanyContact",
+    "ClientCompanyEmail",
+    "ClientCompanyMobile",
+    "DescriptionText",
+    "DocumentUrl",
+)
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _save_error(field: str, code: str, message: str) -> Response:
+    return json_response(400, {"Code": code, "Error": field, "Message": message})
+
+
+def _bool(value: str | None, default: bool) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() == "true"
+
+
+def _moment(text: str) -> datetime:
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return (
+        moment.replace(tzinfo=None)
+        if moment.tzinfo is None
+        else moment.astimezone(UTC).replace(tzinfo=None)
+    )
+
+
+def _span(hours: float | None) -> str:
+    total = round((hours or 0) * 60)
+    return f"{total // 60:02d}:{total % 60:02d}:00"
+
+
+def _check(
+    body: dict[str, Any], required: tuple[str, ...], limits: dict[str, int]
+) -> Response | None:
+    for field in required:
+        if not str(body.get(field) or "").strip():
+            return _save_error(field, "Required", f"The {field} field is required.")
+    for field, limit in limits.items():
+        value = body.get(field)
+        if isinstance(value, str) and len(value) > limit:
+            return _save_error(
+                field,
+                "MaxLength",
+                f"The field {field} must be a string with a maximum length of {limit}.",
+            )
+    return None
+
+
+class SmartDokSandbox(Sandbox):
+    name = "smartdok"
+
+    def __init__(
+        self,
+        state: dict[str, Any] | None = None,
+        faults: FaultSpec | None = None,
+        *,
+        api_tokens: dict[str, tuple[str, ...]] | None = None,
+        session_lifetime: float = 3600,
+    ) -> None:
+        super().__init__(state, faults)
+        self.api_tokens = api_tokens or {
+            DEFAULT_API_TOKEN: CLAIMS,
+            LIMITED_API_TOKEN: tuple(c for c in CLAIMS if c != "WorkHours"),
+        }
+        self.session_lifetime = session_lifetime
+        self.sessions: dict[str, tuple[float, tuple[str, ...]]] = {}
+
+    def empty_state(self) -> dict[str, Any]:
+        state: dict[str, Any] = {key: [] for key in STATE_KEYS}
+        state["LicenseInfo"] = {"AvailableLicenses": 10, "TotalLicenses": 10}
+        return state
+
+    def normalise_state(self, state: dict[str, Any]) -> dict[str, Any]:
+        if not isinstance(state, dict):
+            raise ValueError("the state must be a JSON object")
+        unknown = set(state) - set(STATE_KEYS)
+        if unknown:
+            raise ValueError(f"unknown keys: {', '.join(sorted(unknown))}")
+        complete = self.empty_state()
+        complete.update(copy.deepcopy(state))
+        return complete
+
+    def control(self, request: Request) -> Response | None:
+        if request.method == "DELETE" and request.path == "/_sandbox/sessions":
+            with self.lock:
+                self.sessions.clear()
+            return json_response(200, {"expired": "sessions"})
+        return None
+
+    def operation(self, request: Request) -> str:
+        path = re.sub(r"/[0-9a-fA-F-]{36}$|/\d+$", "/{id}", request.path)
+        return f"{request.method} {path}"
+
+    # -- routing ------------------------------------------------------------------------------
+    def handle(self, request: Request) -> Response:
+        parts = [p for p in request.path.split("/") if p]
+        if parts == ["Authorize", "ApiToken"] and request.method == "POST":
+            return self._authorize(request)
+        claims = self._claims(request)
+        if claims is None:
+            return Response(401, b"", content_type="text/plain")
+        needed = next((c for c in CLAIMS if c in parts), None)
+        if needed and needed not in claims:
+            return Response(401, b'"Missing claims"', content_type="application/json")
+        query = request.query_dict()
+        try:
+            body = json.loads(request.body) if request.body else None
+        except ValueError:
+            return _save_error("body", "InvalidJson", "The body is not valid JSON.")
+        with self.lock:
+            return self._route(request.method, parts, query, body)
+
+    def _authorize(self, request: Request) -> Response:
+        try:
+            token = json.loads(request.body or b"{}").get("Token")
+        except (ValueError, AttributeError):
+            token = None
+        claims = self.api_tokens.get(token or "")
+        if claims is None:
+            return Response(401, b"", content_type="text/plain")
+        session = secrets.token_urlsafe(32)
+        with self.lock:
+            self.sessions[session] = (time.monotonic() + self.session_lifetime, claims)
+        return json_response(200, session)
+
+    def _claims(self, request: Request) -> tuple[str, ...] | None:
+        bearer = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
+        with self.lock:
+            found = self.sessions.get(bearer)
+            if found is None:
+                return None
+            expires, claims = found
+            if expires < time.monotonic():
+                del self.sessions[bearer]
+                return None
+            return claims
+
+    def _route(self, method: str, parts: list[str], query: dict[str, str], body: Any) -> Response:
+        match (method, parts):
+            case ("GET", ["LicenseInfo"]):
+                return json_response(200, self.state["LicenseInfo"])
+            case ("GET", ["Users"]):
+                users = self.state["Users"]
+                if not _bool(query.get("all"), False):
+                    active = _bool(query.get("active"), True)
+                    users = [u for u in users if (not u.get("IsEnded")) is active]
+                return self._page(users, query, 1000)
+            case ("GET", ["Users", user_id]):
+                return self._one(self.state["Users"], "Id", user_id)
+            case ("POST", ["Users"]):
+                return self._create_user(body)
+            case ("PUT", ["Users", user_id]):
+                return self._replace_user(user_id, body)
+            case ("GET", ["Projects"]):
+                return self._projects(query)
+            case ("GET", ["Projects", project_id]):
+                return self._one(self.state["Projects"], "Id", project_id)
+            case ("POST", ["Projects"]):
+                return self._create_project(body)
+            case ("PUT", ["v3", "Projects", project_id]):
+                return self._replace_project(project_id, body)
+            case ("GET", ["WorkDescriptions"]):
+                return json_response(200, self.state["WorkDescriptions"])
+            case ("GET", ["Wages"]):
+                return json_response(200, self.state["Wages"])
+            case ("GET", ["WorkHours"]):
+                return self._hours_v1(query)
+            case ("GET", ["WorkHours", "v2"]):
+                return self._hours_v2(query)
+            case ("POST", ["WorkHours", "SetExportedExternal"]):
+                return self._set_exported(query, body)
+            case ("POST", ["WorkHours", "UnmarkExportedExternal"]):
+                return self._unmark_exported(query)
+        return Response(404, b"", content_type="text/plain")
+
+    def _page(self, items: list[dict[str, Any]], query: dict[str, str], largest: int) -> Response:
+        try:
+            offset = max(int(query.get("offset") or 0), 0)
+            count = min(max(int(query.get("count") or largest), 1), largest)
+        except ValueError:
+            return json_response(400, {"Title": "offset and count must be integers", "Status": 400})
+        page = items[offset : offset + count]
+        return json_response(
+            200, {"Count": len(page), "Offset": offset, "TotalCount": len(items), "Items": page}
+        )
+
+    def _one(self, items: list[dict[str, Any]], key: str, value: str) -> Response:
+        for item in items:
+            if str(item.get(key)) == value:
+                return json_response(200, item)
+        return Response(404, b"", content_type="text/plain")  # no body, as the API answers
+
+    # -- users --------------------------------------------------------------------------------
+    def _user_from(self, body: dict[str, Any], base: dict[str, Any]) -> dict[str, Any]:
+        user = dict(base)
+        for field in (
+            "UserName",
+            "Name",
+            "Email",
+            "PhonePrefix",
+            "PhoneNumber",
+            "EmployeeNo",
+            "ExternalEmployeeNo",
+            "BirthDate",
+            "DepartmentId",
+            "NextOfKinName",
+            "NextOfKinPhonePrivate",
+            "NextOfKinPhoneWork",
+            "NextOfKinRelation",
+        ):
+            user[field] = body.get(field)  # a full replace: what is left out becomes empty
+        user["Role"] = body.get("Role") or "User"
+        user["IsEnded"] = bool(body.get("IsEnded") or False)
+        user["IsLockedOut"] = bool(body.get("IsLockedOut") or False)
+        if body.get("LanguageCode"):
+            user["LanguageCode"] = body["LanguageCode"]
+        return user
+
+    def _create_user(self, body: Any) -> Response:
+        if not isinstance(body, dict):
+            return _save_error("body", "Required", "A user is required.")
+        error = _check(body, (*USER_REQUIRED, "Password"), USER_LIMITS)
+        if error:
+            return error
+        if any(u.get("UserName") == body["UserName"] for u in self.state["Users"]):
+            return _save_error("UserName", "Duplicate", "The user name is taken.")
+        licences = self.state["LicenseInfo"]
+        if licences.get("AvailableLicenses", 0) <= 0:
+            return _save_error("License", "NoAvailableLicenses", "There are no available licenses.")
+        licences["AvailableLicenses"] -= 1
+        now = _now()
+        user = self._user_from(
+            body,
+            {
+                "Id": str(uuid.uuid4()),
+                "AccessLevelId": str(uuid.uuid4()),
+                "GroupId": 1,
+                "GroupName": "Ansatte",
+                "LanguageCode": "nb-NO",
+                "IsDeleted": False,
+                "IsContactPerson": False,
+                "LastActivityTime": now,
+                "CreatedDate": now,
+            },
+        )
+        self.state["Users"].append(user)
+        return Response(200, json.dumps(user).encode(), write=True)
+
+    def _replace_user(self, user_id: str, body: Any) -> Response:
+        users = self.state["Users"]
+        index = next((i for i, u in enumerate(users) if u["Id"] == user_id), None)
+        if index is None:
+            return Response(404, b"", content_type="text/plain")
+        if not isinstance(body, dict):
+            return _save_error("body", "Required", "A user is required.")
+        error = _check(body, USER_REQUIRED, USER_LIMITS)
+        if error:
+            return error
+        users[index] = self._user_from(body, users[index])
+        return Response(200, json.dumps(users[index]).encode(), write=True)
+
+    # -- projects -------------------------------------------------------------------------------
+    def _projects(self, query: dict[str, str]) -> Response:
+        projects = self.state["Projects"]
+        if not _bool(query.get("all"), False):
+            active = _bool(query.get("active"), True)
+            projects = [p for p in projects if bool(p.get("IsActive")) is active]
+        if query.get("projectNumber"):
+            projects = [p for p in projects if p.get("ProjectNumber") == query["projectNumber"]]
+        for param, field in (("updatedSince", "Updated"), ("createdSince", "Created")):
+            if query.get(param):
+                since = _moment(query[param])
+                projects = [p for p in projects if p.get(field) and _moment(p[field]) >= since]
+        return self._page(projects, query, 1000)
+
+    def _project_from(self, body: dict[str, Any], base: dict[str, Any]) -> dict[str, Any]:
+        project = dict(base)
+        for field in PROJECT_OUTPUT_STRINGS:
+            project[field] = body.get(field) or ""
+        for field in (
+            "ProjectName",
+            "ProjectNumber",
+            "CustomerId",
+            "StartDate",
+            "EndDate",
+            "ExternalReference",
+            "InvoiceCalculationNote",
+            "OrderTypeId",
+        ):
+            project[field] = body.get(field)
+        for field in ("IsActive", "IsAbsenceProject", "Finished", "ToBeInvoiced"):
+            project[field] = bool(body.get(field) or False)
+        project["Departments"] = list(body.get("Departments") or [])
+        project["UserIds"] = list(body.get("UserIds") or [])
+        for field in ("HourlyRate", "InternalCostPerHour"):
+            project[field] = body.get(field) or 0
+        project["Updated"] = _now()
+        return project
+
+    def _create_project(self, body: Any) -> Response:
+        if not isinstance(body, dict):
+            return _save_error("body", "Required", "A project is required.")
+        error = _check(body, PROJECT_REQUIRED, PROJECT_LIMITS)
+        if error:
+            return error
+        projects = self.state["Projects"]
+        project = self._project_from(
+            body,
+            {
+                "Id": max((p["Id"] for p in projects), default=100) + 1,
+                "IsOrder": False,
+                "CalcuatedTimeConsumption": 0,
+                "CalculatedTimeConsumption": 0,
+                "TimeConsumption": 0,
+                "Created": _now(),
+            },
+        )
+        projects.append(project)
+        return Response(200, json.dumps(project).encode(), write=True)
+
+    def _replace_project(self, project_id: str, body: Any) -> Response:
+        projects = self.state["Projects"]
+        index = next((i for i, p in enumerate(projects) if str(p["Id"]) == project_id), None)
+        if index is None:
+            return Response(404, b"", content_type="text/plain")
+        if not isinstance(body, dict):
+            return _save_error("body", "Required", "A project is required.")
+        error = _check(body, PROJECT_REQUIRED, PROJECT_LIMITS)
+        if error:
+            return error
+        projects[index] = self._project_from(body, projects[index])
+        return Response(200, json.dumps(projects[index]).encode(), write=True)
+
+    # -- hours ----------------------------------------------------------------------------------
+    def _hours_v1(self, query: dict[str, str]) -> Response:
+        try:
+            start = date.fromisoformat(query["fromDate"][:10])
+            end = date.fromisoformat(query["toDate"][:10])
+        except (KeyError, ValueError):
+            return json_response(
+                400, {"Title": "fromDate and toDate are required dates", "Status": 400}
+            )
+        if end < start or (end - start).days > MAX_WINDOW_DAYS:
+            return json_response(
+                400,
+                {
+                    "Title": f"fromDate and toDate must be at most {MAX_WINDOW_DAYS} days apart",
+                    "Status": 400,
+                },
+            )
+        hours = [
+            h for h in self.state["WorkHours"] if start <= date.fromisoformat(h["Date"][:10]) <= end
+        ]
+        if _bool(query.get("onlyAttested"), True):
+            hours = [h for h in hours if h.get("AdminAttested")]
+        if not _bool(query.get("includeExported"), False):
+            hours = [h for h in hours if not h.get("Exported")]
+        if query.get("exportedExternal"):
+            wanted = _bool(query["exportedExternal"], False)
+            hours = [h for h in hours if bool(h.get("ExportedExternal")) is wanted]
+        if query.get("exportedExternalId"):
+            hours = [h for h in hours if h.get("ExportedExternalId") == query["exportedExternalId"]]
+        if query.get("lastUpdated"):
+            since = _moment(query["lastUpdated"])
+            hours = [h for h in hours if _moment(h["LastUpdated"]) >= since]
+        if query.get("projectId"):
+            hours = [h for h in hours if str(h.get("ProjectID")) == query["projectId"]]
+        return self._page(hours, query, 100)
+
+    def _hours_v2(self, query: dict[str, str]) -> Response:
+        hours = self.state["WorkHours"]
+        if query.get("fromDate"):
+            hours = [h for h in hours if h["Date"][:10] >= query["fromDate"][:10]]
+        if query.get("toDate"):
+            hours = [h for h in hours if h["Date"][:10] <= query["toDate"][:10]]
+        if query.get("lastUpdated"):
+            since = _moment(query["lastUpdated"])
+            hours = [h for h in hours if _moment(h["LastUpdated"]) >= since]
+        if query.get("approved"):
+            wanted = _bool(query["approved"], True)
+            hours = [h for h in hours if bool(h.get("AdminAttested")) is wanted]
+        return self._page([self._v2(h) for h in hours], query, 100)
+
+    @staticmethod
+    def _v2(hour: dict[str, Any]) -> dict[str, Any]:
+        """The v2 view of a v1 hour (v2 carries no attestation state)."""
+        return {
+            "Id": hour["WorkHourID"],
+            "UserId": hour["UserID"],
+            "Date": hour["Date"][:10],
+            "TimeFrom": _span(hour.get("OrdinaryHoursFrom")),
+            "TimeTo": _span(hour.get("OrdinaryHoursTo")),
+            "BreakTime": _span(hour.get("BreakTime")),
+            "HourBankDeposit": "00:00:00",
+            "ProjectId": hour["ProjectID"],
+            "SubProjectId": hour.get("SubProjectID"),
+            "ActivityId": hour["WorkDescriptionId"],
+            "WageId": hour.get("WageId") or 0,
+            "DepartmentId": hour.get("DepartmentIDHours"),
+            "AreaId": hour.get("AreaID"),
+            "Comment": hour.get("Comment"),
+            "AdminComment": hour.get("AdminComment"),
+            "RegistrationType": "Ordinary",
+            "AdditionRegistrations": [],
+            "MachineHourRegistrations": [],
+            "LastUpdated": hour["LastUpdated"],
+        }
+
+    def _set_exported(self, query: dict[str, str], body: Any) -> Response:
+        if not isinstance(body, list) or not all(isinstance(i, int) for i in body):
+            return _save_error("body", "Required", "A list of work hour ids is required.")
+        mark = _bool(query.get("setAsExportedExternal"), True)
+        wanted = set(body)
+        for hour in self.state["WorkHours"]:
+            if hour["WorkHourID"] in wanted:
+                hour["ExportedExternal"] = mark
+                hour["ExportedExternalId"] = query.get("exportedExternalId") if mark else None
+        return Response(200, b"", write=True)
+
+    def _unmark_exported(self, query: dict[str, str]) -> Response:
+        export_id = query.get("exportedExternalId")
+        for hour in self.state["WorkHours"]:
+            if hour.get("ExportedExternal") and (
+                not export_id or hour.get("ExportedExternalId") == export_id
+            ):
+                hour["ExportedExternal"] = False
+                hour["ExportedExternalId"] = None
+        return Response(200, b"", write=True)
