@@ -33,7 +33,7 @@ async def test_projects_keep_their_numbers_as_smartdok_has_them(adapter):
 async def test_update_is_read_modify_write_keeping_unknown_fields(adapter, sandbox):
     project = Project(
         "1001",
-        "Skolebygg Nord – trinn 2 med ny gymsal, garderober, uteområde og parkering",
+        "Skolebygg Nord - trinn 2 med ny gymsal, garderober, uteområde og parkering",
         True,
         date(2026, 2, 1),
         None,
@@ -177,7 +177,7 @@ async def test_marking_transferred_hours_exported_external(adapter, sandbox):
     }
     assert marked[1] == marked[2] == (True, "fjordsync-run-7")
     assert marked[3] == (False, None)
-    unmarked = [h for h in sandbox.state["WorkHours"] if h["WorkHourID"] == 1][0]
+    unmarked = next(h for h in sandbox.state["WorkHours"] if h["WorkHourID"] == 1)
     assert unmarked["Comment"] == "Forskaling"  # nothing else changed
 
 
