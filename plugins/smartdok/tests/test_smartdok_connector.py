@@ -179,6 +179,12 @@ async def test_marking_transferred_hours_exported_external(adapter, sandbox):
     assert marked[3] == (False, None)
     unmarked = next(h for h in sandbox.state["WorkHours"] if h["WorkHourID"] == 1)
     assert unmarked["Comment"] == "Forskaling"  # nothing else changed
+    await adapter.client.request(
+        "POST",
+        "/WorkHours/UnmarkExportedExternal",
+        params=[("exportedExternalId", "fjordsync-run-7")],
+    )
+    assert [h["WorkHourID"] for h in sandbox.state["WorkHours"] if h["ExportedExternal"]] == [4]
 
 
 async def test_an_expired_session_gets_a_new_one(adapter, sandbox):
