@@ -300,6 +300,135 @@ def runs_show(
     out.print(table)
 
 
+PERSONAL_FIELDS = {
+    "personnr",
+    "national_id",
+    "account",
+    "bank_account",
+    "salary",
+    "postaddress",
+    "home_address",
+    "zipcode",
+    "city",
+    "address",
+}
+
+
+def _shown(field: str, value: Any, show_personal: bool) -> str:
+    if value is None or value == "":
+        return "(none)"
+    if field in PERSONAL_FIELDS and not show_personal:
+        return "***"
+    return str(value)
+
+
+def _result_document(result: Any, show_personal: bool) -> dict[str, Any]:
+    return {
+        "run_id": result.run_id,
+        "flow": result.flow,
+        "tenant": result.tenant,
+        "dry_run": result.dry_run,
+        "status": result.status,
+        "counts": result.counts,
+        "notes": result.notes,
+        "items": [
+            {
+                "entity": item.entity,
+                "key": item.key,
+                "action": item.action,
+                "outcome": item.outcome,
+                "message": item.message,
+                "changes": [
+                    {
+                        "field": name,
+                        "old": _shown(name, old, show_personal),
+                        "new": _shown(name, new, show_personal),
+                    }
+                    for name, old, new in item.changes
+                ],
+            }
+            for item in result.items
+        ],
+    }
+
+
+def _print_result(result: Any, show_personal: bool) -> None:
+    title = "Plan" if result.dry_run else "Run"
+    out.print(
+        f"[bold]{title} {result.run_id}[/]: {result.flow} for {result.tenant}"
+        f"{' (dry run: nothing written)' if result.dry_run else ''}",
+        highlight=False,
+    )
+    interesting = [i for i in result.items if i.outcome != "unchanged"]
+    if interesting:
+        table = Table()
+        for column in ("record", "action", "outcome", "details"):
+            table.add_column(column)
+        for item in interesting:
+            details = "\n".join(
+                f"{name}: {_shown(name, old, show_personal)} -> {_shown(name, new, show_personal)}"
+                for name, old, new in item.changes
+            )
+            details = "\n".join(part for part in (details, item.message) if part)
+            table.add_row(item.key, item.action, item.outcome, details)
+        out.print(table)
+    unchanged = sum(1 for i in result.items if i.outcome == "unchanged")
+    counts = ", ".join(f"{k} {v}" for k, v in result.counts.items())
+    out.print(
+        f"{unchanged} unchanged. {counts or 'nothing to do'}. Status: [bold]{result.status}[/]",
+        highlight=False,
+    )
+    for note in result.notes:
+        out.print(f"[yellow]note:[/] {note}", highlight=False)
+
+
+@app.command("run")
+def run_command(
+    flow: Annotated[
+        str, typer.Argument(help="projects, employees, hours, payroll-employees, absences")
+    ],
+    config: Annotated[str, typer.Option("--config", "-c", help="The config file.")],
+    tenant: Annotated[
+        str | None, typer.Option(help="The tenant (if the config has several).")
+    ] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Plan only: write nothing.")] = False,
+    employees: Annotated[str | None, typer.Option(help="Only these employees: N,N,...")] = None,
+    show_personal_data: Annotated[
+        bool, typer.Option("--show-personal-data", help="Show personal values in the plan.")
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Run a flow now (or plan it with --dry-run)."""
+    import asyncio
+
+    from fjordsync.runtime.runner import run_flow
+
+    container = _container(config=config)
+    try:
+        loaded = container.config()
+        result = asyncio.run(
+            run_flow(
+                loaded,
+                container.connectors(),
+                container.ledger(),
+                flow,
+                tenant=tenant,
+                dry_run=dry_run,
+                employees_scope=frozenset(e.strip() for e in employees.split(",") if e.strip())
+                if employees
+                else None,
+                now=container.clock().now,
+            )
+        )
+    except FjordsyncError as exc:
+        _fail(exc, as_json)
+    if as_json:
+        print(json.dumps(_result_document(result, show_personal_data), indent=2))
+    else:
+        _print_result(result, show_personal_data)
+    raise typer.Exit({"succeeded": EXIT_OK, "partial": EXIT_PARTIAL}.get(result.status, EXIT_ERROR))
+
+
 def _sandbox_spec(name: str) -> Any:
     from fjordsync.plugins import get_plugin_manager, sandboxes
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from fjordsync.domain.model import (
     Absence,
@@ -48,6 +48,7 @@ __all__ = [
     "ProjectWriter",
     "Query",
     "Scope",
+    "SyncState",
     "TimeEntryReader",
     "TimeEntryWriter",
 ]
@@ -217,3 +218,43 @@ PORTS: dict[str, type] = {
     "CodeListReader": CodeListReader,
     "LicenseReader": LicenseReader,
 }
+
+
+@runtime_checkable
+class SyncState(Protocol):
+    """What a flow records as it runs: the ledger, seen through the core's eyes."""
+
+    fingerprint_key: bytes
+
+    def links(self, tenant: str, flow: str, entity: str) -> Mapping[str, Any]: ...
+
+    def record_item(
+        self,
+        run_id: int,
+        *,
+        entity: str,
+        key: str,
+        action: str,
+        outcome: str,
+        message: str | None = None,
+        changed_fields: tuple[str, ...] = (),
+    ) -> None: ...
+
+    def record_write(
+        self,
+        run_id: int,
+        *,
+        tenant: str,
+        flow: str,
+        entity: str,
+        source_key: str,
+        target_key: str,
+        fingerprint: str,
+        action: str,
+        changed_fields: tuple[str, ...] = (),
+        message: str | None = None,
+    ) -> None: ...
+
+    def cursor(self, tenant: str, flow: str, name: str) -> str | None: ...
+
+    def advance_cursor(self, tenant: str, flow: str, name: str, value: str) -> None: ...

@@ -6,6 +6,10 @@ types carry as their codes.
 
 from __future__ import annotations
 
+import random
+
+from fjordsync.testing.people import Person, invent_person
+
 # (24SevenOffice Work Type ID = SmartDok activity "Kode", name, active)
 WORK_TYPES = (
     (10, "Ordinær arbeidstid", True),
@@ -52,3 +56,12 @@ CUSTOMERS = (
     "Havnevesenet",
     "Nordbygg Eiendom AS",
 )
+
+
+def employee(seed: int, index: int, *, foreign: bool | None = None) -> Person:
+    """The company's ``index``-th employee: the same person in every sandbox generated with
+    the same seed (Alexis employee number 1001+index, 24SevenOffice Contact id and SmartDok
+    employee number 2001+index)."""
+    rng = random.Random(f"fjordsync-company:{seed}:{index}")
+    is_foreign = rng.random() < 0.1 if foreign is None else foreign
+    return invent_person(rng, foreign=is_foreign)

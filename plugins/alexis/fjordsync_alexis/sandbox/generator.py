@@ -17,7 +17,8 @@ import random
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from fjordsync.testing.people import email_handle, invent_person
+from fjordsync.testing import company
+from fjordsync.testing.people import email_handle
 
 COMPANY_ID = "5f2b6c1e9d3a4b0012ab34cd"
 
@@ -150,14 +151,18 @@ def generate(employees: int = 60, seed: int = 1, today: date | None = None) -> d
                 }
             )
     for index in range(employees):
-        _employee(rng, state, 1001 + index, today)
+        _employee(rng, state, 1001 + index, today, seed)
     return state
 
 
 def _employee(
-    rng: random.Random, state: dict[str, list[dict[str, Any]]], number: int, today: date
+    rng: random.Random,
+    state: dict[str, list[dict[str, Any]]],
+    number: int,
+    today: date,
+    seed: int = 1,
 ) -> None:
-    person = invent_person(rng, foreign=rng.random() < 0.1)
+    person = company.employee(seed, number - 1001)
     employee_id = _object_id(rng)
     hired = today - timedelta(days=rng.randint(60, 365 * 12))
     handle = email_handle(person.first_name, person.last_name)

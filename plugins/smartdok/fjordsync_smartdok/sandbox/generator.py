@@ -16,8 +16,9 @@ import uuid
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from fjordsync.testing import company
 from fjordsync.testing.company import PROJECT_NAMES, SALARY_TYPES, WORK_TYPES
-from fjordsync.testing.people import email_handle, invent_person
+from fjordsync.testing.people import email_handle
 
 COMMENTS = (
     "Forskaling dekke 2. etasje",
@@ -75,7 +76,7 @@ def generate(
     ]
     users = []
     for index in range(employees):
-        person = invent_person(rng)
+        person = company.employee(seed, index)
         prefix, _, number = person.mobile.removeprefix("+").partition(" ")
         users.append(
             {

@@ -17,6 +17,7 @@ import random
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+from fjordsync.testing import company
 from fjordsync.testing.company import CUSTOMERS, PROJECT_NAMES, SALARY_TYPES, WORK_TYPES
 from fjordsync.testing.people import email_handle, invent_person
 from fjordsync_twentyfourseven.sandbox.payroll import absence_types
@@ -82,7 +83,7 @@ def generate(
             record["_Deactivated"] = True
         state["Project"].append(record)
     for index in range(employees):
-        person = invent_person(rng, foreign=rng.random() < 0.1)
+        person = company.employee(seed, index)
         contact_id = FIRST_CONTACT_ID + index
         handle = email_handle(person.first_name, person.last_name)
         emails = (

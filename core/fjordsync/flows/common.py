@@ -1,0 +1,197 @@
+"""What every flow does the same way: apply a plan within a concurrency limit, record each
+record's outcome, and end with a status and counts.
+
+Flows are plain async functions over ports; the ledger is seen through ``SyncState``. A write
+that fails is recorded as ``failed`` with the error's message (which names system, operation and
+record, never personal data) and the run goes on; a rate limit stops the writes that have not
+started, and they are left for the next run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from fjordsync.domain.diff import Action, ActionKind, Plan, fingerprint
+from fjordsync.errors import ConnectorError, RateLimited
+from fjordsync.ports import Scope, SyncState
+
+__all__ = ["FlowContext", "ItemOutcome", "RunResult", "apply_plan", "status_of"]
+
+
+@dataclass
+class FlowContext:
+    """One run of one flow for one tenant."""
+
+    tenant: str
+    flow: str
+    run_id: int
+    state: SyncState
+    now: datetime
+    scope: Scope = field(default_factory=Scope)
+    options: Mapping[str, Any] = field(default_factory=dict)
+    mapping: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    dry_run: bool = False
+    concurrency: int = 4
+
+
+@dataclass(frozen=True)
+class ItemOutcome:
+    entity: str
+    key: str
+    action: str  # create, update, unchanged, skip, invalid, conflict
+    outcome: str  # written, failed, planned, unchanged, skipped, invalid, conflict, deferred
+    message: str = ""
+    changes: tuple[tuple[str, Any, Any], ...] = ()  # field, old, new (masked when shown)
+
+
+@dataclass
+class RunResult:
+    run_id: int
+    flow: str
+    tenant: str
+    dry_run: bool
+    items: list[ItemOutcome]
+    notes: list[str] = field(default_factory=list)
+    stopped: str | None = None  # why writes stopped early (a rate limit), if they did
+
+    @property
+    def counts(self) -> dict[str, int]:
+        tally = Counter(item.outcome for item in self.items)
+        return dict(sorted(tally.items()))
+
+    @property
+    def status(self) -> str:
+        return status_of(self.items, self.stopped)
+
+
+def status_of(items: list[ItemOutcome], stopped: str | None = None) -> str:
+    """succeeded: nothing invalid, in conflict or failed; failed: writes were needed and none
+    got through; partial otherwise."""
+    outcomes = Counter(item.outcome for item in items)
+    bad = outcomes["failed"] + outcomes["invalid"] + outcomes["conflict"] + outcomes["deferred"]
+    if not bad and not stopped:
+        return "succeeded"
+    if (
+        outcomes["failed"] + outcomes["deferred"]
+        and not outcomes["written"]
+        and not (outcomes["unchanged"] or outcomes["planned"])
+    ):
+        return "failed"
+    return "partial"
+
+
+def _outcome_of_decision(action: Action) -> str:
+    return {
+        ActionKind.UNCHANGED: "unchanged",
+        ActionKind.SKIP: "skipped",
+        ActionKind.INVALID: "invalid",
+        ActionKind.CONFLICT: "conflict",
+    }[action.kind]
+
+
+async def apply_plan(
+    context: FlowContext,
+    the_plan: Plan,
+    entity: str,
+    write: Callable[[Action], Awaitable[str]],
+    *,
+    notes: Mapping[str, str] | None = None,
+) -> RunResult:
+    """Carry out the plan's writes (none in a dry run) and record every record's outcome.
+
+    ``write(action)`` performs one create or update and returns the target's key; the link and
+    the item are then saved together. ``notes`` adds a message to a record's item (e.g. "name cut
+    to 70 characters").
+    """
+    notes = notes or {}
+    items: list[ItemOutcome] = []
+    stopped: list[str] = []
+    limit = asyncio.Semaphore(max(1, context.concurrency))
+    key = context.state.fingerprint_key
+
+    def record(item: ItemOutcome) -> None:
+        items.append(item)
+        context.state.record_item(
+            context.run_id,
+            entity=entity,
+            key=item.key,
+            action=item.action,
+            outcome=item.outcome,
+            message=item.message or None,
+            changed_fields=tuple(name for name, _, _ in item.changes),
+        )
+
+    for action in the_plan.actions:
+        if not action.kind.writes:
+            record(
+                ItemOutcome(
+                    entity,
+                    action.key,
+                    action.kind.value,
+                    _outcome_of_decision(action),
+                    action.message,
+                )
+            )
+
+    async def one(action: Action) -> None:
+        changes = tuple((c.field, c.old, c.new) for c in action.changes)
+        message = notes.get(action.key, "")
+        if context.dry_run:  # the plan is recorded; the target is not touched
+            record(ItemOutcome(entity, action.key, action.kind.value, "planned", message, changes))
+            return
+        async with limit:
+            if stopped:
+                record(
+                    ItemOutcome(
+                        entity, action.key, action.kind.value, "deferred", stopped[0], changes
+                    )
+                )
+                return
+            try:
+                target_key = await write(action)
+            except RateLimited as limited:
+                stopped.append(str(limited))
+                record(
+                    ItemOutcome(
+                        entity, action.key, action.kind.value, "deferred", str(limited), changes
+                    )
+                )
+                return
+            except ConnectorError as error:
+                record(
+                    ItemOutcome(
+                        entity, action.key, action.kind.value, "failed", str(error), changes
+                    )
+                )
+                return
+        context.state.record_write(
+            context.run_id,
+            tenant=context.tenant,
+            flow=context.flow,
+            entity=entity,
+            source_key=action.key,
+            target_key=target_key,
+            fingerprint=fingerprint(dict(action.values), key),
+            action=action.kind.value,
+            changed_fields=tuple(name for name, _, _ in changes),
+            message=message or None,
+        )
+        items.append(
+            ItemOutcome(entity, action.key, action.kind.value, "written", message, changes)
+        )
+
+    await asyncio.gather(*(one(action) for action in the_plan.writes))
+    items.sort(key=lambda item: (item.entity, item.key))
+    return RunResult(
+        context.run_id,
+        context.flow,
+        context.tenant,
+        context.dry_run,
+        items,
+        stopped=stopped[0] if stopped else None,
+    )

@@ -1,0 +1,1 @@
+"""Run-time services: running flows (manually or on a schedule)."""

@@ -1,0 +1,95 @@
+"""Running a flow for a tenant: adapters from the config's connections, the run lock, the run's
+record in the ledger, and the flow itself. Manual and scheduled runs take this same path.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from fjordsync.config import Config
+from fjordsync.errors import ConfigError, FjordsyncError
+from fjordsync.flows import employees, projects
+from fjordsync.flows.common import FlowContext, RunResult
+from fjordsync.ledger import Ledger
+
+__all__ = ["FLOW_RUNNERS", "run_flow"]
+
+FlowRunner = Callable[[FlowContext, Any, Any], Awaitable[RunResult]]
+FLOW_RUNNERS: dict[str, FlowRunner] = {
+    "projects": projects.run,
+    "employees": employees.run,
+}
+
+
+def _build(config: Config, connectors: Mapping[str, Any], tenant: str, connection: str) -> Any:
+    plugin = config.tenants[tenant].connections[connection].plugin
+    return connectors[plugin].connector.build(config.connection_settings[tenant][connection])
+
+
+async def run_flow(
+    config: Config,
+    connectors: Mapping[str, Any],
+    ledger: Ledger,
+    flow: str,
+    *,
+    tenant: str | None = None,
+    dry_run: bool = False,
+    trigger: str = "manual",
+    employees_scope: frozenset[str] | None = None,
+    now: Callable[[], datetime],
+) -> RunResult:
+    """Run ``flow`` for ``tenant`` once; raises ``RunLocked`` if it is running already."""
+    tenant_name, tenant_config = config.tenant(tenant)
+    flow_config = tenant_config.flows.get(flow)
+    if flow_config is None:
+        raise ConfigError(
+            f"tenant {tenant_name!r} has no flow {flow!r}",
+            file=str(config.path),
+            path=f"tenants.{tenant_name}.flows",
+        )
+    runner = FLOW_RUNNERS.get(flow)
+    if runner is None:
+        raise FjordsyncError(
+            f"flow {flow!r} is not implemented in this version "
+            f"(implemented: {', '.join(FLOW_RUNNERS)})"
+        )
+    scope = flow_config.scope.to_scope()
+    if employees_scope:
+        scope = replace(scope, employees=employees_scope)
+    holder = f"{socket.gethostname()}:{os.getpid()}:{trigger}"
+    with ledger.lock(tenant_name, flow, holder):
+        run_id = ledger.start_run(tenant_name, flow, trigger=trigger, dry_run=dry_run)
+        source = _build(config, connectors, tenant_name, flow_config.source)
+        target = _build(config, connectors, tenant_name, flow_config.target)
+        context = FlowContext(
+            tenant=tenant_name,
+            flow=flow,
+            run_id=run_id,
+            state=ledger,
+            now=now(),
+            scope=scope,
+            options=flow_config.options,
+            mapping=flow_config.mapping,
+            dry_run=dry_run,
+            concurrency=int(flow_config.options.get("concurrency", 4)),
+        )
+        try:
+            result = await runner(context, source, target)
+        except FjordsyncError as error:
+            ledger.finish_run(run_id, status="failed", counts={}, message=str(error))
+            raise
+        finally:
+            for adapter in {id(source): source, id(target): target}.values():
+                close = getattr(adapter, "aclose", None)
+                if close is not None:
+                    await close()
+        message = "; ".join([*result.notes, *([result.stopped] if result.stopped else [])])
+        ledger.finish_run(
+            run_id, status=result.status, counts=result.counts, message=message or None
+        )
+        return result
