@@ -393,6 +393,12 @@ def run_command(
     ] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Plan only: write nothing.")] = False,
     employees: Annotated[str | None, typer.Option(help="Only these employees: N,N,...")] = None,
+    from_date: Annotated[
+        str | None, typer.Option("--from", help="Period start (YYYY-MM-DD), for hours.")
+    ] = None,
+    to_date: Annotated[
+        str | None, typer.Option("--to", help="Period end (YYYY-MM-DD), for hours.")
+    ] = None,
     show_personal_data: Annotated[
         bool, typer.Option("--show-personal-data", help="Show personal values in the plan.")
     ] = False,
@@ -400,11 +406,23 @@ def run_command(
 ) -> None:
     """Run a flow now (or plan it with --dry-run)."""
     import asyncio
+    from datetime import date
 
+    from fjordsync.domain.values import DateRange
     from fjordsync.runtime.runner import run_flow
 
     container = _container(config=config)
     try:
+        period = None
+        if from_date or to_date:
+            try:
+                start = date.fromisoformat(from_date) if from_date else None
+                end = date.fromisoformat(to_date) if to_date else date.today()
+            except ValueError as exc:
+                raise FjordsyncError(f"--from/--to: {exc}") from None
+            if start is None:
+                raise FjordsyncError("--to needs --from")
+            period = DateRange(start, end, field="--from/--to")
         loaded = container.config()
         result = asyncio.run(
             run_flow(
@@ -417,6 +435,7 @@ def run_command(
                 employees_scope=frozenset(e.strip() for e in employees.split(",") if e.strip())
                 if employees
                 else None,
+                period=period,
                 now=container.clock().now,
             )
         )

@@ -183,8 +183,11 @@ class TimeEntryWriter(Protocol):
         record so that a write whose answer was lost can be found again."""
         ...
 
-    async def find_time_entry(self, entry: TimeEntry, marker: str) -> str | None:
-        """The target key of an entry written earlier with ``marker``, if the target has it."""
+    async def find_time_entry(
+        self, entry: TimeEntry, marker: str, since: datetime | None = None
+    ) -> str | None:
+        """The target key of an entry written earlier with ``marker`` (since ``since``, when
+        given), if the target has it."""
         ...
 
 
@@ -254,6 +257,14 @@ class SyncState(Protocol):
         changed_fields: tuple[str, ...] = (),
         message: str | None = None,
     ) -> None: ...
+
+    def begin_write(
+        self, run_id: int, *, tenant: str, flow: str, entity: str, source_key: str, marker: str
+    ) -> None: ...
+
+    def pending_writes(self, tenant: str, flow: str, entity: str) -> Mapping[str, str]: ...
+
+    def forget_pending(self, *, tenant: str, flow: str, entity: str, source_key: str) -> None: ...
 
     def cursor(self, tenant: str, flow: str, name: str) -> str | None: ...
 

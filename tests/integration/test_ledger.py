@@ -196,3 +196,26 @@ def test_fingerprint_key_is_generated_once_and_kept(ledger_url, clock, monkeypat
 def test_unreachable_database_is_a_ledger_error():
     with pytest.raises(LedgerError, match=r"^cannot open the ledger at sqlite:.*unable to open"):
         Ledger("sqlite:////nonexistent-dir/for/sure/ledger.db")
+
+
+def test_a_lock_whose_process_died_on_this_machine_is_taken_over(ledger):
+    import subprocess
+    import sys
+
+    from fjordsync.ledger.store import lock_holder
+
+    gone = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    dead_holder = lock_holder("manual").rsplit(":", 2)[0] + f":{gone.stdout.strip()}:manual"
+    held = ledger.lock("acme", "hours", dead_holder)
+    held.__enter__()  # its process is gone, the lock is still there
+    with ledger.lock("acme", "hours", lock_holder("manual")):
+        pass
+    alive = ledger.lock("acme", "hours", lock_holder("scheduled"))  # this process: alive
+    alive.__enter__()
+    with pytest.raises(RunLocked), ledger.lock("acme", "hours", "other:1:manual"):
+        pass

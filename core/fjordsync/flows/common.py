@@ -101,12 +101,14 @@ async def apply_plan(
     write: Callable[[Action], Awaitable[str]],
     *,
     notes: Mapping[str, str] | None = None,
+    fingerprints: Mapping[str, str] | None = None,
 ) -> RunResult:
     """Carry out the plan's writes (none in a dry run) and record every record's outcome.
 
     ``write(action)`` performs one create or update and returns the target's key; the link and
     the item are then saved together. ``notes`` adds a message to a record's item (e.g. "name cut
-    to 70 characters").
+    to 70 characters"). ``fingerprints`` gives, per key, the fingerprint of all a record's
+    fields as written (default: of the fields the write sent).
     """
     notes = notes or {}
     items: list[ItemOutcome] = []
@@ -176,7 +178,8 @@ async def apply_plan(
             entity=entity,
             source_key=action.key,
             target_key=target_key,
-            fingerprint=fingerprint(dict(action.values), key),
+            fingerprint=(fingerprints or {}).get(action.key)
+            or fingerprint(dict(action.values), key),
             action=action.kind.value,
             changed_fields=tuple(name for name, _, _ in changes),
             message=message or None,

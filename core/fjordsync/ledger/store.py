@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import socket
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -451,7 +452,41 @@ class Ledger:
             if taken_over == 1:
                 return
             current = session.get(RunLock, (tenant, flow))
+            if current is not None and _holder_is_dead(current.holder):
+                # Its process died on this machine (killed, crashed): the run is not going on.
+                taken = session.execute(
+                    update(RunLock)
+                    .where(
+                        RunLock.tenant == tenant,
+                        RunLock.flow == flow,
+                        RunLock.holder == current.holder,
+                    )
+                    .values(holder=holder, acquired_at=now, expires_at=now + ttl)
+                ).rowcount
+                if taken == 1:
+                    return
             raise RunLocked(tenant, flow, current.holder if current else "unknown holder")
+
+
+def lock_holder(trigger: str) -> str:
+    """Who holds a run lock: this machine and process, so a dead holder can be recognised."""
+    return f"{socket.gethostname()}:{os.getpid()}:{trigger}"
+
+
+def _holder_is_dead(holder: str) -> bool:
+    """A holder on this machine whose process is gone. Holders elsewhere are trusted until their
+    lock expires."""
+    host, _, rest = holder.partition(":")
+    pid_text = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid_text.isdigit():
+        return False
+    try:
+        os.kill(int(pid_text), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

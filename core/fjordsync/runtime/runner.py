@@ -4,18 +4,18 @@ record in the ledger, and the flow itself. Manual and scheduled runs take this s
 
 from __future__ import annotations
 
-import os
-import socket
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 from fjordsync.config import Config
+from fjordsync.domain.values import DateRange
 from fjordsync.errors import ConfigError, FjordsyncError
-from fjordsync.flows import employees, projects
+from fjordsync.flows import employees, hours, projects
 from fjordsync.flows.common import FlowContext, RunResult
 from fjordsync.ledger import Ledger
+from fjordsync.ledger.store import lock_holder
 
 __all__ = ["FLOW_RUNNERS", "run_flow"]
 
@@ -23,6 +23,7 @@ FlowRunner = Callable[[FlowContext, Any, Any], Awaitable[RunResult]]
 FLOW_RUNNERS: dict[str, FlowRunner] = {
     "projects": projects.run,
     "employees": employees.run,
+    "hours": hours.run,
 }
 
 
@@ -41,6 +42,7 @@ async def run_flow(
     dry_run: bool = False,
     trigger: str = "manual",
     employees_scope: frozenset[str] | None = None,
+    period: DateRange | None = None,
     now: Callable[[], datetime],
 ) -> RunResult:
     """Run ``flow`` for ``tenant`` once; raises ``RunLocked`` if it is running already."""
@@ -61,7 +63,7 @@ async def run_flow(
     scope = flow_config.scope.to_scope()
     if employees_scope:
         scope = replace(scope, employees=employees_scope)
-    holder = f"{socket.gethostname()}:{os.getpid()}:{trigger}"
+    holder = lock_holder(trigger)
     with ledger.lock(tenant_name, flow, holder):
         run_id = ledger.start_run(tenant_name, flow, trigger=trigger, dry_run=dry_run)
         source = _build(config, connectors, tenant_name, flow_config.source)
@@ -78,8 +80,11 @@ async def run_flow(
             dry_run=dry_run,
             concurrency=int(flow_config.options.get("concurrency", 4)),
         )
+        extra: dict[str, Any] = {}
+        if flow == "hours":
+            extra["period"] = period or hours.default_period(context.now)
         try:
-            result = await runner(context, source, target)
+            result = await runner(context, source, target, **extra)
         except FjordsyncError as error:
             ledger.finish_run(run_id, status="failed", counts={}, message=str(error))
             raise

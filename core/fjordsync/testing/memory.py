@@ -168,7 +168,7 @@ class InMemorySystem:
         self.markers[marker] = target_key
         return target_key
 
-    async def find_time_entry(self, entry: TimeEntry, marker: str) -> str | None:
+    async def find_time_entry(self, entry: TimeEntry, marker: str, since: Any = None) -> str | None:
         return self.markers.get(marker)
 
     # code lists and licences
