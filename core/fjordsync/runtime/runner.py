@@ -12,7 +12,7 @@ from typing import Any
 from fjordsync.config import Config
 from fjordsync.domain.values import DateRange
 from fjordsync.errors import ConfigError, FjordsyncError
-from fjordsync.flows import employees, hours, projects
+from fjordsync.flows import employees, hours, payroll_employees, projects
 from fjordsync.flows.common import FlowContext, RunResult
 from fjordsync.ledger import Ledger
 from fjordsync.ledger.store import lock_holder
@@ -24,6 +24,7 @@ FLOW_RUNNERS: dict[str, FlowRunner] = {
     "projects": projects.run,
     "employees": employees.run,
     "hours": hours.run,
+    "payroll-employees": payroll_employees.run,
 }
 
 

@@ -130,18 +130,23 @@ def generate(
                 "DateChanged": _soap_time(today - timedelta(days=rng.randint(0, 200))),
             }
         )
-    _payroll(rng, state, employees, today)
+    _payroll(rng, state, employees, today, seed)
     return state
 
 
 def _payroll(
-    rng: random.Random, state: dict[str, list[dict[str, Any]]], employees: int, today: date
+    rng: random.Random,
+    state: dict[str, list[dict[str, Any]]],
+    employees: int,
+    today: date,
+    seed: int,
 ) -> None:
     """Employees Lønn has from before: stale copies of part of the AlexisHR company."""
     for number in range(1001, 1001 + employees):
         if rng.random() > 0.33:
             continue
-        person = invent_person(rng)
+        person = company.employee(seed, number - 1001)  # the HR company's own people
+        moved_from = invent_person(rng)  # stale: the address they had before
         emp_id = str(number)
         hired = today - timedelta(days=rng.randint(400, 3000))
         state["payroll/employee"].append(
@@ -151,9 +156,9 @@ def _payroll(
                 "email_copy": "",
                 "firstname": person.first_name,
                 "lastname": person.last_name,
-                "postaddress": person.street,
-                "zipcode": person.postal_code,
-                "city": person.city,
+                "postaddress": moved_from.street,
+                "zipcode": moved_from.postal_code,
+                "city": moved_from.city,
                 "countryCode": "NO",
                 "clearingno": "",
                 "account": person.account_number or "",

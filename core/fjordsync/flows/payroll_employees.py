@@ -1,0 +1,231 @@
+"""Flow 4, payroll-employees: HR (AlexisHR) -> payroll (24SevenOffice Lønn).
+
+Key: the HR employee number = payroll's empId. Owned (compared and overwritten): names, contact
+e-mail (work, else private), personal number and nationality, home address, bank account (number
+or IBAN, BIC, clearing) and the current salary (latest compensation, converted to monthly or
+hourly). Defaults (vacation days, the international id's type, working times, employment type)
+are written on create only, so a clerk's later change stands. Employments follow their employee:
+linked by the ledger (HR employment id -> payroll employment_id), created or updated.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import replace
+
+from fjordsync.domain.diff import Action, ActionKind, Decision, FieldSpec, Record, plan
+from fjordsync.domain.model import Compensation, Employee, Employment, InvalidRecord
+from fjordsync.domain.rules import contact_email, current_compensation, payroll_salary
+from fjordsync.errors import InvalidValue
+from fjordsync.flows.common import FlowContext, RunResult, apply_plan
+from fjordsync.ports import (
+    CompensationReader,
+    EmployeeReader,
+    EmployeeWriter,
+    EmploymentReader,
+    EmploymentWriter,
+    Query,
+)
+
+EMPLOYEE_FIELDS = (
+    "firstname",
+    "lastname",
+    "email",
+    "personnr",
+    "nationality",
+    "postaddress",
+    "zipcode",
+    "city",
+    "countryCode",
+    "account",
+    "bic",
+    "clearingno",
+    "salary_type",
+    "salary",
+    "salary_valid_from",
+)
+EMPLOYEE_SPEC = FieldSpec(owned=EMPLOYEE_FIELDS)
+EMPLOYMENT_FIELDS = (
+    "startdate",
+    "enddate",
+    "enddate_reason",
+    "employment_form",
+    "employment_rate",
+    "profession_code",
+)
+EMPLOYMENT_SPEC = FieldSpec(owned=EMPLOYMENT_FIELDS)
+
+
+def employee_view(employee: Employee) -> Record:
+    address = employee.home_address
+    bank = employee.bank_account
+    salary = employee.salary
+    email = contact_email(employee.work_email, employee.private_email)
+    return Record(
+        employee.key.strip(),
+        {
+            "firstname": employee.first_name,
+            "lastname": employee.last_name,
+            "email": email.key if email else None,
+            "personnr": str(employee.national_id) if employee.national_id else None,
+            "nationality": employee.nationality,
+            "postaddress": address.street if address else None,
+            "zipcode": address.postal_code if address else None,
+            "city": address.city if address else None,
+            "countryCode": address.country if address else None,
+            "account": bank.number if bank else None,
+            "bic": bank.bic if bank else None,
+            "clearingno": bank.clearing if bank else None,
+            "salary_type": salary.salary_type.value if salary else None,
+            "salary": salary.amount if salary else None,
+            "salary_valid_from": salary.valid_from if salary else None,
+        },
+        employee.target_key,
+    )
+
+
+def employment_view(employment: Employment, key: str) -> Record:
+    return Record(
+        key,
+        {
+            "startdate": employment.period.start,
+            "enddate": employment.period.end,
+            "enddate_reason": employment.end_reason,
+            "employment_form": employment.form,
+            "employment_rate": employment.rate,
+            "profession_code": employment.profession_code,
+        },
+        employment.target_key,
+    )
+
+
+def _with_salary(employee: Employee, compensations: list[Compensation]) -> Employee:
+    current = current_compensation(compensations)
+    if current is None:
+        return employee
+    return replace(employee, salary=payroll_salary(current))
+
+
+async def run(context: FlowContext, source: EmployeeReader, target: EmployeeReader) -> RunResult:
+    assert isinstance(source, EmploymentReader) and isinstance(source, CompensationReader)
+    assert isinstance(target, EmployeeWriter) and isinstance(target, EmploymentWriter)
+    assert isinstance(target, EmploymentReader)
+    query = Query(scope=context.scope)
+    read = await source.read_employees(query)
+    compensations: dict[str, list[Compensation]] = defaultdict(list)
+    decided: list[Decision] = []
+    for row in await source.read_compensations(query):
+        if isinstance(row, Compensation):
+            compensations[row.employee_key].append(row)
+    people: dict[str, Employee] = {}
+    for record in read:
+        if isinstance(record, InvalidRecord):
+            decided.append(Decision(record.key, ActionKind.INVALID, record.message))
+            continue
+        try:
+            people[record.key.strip()] = _with_salary(record, compensations[record.key])
+        except InvalidValue as error:
+            decided.append(Decision(record.key, ActionKind.INVALID, str(error)))
+    current = [e for e in await target.read_employees(Query()) if isinstance(e, Employee)]
+    the_plan = plan(
+        [employee_view(e) for e in people.values()],
+        [employee_view(e) for e in current],
+        EMPLOYEE_SPEC,
+        decided=decided,
+    )
+
+    async def write_employee(action: Action) -> str:
+        employee = people[action.key]
+        if action.kind is ActionKind.CREATE:
+            return await target.create_employee(employee)
+        return await target.update_employee(
+            action.target_key or action.key, employee, [c.field for c in action.changes]
+        )
+
+    result = await apply_plan(context, the_plan, "employee", write_employee)
+    in_payroll = {e.key.strip() for e in current} | {
+        i.key for i in result.items if i.entity == "employee" and i.outcome == "written"
+    }
+    employments = await _employments(context, source, target, people, in_payroll)
+    result.items += employments.items
+    result.stopped = result.stopped or employments.stopped
+    return result
+
+
+async def _employments(
+    context: FlowContext,
+    source: EmploymentReader,
+    target: EmploymentReader,
+    people: dict[str, Employee],
+    in_payroll: set[str],
+) -> RunResult:
+    assert isinstance(target, EmploymentWriter)
+    read = await source.read_employments(Query(scope=context.scope))
+    links = context.state.links(context.tenant, context.flow, "employment")
+    payroll = {
+        e.target_key: e
+        for e in await target.read_employments(Query(scope=context.scope))
+        if isinstance(e, Employment)
+    }
+    desired: dict[str, Employment] = {}
+    decided: list[Decision] = []
+    linked = {link.target_key for link in links.values()}
+    unlinked: dict[str, list[Employment]] = defaultdict(list)
+    for employment in payroll.values():
+        if employment.target_key not in linked:
+            unlinked[employment.employee_key].append(employment)
+    by_employee: dict[str, list[Employment]] = defaultdict(list)
+    for record in read:
+        if isinstance(record, Employment):
+            by_employee[record.employee_key].append(record)
+    for record in read:
+        if isinstance(record, InvalidRecord):
+            decided.append(Decision(record.key, ActionKind.INVALID, record.message))
+            continue
+        key = f"{record.employee_key}/{record.key}"
+        if record.employee_key not in people or record.employee_key not in in_payroll:
+            decided.append(
+                Decision(
+                    key, ActionKind.SKIP, "the employee is not in payroll (see the employee's item)"
+                )
+            )
+            continue
+        link = links.get(key)
+        target_key = (
+            link.target_key
+            if link
+            else _counterpart(
+                record, unlinked[record.employee_key], len(by_employee[record.employee_key])
+            )
+        )
+        desired[key] = replace(record, target_key=target_key)
+    current = [
+        employment_view(payroll[d.target_key], key)
+        for key, d in desired.items()
+        if d.target_key in payroll
+    ]
+    the_plan = plan(
+        [employment_view(e, k) for k, e in desired.items()],
+        current,
+        EMPLOYMENT_SPEC,
+        decided=decided,
+    )
+
+    async def write(action: Action) -> str:
+        employment = desired[action.key]
+        return await target.save_employment(employment)
+
+    return await apply_plan(context, the_plan, "employment", write)
+
+
+def _counterpart(employment: Employment, unlinked: list[Employment], siblings: int) -> str | None:
+    """The payroll employment an HR employment already is, before they were ever linked: the one
+    that starts the same day, else the only one when each side has only one. Never a guess among
+    several: then a new employment is made."""
+    same_start = [e for e in unlinked if e.period.start == employment.period.start]
+    if len(same_start) == 1:
+        unlinked.remove(same_start[0])
+        return same_start[0].target_key
+    if siblings == 1 and len(unlinked) == 1:
+        return unlinked.pop().target_key
+    return None
