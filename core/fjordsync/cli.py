@@ -394,10 +394,12 @@ def run_command(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Plan only: write nothing.")] = False,
     employees: Annotated[str | None, typer.Option(help="Only these employees: N,N,...")] = None,
     from_date: Annotated[
-        str | None, typer.Option("--from", help="Period start (YYYY-MM-DD), for hours.")
+        str | None,
+        typer.Option("--from", help="Period start (YYYY-MM-DD), for hours and absences."),
     ] = None,
     to_date: Annotated[
-        str | None, typer.Option("--to", help="Period end (YYYY-MM-DD), for hours.")
+        str | None,
+        typer.Option("--to", help="Period end (YYYY-MM-DD), for hours and absences."),
     ] = None,
     show_personal_data: Annotated[
         bool, typer.Option("--show-personal-data", help="Show personal values in the plan.")

@@ -35,6 +35,7 @@ __all__ = [
     "PORTS",
     "AbsenceReader",
     "AbsenceWriter",
+    "ChildReader",
     "Clock",
     "CodeListReader",
     "CompensationReader",
@@ -151,6 +152,13 @@ class AbsenceWriter(Protocol):
 
 
 @runtime_checkable
+class ChildReader(Protocol):
+    async def read_child_ids(self, employee_key: str) -> Sequence[str]:
+        """The target's ids of an employee's children (payroll needs one for sick child)."""
+        ...
+
+
+@runtime_checkable
 class ProjectReader(Protocol):
     async def read_projects(self, query: Query) -> Sequence[Project | InvalidRecord]: ...
 
@@ -213,6 +221,7 @@ PORTS: dict[str, type] = {
     "CompensationReader": CompensationReader,
     "AbsenceReader": AbsenceReader,
     "AbsenceWriter": AbsenceWriter,
+    "ChildReader": ChildReader,
     "ProjectReader": ProjectReader,
     "ProjectWriter": ProjectWriter,
     "TimeEntryReader": TimeEntryReader,

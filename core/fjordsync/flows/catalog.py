@@ -49,7 +49,7 @@ FLOWS: dict[str, FlowDefinition] = {
             "absences",
             "absences from HR (AlexisHR) to payroll (24SevenOffice Lønn)",
             ("AbsenceReader",),
-            ("AbsenceReader", "AbsenceWriter"),
+            ("AbsenceReader", "AbsenceWriter", "EmployeeReader", "ChildReader"),
         ),
     )
 }

@@ -12,7 +12,7 @@ from typing import Any
 from fjordsync.config import Config
 from fjordsync.domain.values import DateRange
 from fjordsync.errors import ConfigError, FjordsyncError
-from fjordsync.flows import employees, hours, payroll_employees, projects
+from fjordsync.flows import absences, employees, hours, payroll_employees, projects
 from fjordsync.flows.common import FlowContext, RunResult
 from fjordsync.ledger import Ledger
 from fjordsync.ledger.store import lock_holder
@@ -25,6 +25,7 @@ FLOW_RUNNERS: dict[str, FlowRunner] = {
     "employees": employees.run,
     "hours": hours.run,
     "payroll-employees": payroll_employees.run,
+    "absences": absences.run,
 }
 
 
@@ -82,7 +83,7 @@ async def run_flow(
             concurrency=int(flow_config.options.get("concurrency", 4)),
         )
         extra: dict[str, Any] = {}
-        if flow == "hours":
+        if flow in ("hours", "absences"):
             extra["period"] = period or hours.default_period(context.now)
         try:
             result = await runner(context, source, target, **extra)

@@ -52,6 +52,7 @@ class InMemorySystem:
     writes: int = 0
     markers: dict[str, str] = field(default_factory=dict)  # marker -> target key
     exported: set[str] = field(default_factory=set)
+    children: dict[str, list[str]] = field(default_factory=dict)
     _ids: Any = field(default_factory=lambda: itertools.count(1))
 
     def _write(self, operation: str, key: str) -> None:
@@ -130,6 +131,9 @@ class InMemorySystem:
         target_key = absence.target_key or self._new_id()
         self.absences[absence.key] = replace(absence, target_key=target_key)
         return target_key
+
+    async def read_child_ids(self, employee_key: str) -> Sequence[str]:
+        return list(self.children.get(employee_key, []))
 
     # projects
     async def read_projects(self, query: Query) -> Sequence[Project]:

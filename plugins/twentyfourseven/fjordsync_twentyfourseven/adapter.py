@@ -302,8 +302,8 @@ class PayrollAdapter:
                 return str(row["serialNo"])
         return None
 
-    async def read_children(self, employee_key: str) -> list[dict[str, str]]:
+    async def read_child_ids(self, employee_key: str) -> Sequence[str]:
         response = await self.payroll.request(
             "GET", f"/child/v2/{employee_key}", record=employee_key
         )
-        return list(response.json())
+        return [str(child["childId"]) for child in response.json() if child.get("childId")]

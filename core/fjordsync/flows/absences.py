@@ -1,0 +1,125 @@
+"""Flow 5, absences: HR (AlexisHR) -> payroll (24SevenOffice Lønn), for a chosen period,
+employees and absence types.
+
+Each approved or confirmed leave becomes one payroll absence keyed by the HR leave id
+(``externalId``), so a re-run updates it instead of making another. Vacation (04) carries its
+number of Norwegian working days. Sick child (02) needs the payroll id of the child: the
+employee's only child in payroll; none, or several to choose between, is ``invalid``. A leave
+cancelled or denied after it was exported cannot be deleted through the payroll API: it is a
+``conflict`` asking the clerk to remove it in Lønn.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from fjordsync.domain.codes import AbsenceCode, LeaveStatus
+from fjordsync.domain.diff import Action, ActionKind, Decision, FieldSpec, Record, plan
+from fjordsync.domain.model import Absence, Employee, InvalidRecord
+from fjordsync.domain.rules import norwegian_working_days
+from fjordsync.domain.values import DateRange
+from fjordsync.flows.common import FlowContext, RunResult, apply_plan
+from fjordsync.ports import AbsenceReader, AbsenceWriter, ChildReader, EmployeeReader, Query
+
+SPEC = FieldSpec(owned={"employee", "code", "start", "end", "percent", "days", "child"})
+
+
+def _view(absence: Absence, days: int | None) -> Record:
+    return Record(
+        absence.key,
+        {
+            "employee": absence.employee_key,
+            "code": absence.code.value,
+            "start": absence.period.start,
+            "end": absence.period.end,
+            "percent": absence.percent,
+            "days": days,
+            "child": absence.child_id,
+        },
+        absence.target_key,
+    )
+
+
+def _days(absence: Absence) -> int | None:
+    if absence.code is AbsenceCode.VACATION:
+        return norwegian_working_days(absence.period)
+    return None
+
+
+async def run(
+    context: FlowContext, source: AbsenceReader, target: AbsenceReader, *, period: DateRange
+) -> RunResult:
+    assert isinstance(target, AbsenceWriter) and isinstance(target, EmployeeReader)
+    assert isinstance(target, ChildReader)
+    read = await source.read_absences(
+        Query(scope=context.scope, period=period, mapping=context.mapping)
+    )
+    current = {
+        a.key: a for a in await target.read_absences(Query(period=period)) if isinstance(a, Absence)
+    }
+    in_payroll = {
+        e.key.strip() for e in await target.read_employees(Query()) if isinstance(e, Employee)
+    }
+    decided: list[Decision] = []
+    desired: dict[str, Absence] = {}
+    for record in read:
+        if isinstance(record, InvalidRecord):
+            decided.append(Decision(record.key, ActionKind.INVALID, record.message))
+            continue
+        if record.status.is_withdrawn:
+            if record.key in current:
+                decided.append(
+                    Decision(
+                        record.key,
+                        ActionKind.CONFLICT,
+                        f"{record.status.value.lower()} in AlexisHR after it "
+                        "was exported; absences cannot be deleted through the "
+                        "API: remove it in 24SevenOffice Lønn",
+                    )
+                )
+            continue
+        if record.status not in (LeaveStatus.APPROVED, LeaveStatus.CONFIRMED):
+            continue
+        if record.employee_key not in in_payroll:
+            decided.append(
+                Decision(
+                    record.key,
+                    ActionKind.INVALID,
+                    f"employee {record.employee_key} is not in payroll yet: "
+                    "run payroll-employees first",
+                )
+            )
+            continue
+        absence = replace(
+            record, target_key=current[record.key].target_key if record.key in current else None
+        )
+        if absence.code is AbsenceCode.SICK_CHILD:
+            children = await target.read_child_ids(absence.employee_key)
+            if len(children) != 1:
+                why = (
+                    "no child registered in payroll: add the child in Lønn"
+                    if not children
+                    else f"{len(children)} children in payroll: register this one in Lønn"
+                )
+                decided.append(
+                    Decision(
+                        record.key,
+                        ActionKind.INVALID,
+                        f"sick child (02) needs the child's payroll id, and the employee has {why}",
+                    )
+                )
+                continue
+            absence = replace(absence, child_id=children[0])
+        desired[record.key] = absence
+    the_plan = plan(
+        [_view(a, _days(a)) for a in desired.values()],
+        [_view(a, _days(a)) for a in current.values()],
+        SPEC,
+        decided=decided,
+    )
+
+    async def write(action: Action) -> str:
+        absence = desired[action.key]
+        return await target.save_absence(absence, _days(absence))
+
+    return await apply_plan(context, the_plan, "absence", write)
