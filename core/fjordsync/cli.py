@@ -450,6 +450,75 @@ def run_command(
     raise typer.Exit({"succeeded": EXIT_OK, "partial": EXIT_PARTIAL}.get(result.status, EXIT_ERROR))
 
 
+@app.command("check")
+def check_command(
+    flow: Annotated[str, typer.Argument(help="The flow whose id alignment to review.")],
+    config: Annotated[str, typer.Option("--config", "-c", help="The config file.")],
+    tenant: Annotated[
+        str | None, typer.Option(help="The tenant (if the config has several).")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Preflight, read-only: do the ids the flow matches on line up? (exit 1 when not)"""
+    import asyncio
+
+    from fjordsync.runtime.runner import check
+
+    container = _container(config=config)
+    try:
+        findings = asyncio.run(
+            check(
+                container.config(),
+                container.connectors(),
+                flow,
+                tenant=tenant,
+                now=container.clock().now,
+            )
+        )
+    except FjordsyncError as exc:
+        _fail(exc, as_json)
+    if as_json:
+        print(
+            json.dumps(
+                {
+                    "flow": flow,
+                    "aligned": not findings,
+                    "findings": [
+                        {
+                            "subject": f.subject,
+                            "record": f.record,
+                            "change_in": f.change_in,
+                            "message": f.message,
+                            "proposal": f.proposal,
+                        }
+                        for f in findings
+                    ],
+                },
+                indent=2,
+            )
+        )
+    elif not findings:
+        out.print(
+            f"[bold green]{flow}: the ids line up[/] (credentials work, every code the "
+            "flow matches on exists on both sides)",
+            highlight=False,
+        )
+    else:
+        table = Table(title=f"{flow}: {len(findings)} to fix before the first run")
+        for column in ("what", "code", "change in", "problem", "proposal"):
+            table.add_column(column)
+        for finding in findings:
+            table.add_row(
+                finding.subject,
+                finding.record,
+                finding.change_in,
+                finding.message,
+                finding.proposal,
+            )
+        out.print(table)
+    raise typer.Exit(EXIT_PARTIAL if findings else EXIT_OK)
+
+
 def _sandbox_spec(name: str) -> Any:
     from fjordsync.plugins import get_plugin_manager, sandboxes
 

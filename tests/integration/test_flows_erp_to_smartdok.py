@@ -262,3 +262,71 @@ def test_a_dry_run_against_a_target_that_refuses_every_write(systems):
     assert "dry run: nothing written" in table.stdout
     failing = fjordsync("run", "projects", "--config", str(config), env=ENV)
     assert failing.returncode == 2  # a real run against it fails every write
+
+
+def test_check_finds_each_misalignment_and_proposes_the_counterpart(systems):
+    _, sd, config = systems
+    user = sd.state["Users"][0]
+    sd.state["Users"].append(
+        {
+            **user,
+            "Id": "22222222-2222-4222-8222-222222222222",
+            "EmployeeNo": "17",
+            "Name": "Ola Hansen",
+            "Email": "ola@fjordbygg.no",
+        }
+    )
+    sd.state["Projects"].append(
+        {
+            **sd.state["Projects"][0],
+            "Id": 502,
+            "ProjectNumber": "P-7",
+            "ProjectName": "Riving av gammelt lager",
+        }
+    )
+    sd.state["WorkDescriptions"] = [
+        {
+            "Id": 1,
+            "Name": "Ordinær",
+            "Number": "01.1",
+            "IsActive": True,
+            "Price": 0,
+            "InternalRate": 0,
+        }
+    ]
+    result = fjordsync("check", "employees", "--config", str(config), "--json", env=ENV)
+    assert result.returncode == 1
+    [finding] = json.loads(result.stdout)["findings"]
+    assert finding == {
+        "subject": "employee",
+        "record": "17",
+        "change_in": "SmartDok",
+        "message": "SmartDok user 'Ola Hansen' has Ansattnummer 17, which is no Contact id in "
+        "24SevenOffice; the flow would create a second user for this person. Change "
+        "it in SmartDok under Firmaopplysninger -> Brukeroversikt (Ansattnummer)",
+        "proposal": "Contact id 2002 has the same e-mail: set Ansattnummer to 2002",
+    }
+    projects = json.loads(
+        fjordsync("check", "projects", "--config", str(config), "--json", env=ENV).stdout
+    )["findings"]
+    assert [(f["record"], f["proposal"]) for f in projects] == [
+        ("P-7", "Project id 1003 has the same name: use 1003")
+    ]
+    text = config.read_text() + '[tenants.acme.flows.hours]\nsource = "time"\ntarget = "erp"\n'
+    config.write_text(text)
+    hours = json.loads(
+        fjordsync("check", "hours", "--config", str(config), "--json", env=ENV).stdout
+    )["findings"]
+    assert {(f["subject"], f["record"]) for f in hours} == {
+        ("employee", "17"),
+        ("project", "P-7"),
+        ("activity", "01.1"),
+    }
+    activity = next(f for f in hours if f["subject"] == "activity")
+    assert activity["message"].endswith(
+        "Change it in SmartDok under Firmaopplysninger -> Aktiviteter (Kode)"
+    )
+    sd.state["Users"].pop()
+    sd.state["Projects"].pop()
+    aligned = fjordsync("check", "employees", "--config", str(config), env=ENV)
+    assert aligned.returncode == 0 and "the ids line up" in aligned.stdout

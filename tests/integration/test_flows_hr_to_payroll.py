@@ -389,3 +389,48 @@ def test_a_leave_cancelled_after_export_is_a_conflict(systems):
         "through the API: remove it in 24SevenOffice Lønn",
     )
     assert code == 1
+
+
+def test_check_names_leave_types_without_a_payroll_code(systems):
+    hr, _, config = systems
+    hr.state["leave-type"].append(
+        {
+            "id": "sab",
+            "name": "Sabbatical",
+            "kind": "OFF_DUTY",
+            "minimumDuration": "DAY",
+            "deductible": False,
+            "paid": False,
+            "disabled": False,
+        }
+    )
+    hr.state["leaveTypeCode"] = [{"id": "x", "companyId": "c", "leaveTypeId": "sab", "code": "S1"}]
+    hr.state["leave"].append(
+        {
+            "id": "l9",
+            "employeeId": "e1",
+            "typeId": "sab",
+            "status": "APPROVED",
+            "duration": "longer",
+            "startDate": ts("2026-09-01"),
+            "endDate": ts("2026-09-30"),
+        }
+    )
+    result = fjordsync("check", "absences", "--config", str(config), "--json", env=ENV)
+    assert result.returncode == 1
+    assert json.loads(result.stdout)["findings"] == [
+        {
+            "subject": "leave type",
+            "record": "l9",
+            "change_in": "fjordsync config",
+            "message": "leave type 'Sabbatical' has code 'S1', which is not a payroll absence "
+            "code: add the type to the flow's mapping",
+            "proposal": "",
+        }
+    ]
+    text = (
+        config.read_text() + "[tenants.acme.flows.absences.mapping.absence_types]\n"
+        '"Sabbatical" = "13"\n'
+    )
+    config.write_text(text)
+    assert fjordsync("check", "absences", "--config", str(config), env=ENV).returncode == 0

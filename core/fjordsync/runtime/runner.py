@@ -14,10 +14,11 @@ from fjordsync.domain.values import DateRange
 from fjordsync.errors import ConfigError, FjordsyncError
 from fjordsync.flows import absences, employees, hours, payroll_employees, projects
 from fjordsync.flows.common import FlowContext, RunResult
+from fjordsync.flows.preflight import Finding, check_flow
 from fjordsync.ledger import Ledger
 from fjordsync.ledger.store import lock_holder
 
-__all__ = ["FLOW_RUNNERS", "run_flow"]
+__all__ = ["FLOW_RUNNERS", "check", "run_flow"]
 
 FlowRunner = Callable[[FlowContext, Any, Any], Awaitable[RunResult]]
 FLOW_RUNNERS: dict[str, FlowRunner] = {
@@ -100,3 +101,33 @@ async def run_flow(
             run_id, status=result.status, counts=result.counts, message=message or None
         )
         return result
+
+
+async def check(
+    config: Config,
+    connectors: Mapping[str, Any],
+    flow: str,
+    *,
+    tenant: str | None = None,
+    now: Callable[[], datetime],
+) -> list[Finding]:
+    """The preflight review of one flow, read-only; credentials are tried by reading."""
+    tenant_name, tenant_config = config.tenant(tenant)
+    flow_config = tenant_config.flows.get(flow)
+    if flow_config is None:
+        raise ConfigError(
+            f"tenant {tenant_name!r} has no flow {flow!r}",
+            file=str(config.path),
+            path=f"tenants.{tenant_name}.flows",
+        )
+    source = _build(config, connectors, tenant_name, flow_config.source)
+    target = _build(config, connectors, tenant_name, flow_config.target)
+    try:
+        return await check_flow(
+            flow, source, target, today=now().date(), mapping=dict(flow_config.mapping)
+        )
+    finally:
+        for adapter in {id(source): source, id(target): target}.values():
+            close = getattr(adapter, "aclose", None)
+            if close is not None:
+                await close()
