@@ -519,6 +519,41 @@ def check_command(
     raise typer.Exit(EXIT_PARTIAL if findings else EXIT_OK)
 
 
+@app.command("serve")
+def serve_command(
+    config: Annotated[str, typer.Option("--config", "-c", help="The config file.")],
+    tick: Annotated[
+        float, typer.Option(min=1, help="Seconds between looks at the schedules.")
+    ] = 30.0,
+    once: Annotated[bool, typer.Option("--once", help="Run what is due now, then stop.")] = False,
+) -> None:
+    """Run the flows on their schedules, in this process, until stopped."""
+    import asyncio
+
+    from fjordsync.runtime.scheduler import serve
+
+    container = _container(config=config)
+    try:
+        loaded = container.config()
+        if not once:
+            err.print(f"serving the schedules of {config} (Ctrl-C to stop)", highlight=False)
+        asyncio.run(
+            serve(
+                loaded,
+                container.connectors(),
+                container.ledger(),
+                container.clock().now,
+                tick_seconds=tick,
+                once=once,
+                report=lambda line: out.print(line, highlight=False),
+            )
+        )
+    except KeyboardInterrupt:
+        return
+    except FjordsyncError as exc:
+        _fail(exc, False)
+
+
 def _sandbox_spec(name: str) -> Any:
     from fjordsync.plugins import get_plugin_manager, sandboxes
 

@@ -330,3 +330,40 @@ def test_check_finds_each_misalignment_and_proposes_the_counterpart(systems):
     sd.state["Projects"].pop()
     aligned = fjordsync("check", "employees", "--config", str(config), env=ENV)
     assert aligned.returncode == 0 and "the ids line up" in aligned.stdout
+
+
+def test_serve_runs_a_scheduled_flow_when_due_and_queues_the_next(systems, tmp_path):
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from fjordsync.ledger import Ledger
+
+    config = systems[2]
+    config.write_text(
+        config.read_text().replace(
+            '[tenants.acme.flows.projects]\nsource = "erp"\ntarget = "time"',
+            '[tenants.acme.flows.projects]\nsource = "erp"\ntarget = "time"\n'
+            'schedule = { days = ["mon", "wed", "fri"], time = "06:30" }',
+        )
+    )
+    first = fjordsync("serve", "--config", str(config), "--once", env=ENV)
+    assert first.returncode == 0 and first.stdout.strip() == ""  # queued, not run
+    ledger = Ledger(f"sqlite:///{tmp_path / 'ledger.db'}")
+    queued = json.loads(ledger.cursor("acme", "projects", "schedule"))
+    due = datetime.fromisoformat(queued["next_due"])
+    assert (due.astimezone(UTC).hour, due.minute) in ((5, 5), (4, 5))  # 06:05 CET/CEST
+    assert ledger.runs() == []
+    ledger.advance_cursor(
+        "acme",
+        "projects",
+        "schedule",
+        json.dumps({**queued, "next_due": "2026-01-01T00:00:00+00:00"}),
+    )  # it is due
+    second = fjordsync("serve", "--config", str(config), "--once", env=ENV)
+    assert "acme  projects: succeeded" in second.stdout
+    [run] = ledger.runs()
+    assert (run.trigger, run.status, run.counts) == ("scheduled", "succeeded", {"written": 3})
+    after = json.loads(ledger.cursor("acme", "projects", "schedule"))
+    local = datetime.fromisoformat(after["next_due"]).astimezone(ZoneInfo("Europe/Oslo"))
+    assert local.strftime("%a %H:%M") in ("Mon 06:30", "Wed 06:30", "Fri 06:30")
+    ledger.close()

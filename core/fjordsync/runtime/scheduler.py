@@ -1,0 +1,101 @@
+"""The embedded scheduler: runs each flow when its schedule says, in this process.
+
+The next due time of each scheduled flow is kept in the ledger (cursor ``schedule``), so a
+restart neither repeats nor skips a run, and several ``serve`` processes sharing a ledger never
+run one flow twice at once (the run lock). A schedule seen for the first time is queued for
+shortly after 06:00 CET the next day (seed 001); after each run the next time follows the
+schedule's own days, time and zone. A flow whose run is locked (a manual run is going on) is
+tried again at the next tick.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any
+
+from fjordsync.config import Config, ScheduleConfig
+from fjordsync.domain.schedule import first_run, next_run
+from fjordsync.errors import FjordsyncError, RunLocked
+from fjordsync.ledger import Ledger
+from fjordsync.runtime.runner import run_flow
+
+__all__ = ["serve", "tick"]
+
+CURSOR = "schedule"
+log = logging.getLogger("fjordsync.scheduler")
+
+
+def _signature(schedule: ScheduleConfig) -> str:
+    return f"{','.join(schedule.days)} {schedule.time.isoformat()} {schedule.timezone}"
+
+
+def _next(schedule: ScheduleConfig, after: datetime) -> datetime:
+    return next_run(schedule.days, schedule.time, schedule.zone, after)
+
+
+def _due(ledger: Ledger, tenant: str, flow: str, schedule: ScheduleConfig, now: datetime) -> bool:
+    raw = ledger.cursor(tenant, flow, CURSOR)
+    state = json.loads(raw) if raw else None
+    if state is None:  # first seen: queued for shortly after 06:00 CET tomorrow
+        state = {"next_due": first_run(now).isoformat(), "signature": _signature(schedule)}
+        ledger.advance_cursor(tenant, flow, CURSOR, json.dumps(state))
+    elif state.get("signature") != _signature(schedule):  # the schedule was changed
+        state = {"next_due": _next(schedule, now).isoformat(), "signature": _signature(schedule)}
+        ledger.advance_cursor(tenant, flow, CURSOR, json.dumps(state))
+    return datetime.fromisoformat(state["next_due"]) <= now
+
+
+async def tick(
+    config: Config, connectors: Mapping[str, Any], ledger: Ledger, now: Callable[[], datetime]
+) -> list[tuple[str, str, str]]:
+    """Run every scheduled flow that is due; returns (tenant, flow, status) for each tried."""
+    done = []
+    for tenant, tenant_config in config.tenants.items():
+        for flow, flow_config in tenant_config.flows.items():
+            schedule = flow_config.schedule
+            if not flow_config.enabled or schedule is None or not schedule.enabled:
+                continue
+            moment = now()
+            if not _due(ledger, tenant, flow, schedule, moment):
+                continue
+            try:
+                result = await run_flow(
+                    config, connectors, ledger, flow, tenant=tenant, trigger="scheduled", now=now
+                )
+                status = result.status
+            except RunLocked:
+                done.append((tenant, flow, "locked"))
+                continue  # a manual run is going on: try again at the next tick
+            except FjordsyncError as error:
+                log.warning("scheduled %s for %s failed: %s", flow, tenant, error)
+                status = "failed"
+            state = {
+                "next_due": _next(schedule, now()).isoformat(),
+                "signature": _signature(schedule),
+            }
+            ledger.advance_cursor(tenant, flow, CURSOR, json.dumps(state))
+            done.append((tenant, flow, status))
+    return done
+
+
+async def serve(
+    config: Config,
+    connectors: Mapping[str, Any],
+    ledger: Ledger,
+    now: Callable[[], datetime],
+    *,
+    tick_seconds: float = 30.0,
+    once: bool = False,
+    report: Callable[[str], None] = print,
+) -> None:
+    """Tick until stopped (or once)."""
+    while True:
+        for tenant, flow, status in await tick(config, connectors, ledger, now):
+            report(f"{now():%Y-%m-%d %H:%M:%S} UTC  {tenant}  {flow}: {status}")
+        if once:
+            return
+        await asyncio.sleep(tick_seconds)
