@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Set-up and tasks for fjordsync, needing nothing but Python 3.11+ and pip.
 
-    python3 dev.py demo    # set up, then show the installed plugins and check the example config
+    python3 dev.py demo    # set up, then the whole story against the three vendor sandboxes
     python3 dev.py test    # set up, then ruff, the purity contracts and the whole test suite
     python3 dev.py sync    # set up only: .venv with the exact versions of uv.lock
 
@@ -76,7 +76,7 @@ def demo() -> None:
         "examples/config.toml",
         env=DEMO_ENV,
     )
-    run(tool, "run", "--frozen", "python", "examples/embed.py")
+    run(tool, "run", "--frozen", "python", "examples/demo.py")
 
 
 def test() -> None:

@@ -352,7 +352,7 @@ def _result_document(result: Any, show_personal: bool) -> dict[str, Any]:
     }
 
 
-def _print_result(result: Any, show_personal: bool) -> None:
+def _print_result(result: Any, show_personal: bool, limit: int = 12) -> None:
     title = "Plan" if result.dry_run else "Run"
     out.print(
         f"[bold]{title} {result.run_id}[/]: {result.flow} for {result.tenant}"
@@ -360,17 +360,32 @@ def _print_result(result: Any, show_personal: bool) -> None:
         highlight=False,
     )
     interesting = [i for i in result.items if i.outcome != "unchanged"]
-    if interesting:
+    shown: list[Any] = []
+    hidden: dict[str, int] = {}
+    for item in interesting:  # a long run shows the first rows of each outcome, then a count
+        if sum(1 for i in shown if i.outcome == item.outcome) < limit:
+            shown.append(item)
+        else:
+            hidden[item.outcome] = hidden.get(item.outcome, 0) + 1
+    if shown:
         table = Table()
         for column in ("record", "action", "outcome", "details"):
             table.add_column(column)
-        for item in interesting:
+        for item in shown:
             details = "\n".join(
                 f"{name}: {_shown(name, old, show_personal)} -> {_shown(name, new, show_personal)}"
                 for name, old, new in item.changes
             )
             details = "\n".join(part for part in (details, item.message) if part)
             table.add_row(item.key, item.action, item.outcome, details)
+        for outcome, count in hidden.items():
+            table.add_row(
+                "…",
+                "",
+                outcome,
+                f"and {count} more ({outcome}): see --json or "
+                f"`fjordsync runs show {result.run_id}`",
+            )
         out.print(table)
     unchanged = sum(1 for i in result.items if i.outcome == "unchanged")
     counts = ", ".join(f"{k} {v}" for k, v in result.counts.items())
@@ -616,6 +631,129 @@ def sandbox_serve(
         pass
     finally:
         server.stop()
+
+
+DEMO_FLOWS = {
+    "projects": ("erp", "time"),
+    "employees": ("erp", "time"),
+    "hours": ("time", "erp"),
+    "payroll-employees": ("hr", "payroll"),
+    "absences": ("hr", "payroll"),
+}
+DEMO_CONNECTIONS = {  # connection name -> (sandbox, connector)
+    "hr": ("alexis", "alexis"),
+    "erp": ("twentyfourseven", "twentyfourseven"),
+    "payroll": ("twentyfourseven", "twentyfourseven-payroll"),
+    "time": ("smartdok", "smartdok"),
+}
+SECRET_SETTINGS = {"token", "api_token", "access_token", "password", "application_id"}
+
+
+def _toml_value(value: Any) -> str:
+    return (
+        json.dumps(value)
+        if isinstance(value, str)
+        else str(value).lower()
+        if isinstance(value, bool)
+        else str(value)
+    )
+
+
+def write_demo_config(path: str, urls: dict[str, str], connections: dict[str, dict]) -> None:
+    """A ready config for tenant ``demo``: the five flows wired to the sandboxes. Secrets go to
+    a secrets file beside it, referred to as ${NAME}, never into the config itself."""
+    import os
+
+    lines = [
+        f'secrets_file = "{os.path.basename(path)}.secrets"',
+        "",
+        "[ledger]",
+        f'url = "sqlite:///{os.path.basename(path)}.ledger.db"',
+        "",
+    ]
+    secrets: dict[str, str] = {}
+    for name, (sandbox, connector) in DEMO_CONNECTIONS.items():
+        settings = connections[sandbox][connector]
+        lines += [
+            f"[tenants.demo.connections.{name}]",
+            f'plugin = "{connector}"',
+            f"[tenants.demo.connections.{name}.settings]",
+        ]
+        for key, value in settings.items():
+            if key in SECRET_SETTINGS:
+                reference = f"DEMO_{name}_{key}".upper()
+                secrets[reference] = str(value)
+                value = "${" + reference + "}"
+            lines.append(f"{key} = {_toml_value(value)}")
+        lines.append("")
+    for flow, (source, target) in DEMO_FLOWS.items():
+        lines += [
+            f"[tenants.demo.flows.{flow}]",
+            f'source = "{source}"',
+            f'target = "{target}"',
+            'schedule = { days = ["mon", "tue", "wed", "thu", "fri"], time = "06:30" }',
+            "",
+        ]
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write(
+            "# Written by `fjordsync sandbox up`: the demo tenant, wired to the "
+            "sandboxes.\n" + "\n".join(lines)
+        )
+    with open(f"{path}.secrets", "w", encoding="utf-8") as handle:
+        handle.write("".join(f'{k} = "{v}"\n' for k, v in secrets.items()))
+
+
+@sandbox_app.command("up")
+def sandbox_up(
+    config_out: Annotated[str, typer.Option("--config-out", help="Write the demo config here.")],
+    seed_dir: Annotated[
+        str | None,
+        typer.Option(help="Seed each sandbox from DIR/<name>.json (else generated data)."),
+    ] = None,
+    faults: Annotated[str | None, typer.Option(help="Faults for every sandbox.")] = None,
+    urls_out: Annotated[str | None, typer.Option(help="Write the sandboxes' URLs here.")] = None,
+    employees: Annotated[int, typer.Option(help="Employees in the generated company.")] = 60,
+    seed: Annotated[int, typer.Option(help="Random seed of the generated company.")] = 1,
+) -> None:
+    """Start the three sandboxes on free 127.0.0.1 ports and write a ready config for them."""
+    import os
+
+    from fjordsync.testing.sandbox import FaultSpec
+
+    try:
+        fault_spec = FaultSpec.parse(faults)
+    except ValueError as exc:
+        _fail(FjordsyncError(f"--faults: {exc}"), False)
+    servers = {}
+    for name in ("alexis", "twentyfourseven", "smartdok"):
+        spec = _sandbox_spec(name)
+        seed_file = os.path.join(seed_dir, f"{name}.json") if seed_dir else None
+        if seed_file and os.path.exists(seed_file):
+            with open(seed_file, encoding="utf-8") as handle:
+                state = json.load(handle)
+        else:
+            # The demo's SmartDok has the misalignments seed 000 warns about, for `check`.
+            options = {"misaligned": True} if name == "smartdok" else {}
+            state = spec.generate(employees=employees, seed=seed, **options)
+        servers[name] = (spec, spec.server(state, fault_spec).start())
+    urls = {name: server.url for name, (_, server) in servers.items()}
+    connections = {name: spec.connection(server.url) for name, (spec, server) in servers.items()}
+    write_demo_config(config_out, urls, connections)
+    if urls_out:
+        with open(urls_out, "w", encoding="utf-8") as handle:
+            json.dump(urls, handle)
+    err.print(
+        f"sandboxes up: {', '.join(f'{n} {u}' for n, u in urls.items())}; config in "
+        f"{config_out} (Ctrl-C to stop)",
+        highlight=False,
+    )
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for _, server in servers.values():
+            server.stop()
 
 
 @sandbox_app.command("generate")

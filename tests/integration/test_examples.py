@@ -1,5 +1,6 @@
 """The runnable examples run and do what they say."""
 
+import os
 import subprocess
 import sys
 
@@ -24,3 +25,23 @@ def test_embedding_example_converges_and_reports_the_bad_record():
         "third pass: {'unchanged': 2, 'invalid': 1}",
         "writes: 3",
     ]
+
+
+def test_the_demo_tells_the_whole_story():
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / "demo.py")],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "COLUMNS": "200"},
+    )
+    assert result.returncode == 0, result.stderr
+    output = result.stdout
+    for flow in ("projects", "employees", "hours", "payroll-employees", "absences"):
+        assert f"$ fjordsync check {flow}" in output and f"$ fjordsync run {flow}" in output
+    # the preflight finds each misalignment of the generated company and proposes the fix
+    assert "has Ansattnummer" in output and "has the same e-mail: set Ansattnummer to" in output
+    assert "has number P-" in output and "Kode 01.1" in output and "Kode T110" in output
+    second_pass = output.split("== 4. A second pass: nothing left to write ==")[1]
+    lines = [line for line in second_pass.splitlines() if line.strip()]
+    assert len(lines) == 5 and all("written    0" in line for line in lines)

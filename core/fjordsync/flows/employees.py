@@ -24,15 +24,11 @@ SPEC = FieldSpec(owned={"name", "email", "mobile"})
 def _view(employee: Employee) -> Record:
     name, _ = truncate(employee.full_name, NAME_LIMIT)
     email = employee.work_email or employee.private_email
-    return Record(
-        employee.key.strip(),
-        {
-            "name": name,
-            "email": email.key if email else None,
-            "mobile": str(employee.mobile) if employee.mobile else None,
-        },
-        employee.target_key,
-    )
+    fields = {"name": name, "mobile": str(employee.mobile) if employee.mobile else None}
+    # SmartDok requires an e-mail: a contact without one leaves the user's e-mail as it is.
+    if email is not None:
+        fields["email"] = email.key
+    return Record(employee.key.strip(), fields, employee.target_key)
 
 
 async def run(context: FlowContext, source: EmployeeReader, target: EmployeeReader) -> RunResult:

@@ -42,7 +42,11 @@ def generate(
     today: date | None = None,
     months: int = 2,
     projects: int | None = None,
+    misaligned: bool = False,
 ) -> dict[str, Any]:
+    """``misaligned`` leaves a few ids unaligned, the way seed 000 warns customers they may be
+    (an old employee number, a project number of SmartDok's own, an activity and a wage type
+    whose codes are not the ERP's ids), for the preflight check to find."""
     rng = random.Random(seed)
     today = today or date.today()
     company_id = 7301
@@ -137,6 +141,8 @@ def generate(
             }
         )
     hours = _hours(rng, users, project_records, activities, wages, today, months, company_id)
+    if misaligned:
+        _misalign(users, project_records, activities, wages, hours)
     return {
         "Users": users,
         "Projects": project_records,
@@ -219,3 +225,41 @@ def _hours(
                     project = rng.choice(projects)
             day += timedelta(days=1)
     return hours
+
+
+def _misalign(
+    users: list[dict[str, Any]],
+    projects: list[dict[str, Any]],
+    activities: list[dict[str, Any]],
+    wages: list[dict[str, Any]],
+    hours: list[dict[str, Any]],
+) -> None:
+    """The misalignments seed 000 warns about, each once, with the hours that use them."""
+    changes = []
+    if len(users) > 3:
+        changes.append(("EmployeeNo", users[3], "EmployeeNo", str(len(users) + 40)))
+    if len(projects) > 3:
+        changes.append(
+            (
+                "ProjectNumber",
+                projects[3],
+                "ProjectNumber",
+                f"P-{projects[3]['ProjectNumber'].strip()}",
+            )
+        )
+    travel = next((a for a in activities if a["Name"] == "Reisetid"), None)
+    if travel is not None:
+        changes.append(("WorkDescriptionCode", travel, "Number", "01.1"))
+    overtime = wages[1] if len(wages) > 1 else None
+    if overtime is not None:
+        changes.append(("WageCode", overtime, "Number", "T" + overtime["Number"]))
+    for hour_field, record, field, new in changes:
+        old = record[field]
+        record[field] = new
+        for hour in hours:
+            if hour.get(hour_field) == old and (
+                hour_field != "ProjectNumber" or hour["ProjectID"] == record["Id"]
+            ):
+                hour[hour_field] = new
+                if hour_field == "ProjectNumber":
+                    hour["ProjectNo"] = new
