@@ -408,6 +408,13 @@ def run_command(
     ] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Plan only: write nothing.")] = False,
     employees: Annotated[str | None, typer.Option(help="Only these employees: N,N,...")] = None,
+    absence_types: Annotated[
+        str | None, typer.Option(help="Only these payroll absence codes: 01,04,...")
+    ] = None,
+    retry_failed: Annotated[
+        int | None,
+        typer.Option(help="Only the records that failed or were invalid in this earlier run."),
+    ] = None,
     from_date: Annotated[
         str | None,
         typer.Option("--from", help="Period start (YYYY-MM-DD), for hours and absences."),
@@ -452,6 +459,12 @@ def run_command(
                 employees_scope=frozenset(e.strip() for e in employees.split(",") if e.strip())
                 if employees
                 else None,
+                absence_codes=frozenset(
+                    c.strip().zfill(2) for c in absence_types.split(",") if c.strip()
+                )
+                if absence_types
+                else None,
+                retry_failed=retry_failed,
                 period=period,
                 now=container.clock().now,
             )

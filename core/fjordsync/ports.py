@@ -69,6 +69,7 @@ class Scope:
     projects: frozenset[str] = frozenset()
     absence_codes: frozenset[str] = frozenset()
     active_only: bool = False
+    record_keys: frozenset[str] = frozenset()  # only these records (a retry of failed ones)
 
     def includes_employee(
         self, key: str, department: str | None = None, office: str | None = None

@@ -367,3 +367,19 @@ def test_serve_runs_a_scheduled_flow_when_due_and_queues_the_next(systems, tmp_p
     local = datetime.fromisoformat(after["next_due"]).astimezone(ZoneInfo("Europe/Oslo"))
     assert local.strftime("%a %H:%M") in ("Mon 06:30", "Wed 06:30", "Fri 06:30")
     ledger.close()
+
+
+def test_retry_failed_runs_only_the_records_that_failed_before(systems):
+    erp, sd, config = systems
+    code, first = run(config, "employees")
+    assert first["counts"] == {"invalid": 2, "written": 3}
+    person = next(p for p in erp.state["PersonItem"] if p["Id"] == 2003)
+    person["EmailAddresses"] = {"EmailAddress": [{"Type": "Primary", "Value": "per@fjordbygg.no"}]}
+    sd.state["LicenseInfo"]["AvailableLicenses"] = 5
+    code, retry = run(config, "employees", "--retry-failed", str(first["run_id"]))
+    assert (code, retry["counts"]) == (0, {"written": 2})
+    assert sorted(i["key"] for i in retry["items"]) == ["2003", "2005"]
+    wrong = fjordsync(
+        "run", "projects", "--config", str(config), "--retry-failed", str(first["run_id"]), env=ENV
+    )
+    assert wrong.returncode == 2 and "is not a run of 'projects'" in wrong.stderr

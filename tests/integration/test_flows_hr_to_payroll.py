@@ -434,3 +434,13 @@ def test_check_names_leave_types_without_a_payroll_code(systems):
     )
     config.write_text(text)
     assert fjordsync("check", "absences", "--config", str(config), env=ENV).returncode == 0
+
+
+def test_absence_types_choose_what_is_exported(systems):
+    _, erp, config = systems
+    run(config, "payroll-employees")
+    code, document = run(
+        config, "absences", "--from", "2026-01-01", "--to", "2026-12-31", "--absence-types", "4"
+    )
+    assert (code, [i["key"] for i in document["items"]]) == (0, ["l1"])
+    assert [a["externalId"] for a in erp.state["payroll/absence"]] == ["l1"]

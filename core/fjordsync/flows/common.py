@@ -128,6 +128,8 @@ async def apply_plan(
             changed_fields=tuple(name for name, _, _ in item.changes),
         )
 
+    if context.scope.record_keys:  # a retry: only the records named
+        the_plan = Plan(tuple(a for a in the_plan.actions if a.key in context.scope.record_keys))
     for action in the_plan.actions:
         if not action.kind.writes:
             record(

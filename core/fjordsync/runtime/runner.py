@@ -45,6 +45,8 @@ async def run_flow(
     dry_run: bool = False,
     trigger: str = "manual",
     employees_scope: frozenset[str] | None = None,
+    absence_codes: frozenset[str] | None = None,
+    retry_failed: int | None = None,
     period: DateRange | None = None,
     now: Callable[[], datetime],
 ) -> RunResult:
@@ -66,6 +68,16 @@ async def run_flow(
     scope = flow_config.scope.to_scope()
     if employees_scope:
         scope = replace(scope, employees=employees_scope)
+    if absence_codes:
+        scope = replace(scope, absence_codes=absence_codes)
+    if retry_failed is not None:
+        earlier = ledger.run(retry_failed)
+        if earlier is None or earlier.flow != flow or earlier.tenant != tenant_name:
+            raise FjordsyncError(f"run {retry_failed} is not a run of {flow!r} for {tenant_name!r}")
+        keys = set().union(*ledger.failed_keys(retry_failed).values())
+        if not keys:
+            raise FjordsyncError(f"run {retry_failed} has no failed or invalid record to retry")
+        scope = replace(scope, record_keys=frozenset(keys))
     holder = lock_holder(trigger)
     with ledger.lock(tenant_name, flow, holder):
         run_id = ledger.start_run(tenant_name, flow, trigger=trigger, dry_run=dry_run)
