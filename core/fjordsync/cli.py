@@ -397,6 +397,38 @@ def _print_result(result: Any, show_personal: bool, limit: int = 12) -> None:
         out.print(f"[yellow]note:[/] {note}", highlight=False)
 
 
+class _ProgressReporter:
+    """A progress bar on a terminal; plain lines (each tenth) otherwise."""
+
+    def __init__(self, flow: str, *, enabled: bool) -> None:
+        self.flow = flow
+        self.enabled = enabled
+        self.bar: Any = None
+        self.task: Any = None
+        self.last_tenth = -1
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.enabled or total < 20:
+            return
+        if out.is_terminal:
+            if self.bar is None:
+                from rich.progress import Progress
+
+                self.bar = Progress(console=out, transient=True)
+                self.bar.start()
+                self.task = self.bar.add_task(f"{self.flow}: writing", total=total)
+            self.bar.update(self.task, completed=done)
+            return
+        tenth = done * 10 // total
+        if tenth != self.last_tenth:
+            self.last_tenth = tenth
+            out.print(f"{self.flow}: {done}/{total} written", highlight=False)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
 @app.command("run")
 def run_command(
     flow: Annotated[
@@ -436,6 +468,7 @@ def run_command(
     from fjordsync.runtime.runner import run_flow
 
     container = _container(config=config)
+    reporter = _ProgressReporter(flow, enabled=not as_json and not dry_run)
     try:
         period = None
         if from_date or to_date:
@@ -465,12 +498,15 @@ def run_command(
                 if absence_types
                 else None,
                 retry_failed=retry_failed,
+                progress=reporter,
                 period=period,
                 now=container.clock().now,
             )
         )
     except FjordsyncError as exc:
+        reporter.close()
         _fail(exc, as_json)
+    reporter.close()
     if as_json:
         print(json.dumps(_result_document(result, show_personal_data), indent=2))
     else:

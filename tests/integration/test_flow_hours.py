@@ -249,3 +249,21 @@ def test_every_hour_exactly_once_through_faults_and_a_killed_process(systems, tm
     notes = notes_in(erp)
     assert len(notes) == 120 and set(notes.values()) == {1}  # every hour, once
     assert document["counts"] == {"invalid": 4, "unchanged": 120}
+
+
+def test_a_long_run_reports_progress_in_plain_lines_off_a_terminal(systems):
+    _, _, config = systems(count=40)
+    result = fjordsync(
+        "run",
+        "hours",
+        "--config",
+        str(config),
+        "--from",
+        "2026-10-01",
+        "--to",
+        "2026-10-31",
+        env=ENV,
+    )
+    lines = [line for line in result.stdout.splitlines() if line.startswith("hours: ")]
+    assert lines[-1] == "hours: 40/40 written"
+    assert 5 <= len(lines) <= 11

@@ -37,6 +37,7 @@ class FlowContext:
     mapping: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     dry_run: bool = False
     concurrency: int = 4
+    progress: Callable[[int, int], None] | None = None  # (writes done, writes planned)
 
 
 @dataclass(frozen=True)
@@ -190,7 +191,17 @@ async def apply_plan(
             ItemOutcome(entity, action.key, action.kind.value, "written", message, changes)
         )
 
-    await asyncio.gather(*(one(action) for action in the_plan.writes))
+    writes = the_plan.writes
+    done = 0
+
+    async def counted(action: Action) -> None:
+        nonlocal done
+        await one(action)
+        done += 1
+        if context.progress is not None:
+            context.progress(done, len(writes))
+
+    await asyncio.gather(*(counted(action) for action in writes))
     items.sort(key=lambda item: (item.entity, item.key))
     return RunResult(
         context.run_id,

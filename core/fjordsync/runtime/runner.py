@@ -47,6 +47,7 @@ async def run_flow(
     employees_scope: frozenset[str] | None = None,
     absence_codes: frozenset[str] | None = None,
     retry_failed: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
     period: DateRange | None = None,
     now: Callable[[], datetime],
 ) -> RunResult:
@@ -94,6 +95,7 @@ async def run_flow(
             mapping=flow_config.mapping,
             dry_run=dry_run,
             concurrency=int(flow_config.options.get("concurrency", 4)),
+            progress=progress,
         )
         extra: dict[str, Any] = {}
         if flow in ("hours", "absences"):
