@@ -112,6 +112,8 @@ def alexis_state():
                 },
             ),
             employee("1003", "e3", ssn="15108695077"),
+            employee("1004", "e4", firstName="Per", lastName="Dag"),
+            employee("1005", "e5", firstName="Siv", lastName="Kvartal"),
         ],
         "employment-type": [{"id": "t1", "companyId": "c", "name": "Temporary", "vacation": True}],
         "employment": [
@@ -140,11 +142,26 @@ def alexis_state():
                 "note": "2142102",
                 "updated": ts("2026-01-01"),
             },
+            {
+                "id": "m5",
+                "companyId": "c",
+                "employeeId": "e5",
+                "typeId": "t1",
+                "startDate": ts("2024-01-01"),
+                "endDate": ts("2026-06-30"),
+                "terminated": True,
+                "rate": 100,
+                "country": "NO",
+                "note": "2142102:7",
+                "updated": ts("2026-01-01"),
+            },
         ],
         "compensation": [
             compensation("e1", "c1", "2025-01-01", "MONTHLY", 48000),
             compensation("e1", "c2", "2026-01-01", "ANNUAL", 650000),
             compensation("e2", "c3", "2026-01-01", "HOURLY", 312.5),
+            compensation("e4", "c4", "2026-01-01", "DAILY", 2100),
+            compensation("e5", "c5", "2026-01-01", "QUARTERLY", 150000),
         ],
         "leave-type": [
             leave_type("vac", "Sommerferie", "VACATION"),
@@ -250,7 +267,7 @@ def run(config, flow, *extra):
 def test_payroll_employees_end_to_end(systems):
     _, erp, config = systems
     code, document = run(config, "payroll-employees")
-    assert code == 1  # 1003's personal number is invalid
+    assert code == 1  # 1003's personal number, 1004's daily pay and 1005's note are invalid
     items = {
         (i["entity"], i["key"]): (i["action"], i["outcome"], i["message"])
         for i in document["items"]
@@ -262,6 +279,18 @@ def test_payroll_employees_end_to_end(systems):
     )
     assert items[("employee", "1001")][:2] == ("update", "written")
     assert items[("employee", "1002")][:2] == ("create", "written")
+    assert items[("employee", "1004")] == (
+        "invalid",
+        "invalid",
+        "compensation.payoutPeriod: DAILY pay cannot be expressed in payroll, which takes "
+        "monthly or hourly salaries: change the compensation's payout period in AlexisHR",
+    )
+    assert items[("employment", "1005/m5")] == (
+        "invalid",
+        "invalid",
+        "employment.note: reason '7' after the colon is not one of 1..6; payroll requires a "
+        "reason when the employment has an end date",
+    )
     employees = {e["empId"]: e for e in erp.state["payroll/employee"]}
     kari = employees["1001"]
     assert {
@@ -282,6 +311,8 @@ def test_payroll_employees_end_to_end(systems):
         "salary_valid_from": "2026-01-01",
         "vacation_days": "30",
     }
+    siv = employees["1005"]  # quarterly pay: monthly, divided by 3
+    assert (siv["salary_type"], siv["salary"]) == ("monthly", "50000.00")
     ingrid = employees["1002"]
     assert {
         k: ingrid[k]
@@ -340,7 +371,7 @@ def test_payroll_employees_end_to_end(systems):
     assert "15108695088" not in printed.stdout and "54166" not in printed.stdout
     writes = sum(erp.writes.values())
     code, again = run(config, "payroll-employees")
-    assert again["counts"] == {"invalid": 1, "unchanged": 4}
+    assert again["counts"] == {"invalid": 3, "unchanged": 5}
     assert sum(erp.writes.values()) == writes
 
 
