@@ -12,71 +12,15 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
-from tenacity import (
-    AsyncRetrying,
-    RetryCallState,
-    retry_if_exception,
-    stop_after_attempt,
-    stop_after_delay,
-    wait_exponential_jitter,
-)
 
 from fjordsync.errors import AuthFailed, RateLimited, Rejected, Unavailable
+from fjordsync.transport import RetryPolicy, Transient, retry_after, retrying
 
 SYSTEM = "AlexisHR"
 Params = Sequence[tuple[str, str]]
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    attempts: int = 6
-    first_wait: float = 0.25  # seconds, doubled each attempt, with jitter
-    max_backoff: float = 8.0
-    max_wait: float = 30.0  # ceiling for a Retry-After
-    deadline: float = 120.0  # total seconds one request may take with its retries
-
-
-class _Retryable(Exception):
-    """A failure worth another attempt; carries what the final error will say."""
-
-    def __init__(self, status: int | None, detail: str, retry_after: float | None = None):
-        self.status = status
-        self.detail = detail
-        self.retry_after = retry_after
-        super().__init__(detail)
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("Retry-After")
-    if not value:
-        return None
-    try:
-        return float(value)
-    except ValueError:
-        try:
-            return (parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds()
-        except (TypeError, ValueError):
-            return None
-
-
-class _Wait:
-    """Back-off with jitter; a 429's Retry-After wins, capped and never zero."""
-
-    def __init__(self, policy: RetryPolicy) -> None:
-        self.policy = policy
-        self.backoff = wait_exponential_jitter(multiplier=policy.first_wait, max=policy.max_backoff)
-
-    def __call__(self, state: RetryCallState) -> float:
-        error = state.outcome.exception() if state.outcome else None
-        if isinstance(error, _Retryable) and error.retry_after is not None:
-            return min(max(error.retry_after, 0.1), self.policy.max_wait)
-        return self.backoff(state)
 
 
 class AlexisClient:
@@ -124,18 +68,13 @@ class AlexisClient:
     async def get(self, path: str, params: Params = (), *, record: str | None = None) -> Any:
         """GET ``path`` and return its JSON, retrying what is worth retrying."""
         operation = f"GET /v1/{path.lstrip('/')}"
-        retrying = AsyncRetrying(
-            stop=stop_after_attempt(self.retry.attempts) | stop_after_delay(self.retry.deadline),
-            wait=_Wait(self.retry),
-            retry=retry_if_exception(lambda e: isinstance(e, _Retryable)),
-            reraise=True,
-        )
+        loop = retrying(self.retry)
         try:
-            async for attempt in retrying:
+            async for attempt in loop:
                 with attempt:
                     return await self._once(path, params, operation, record)
-        except _Retryable as failure:
-            attempts = retrying.statistics.get("attempt_number", self.retry.attempts)
+        except Transient as failure:
+            attempts = loop.statistics.get("attempt_number", self.retry.attempts)
             message = f"{failure.detail}, still after {attempts} attempts"
             if failure.status == 429:
                 raise RateLimited(
@@ -151,12 +90,12 @@ class AlexisClient:
             try:
                 response = await http.get("/" + path.lstrip("/"), params=list(params))
             except httpx.TransportError as exc:
-                raise _Retryable(None, f"could not reach AlexisHR ({type(exc).__name__})") from None
+                raise Transient(None, f"could not reach AlexisHR ({type(exc).__name__})") from None
         status = response.status_code
         if status == 429:
-            raise _Retryable(429, "AlexisHR answered 429 Too Many Requests", _retry_after(response))
+            raise Transient(429, "AlexisHR answered 429 Too Many Requests", retry_after(response))
         if status >= 500:
-            raise _Retryable(status, f"AlexisHR answered {status}")
+            raise Transient(status, f"AlexisHR answered {status}")
         if status in (401, 403):
             raise AuthFailed(
                 "the access token was refused (401): create a new one in AlexisHR "
@@ -174,7 +113,7 @@ class AlexisClient:
         try:
             return response.json()
         except ValueError:
-            raise _Retryable(status, "AlexisHR sent a body that is not JSON") from None
+            raise Transient(status, "AlexisHR sent a body that is not JSON") from None
 
     async def list_all(self, resource: str, params: Params = ()) -> tuple[list[dict], dict]:
         """Every record of a list, paged by ``limit``/``offset`` until ``total``: the first page

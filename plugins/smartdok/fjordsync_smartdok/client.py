@@ -15,71 +15,19 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
-from tenacity import (
-    AsyncRetrying,
-    RetryCallState,
-    retry_if_exception_type,
-    stop_after_attempt,
-    stop_after_delay,
-    wait_exponential_jitter,
-)
 
 from fjordsync.errors import AuthFailed, RateLimited, Rejected, Unavailable
+from fjordsync.transport import RetryPolicy, Transient, retry_after, retrying
 
 SYSTEM = "SmartDok"
 Params = Sequence[tuple[str, str]]
 
 
-@dataclass(frozen=True)
-class RetryPolicy:
-    attempts: int = 6
-    first_wait: float = 0.25
-    max_backoff: float = 8.0
-    max_wait: float = 30.0  # ceiling for a Retry-After
-    deadline: float = 120.0
-
-
-class _Transient(Exception):
-    def __init__(self, status: int | None, detail: str, retry_after: float | None = None):
-        self.status = status
-        self.detail = detail
-        self.retry_after = retry_after
-        super().__init__(detail)
-
-
 class NotFound(Rejected):
     """404: the resource does not exist."""
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("Retry-After")
-    if not value:
-        return None
-    try:
-        return float(value)
-    except ValueError:
-        try:
-            return (parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds()
-        except (TypeError, ValueError):
-            return None
-
-
-class _Wait:
-    def __init__(self, policy: RetryPolicy) -> None:
-        self.policy = policy
-        self.backoff = wait_exponential_jitter(multiplier=policy.first_wait, max=policy.max_backoff)
-
-    def __call__(self, state: RetryCallState) -> float:
-        error = state.outcome.exception() if state.outcome else None
-        if isinstance(error, _Transient) and error.retry_after is not None:
-            return min(max(error.retry_after, 0.1), self.policy.max_wait)
-        return self.backoff(state)
 
 
 class SmartDokClient:
@@ -131,7 +79,7 @@ class SmartDokClient:
             try:
                 response = await http.post("/Authorize/ApiToken", json={"Token": self._api_token})
             except httpx.TransportError as exc:
-                raise _Transient(None, f"could not reach SmartDok ({type(exc).__name__})") from None
+                raise Transient(None, f"could not reach SmartDok ({type(exc).__name__})") from None
             if response.status_code == 401:
                 raise AuthFailed(
                     "the API token was refused: create a new one in SmartDok (an "
@@ -140,10 +88,10 @@ class SmartDokClient:
                     operation="POST /Authorize/ApiToken",
                 )
             if response.status_code >= 500 or response.status_code == 429:
-                raise _Transient(
+                raise Transient(
                     response.status_code,
                     f"SmartDok answered {response.status_code}",
-                    _retry_after(response),
+                    retry_after(response),
                 )
             if response.status_code >= 400:
                 raise Rejected(
@@ -166,19 +114,13 @@ class SmartDokClient:
     ) -> Any:
         """Send a request and return its JSON (None for an empty body)."""
         operation = f"{method} {path.split('?')[0]}"
-        retrying = AsyncRetrying(
-            stop=stop_after_attempt(self.retry.attempts if repeatable else 1)
-            | stop_after_delay(self.retry.deadline),
-            wait=_Wait(self.retry),
-            retry=retry_if_exception_type(_Transient),
-            reraise=True,
-        )
+        loop = retrying(self.retry, attempts=None if repeatable else 1)
         try:
-            async for attempt in retrying:
+            async for attempt in loop:
                 with attempt:
                     return await self._once(method, path, params, json, operation, record)
-        except _Transient as failure:
-            attempts = retrying.statistics.get("attempt_number", 1)
+        except Transient as failure:
+            attempts = loop.statistics.get("attempt_number", 1)
             message = f"{failure.detail}, still after {attempts} attempt(s)"
             if failure.status == 429:
                 raise RateLimited(
@@ -205,7 +147,7 @@ class SmartDokClient:
                         headers={"Authorization": f"Bearer {session}"},
                     )
                 except httpx.TransportError as exc:
-                    raise _Transient(
+                    raise Transient(
                         None, f"could not reach SmartDok ({type(exc).__name__})"
                     ) from None
             if response.status_code != 401:
@@ -221,7 +163,7 @@ class SmartDokClient:
             session = await self._authorize(session)  # the session expired: one new one
         status = response.status_code
         if status == 429 or status >= 500:
-            raise _Transient(status, f"SmartDok answered {status}", _retry_after(response))
+            raise Transient(status, f"SmartDok answered {status}", retry_after(response))
         if status == 404:
             raise NotFound("not found (404)", system=SYSTEM, operation=operation, record=record)
         if status == 403:
@@ -233,7 +175,7 @@ class SmartDokClient:
         try:
             return response.json()
         except ValueError:
-            raise _Transient(status, "SmartDok sent a body that is not JSON") from None
+            raise Transient(status, "SmartDok sent a body that is not JSON") from None
 
     async def collection(self, path: str, params: Params = (), page_size: int = 100) -> list[Any]:
         """Every item of a ``{Count, Offset, TotalCount, Items}`` collection: the first page gives

@@ -26,19 +26,11 @@ import asyncio
 import re
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
-from tenacity import (
-    AsyncRetrying,
-    retry_if_exception_type,
-    stop_after_attempt,
-    stop_after_delay,
-    wait_exponential_jitter,
-)
 from zeep import AsyncClient, Settings
 from zeep.exceptions import Fault, TransportError, XMLSyntaxError
 from zeep.helpers import serialize_object
@@ -46,6 +38,7 @@ from zeep.proxy import AsyncServiceProxy
 from zeep.transports import AsyncTransport
 
 from fjordsync.errors import AuthFailed, RateLimited, Rejected, Unavailable
+from fjordsync.transport import RetryPolicy, Transient, retrying
 
 SYSTEM = "24SevenOffice"
 PAYROLL = "24SevenOffice Lønn"
@@ -70,18 +63,6 @@ _QUARANTINE = re.compile(r"Quarantine ends at (\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:
 
 class OutcomeUnknown(Unavailable):
     """A write was sent but its answer never came: it may or may not have happened."""
-
-
-class _Transient(Exception):
-    """Worth another attempt (idempotent calls only)."""
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    attempts: int = 5
-    first_wait: float = 0.25
-    max_backoff: float = 8.0
-    deadline: float = 120.0
 
 
 class RateBudget:
@@ -263,7 +244,7 @@ class SoapClient:
                         system=SYSTEM,
                         operation=name,
                     ) from None
-                raise _Transient(f"{type(exc).__name__}") from None
+                raise Transient(None, f"{type(exc).__name__}") from None
 
     def _classify(self, fault: Fault, operation: str) -> Exception:
         message = fault_message(fault)
@@ -331,28 +312,21 @@ class SoapClient:
     ) -> Any:
         """Call an operation with a live session on the right identity; returns plain data.
 
-        Only ``_Transient`` failures are retried, and a non-idempotent operation never raises
+        Only ``Transient`` failures are retried, and a non-idempotent operation never raises
         one for itself (its unclear outcomes are ``OutcomeUnknown``): what is retried for it is
         getting a session, never the write."""
-        retrying = AsyncRetrying(
-            stop=stop_after_attempt(self.retry.attempts) | stop_after_delay(self.retry.deadline),
-            wait=wait_exponential_jitter(
-                multiplier=self.retry.first_wait, max=self.retry.max_backoff
-            ),
-            retry=retry_if_exception_type(_Transient),
-            reraise=True,
-        )
+        loop = retrying(self.retry)
         name = f"{SERVICES[service][1].removesuffix('Soap')}.{operation}"
         try:
-            async for attempt in retrying:
+            async for attempt in loop:
                 with attempt:
                     return serialize_object(
                         await self._with_session(service, operation, args, idempotent)
                     )
-        except _Transient as failure:
+        except Transient as failure:
             raise Unavailable(
                 f"24SevenOffice did not answer well ({failure}), still after "
-                f"{retrying.statistics.get('attempt_number')} attempts",
+                f"{loop.statistics.get('attempt_number')} attempts",
                 system=SYSTEM,
                 operation=name,
             ) from None
@@ -485,24 +459,16 @@ class PayrollClient:
         """Send a request; returns the response of a 2xx or a 409 (the caller decides what a
         conflict means); raises the core's errors for the rest."""
         operation = f"{method} {path}"
-        retrying = AsyncRetrying(
-            stop=stop_after_attempt(self.retry.attempts if idempotent else 1)
-            | stop_after_delay(self.retry.deadline),
-            wait=wait_exponential_jitter(
-                multiplier=self.retry.first_wait, max=self.retry.max_backoff
-            ),
-            retry=retry_if_exception_type(_Transient),
-            reraise=True,
-        )
+        loop = retrying(self.retry, attempts=None if idempotent else 1)
         try:
-            async for attempt in retrying:
+            async for attempt in loop:
                 with attempt:
                     return await self._once(
                         method, path, operation, record, json, params, idempotent
                     )
-        except _Transient as failure:
+        except Transient as failure:
             raise Unavailable(
-                f"{failure}, still after {retrying.statistics.get('attempt_number')} attempts",
+                f"{failure}, still after {loop.statistics.get('attempt_number')} attempts",
                 system=PAYROLL,
                 operation=operation,
                 record=record,
@@ -541,7 +507,9 @@ class PayrollClient:
                             operation=operation,
                             record=record,
                         ) from None
-                    raise _Transient(f"could not reach payroll ({type(exc).__name__})") from None
+                    raise Transient(
+                        None, f"could not reach payroll ({type(exc).__name__})"
+                    ) from None
             if response.status_code == 401 and not renewed:
                 bearer = await self._token(stale=bearer)  # expired early: one re-exchange
                 continue
@@ -562,7 +530,7 @@ class PayrollClient:
                     operation=operation,
                     record=record,
                 )
-            raise _Transient(f"payroll answered {status}")
+            raise Transient(None, f"payroll answered {status}")
         if status >= 400 and status != 409:
             raise Rejected(
                 f"payroll answered {status}: {_payroll_message(response)}",
