@@ -8,6 +8,7 @@ since plugins may not import each other.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -22,7 +23,7 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
-__all__ = ["RetryAfterWait", "RetryPolicy", "Transient", "retry_after", "retrying"]
+__all__ = ["LoopBound", "RetryAfterWait", "RetryPolicy", "Transient", "retry_after", "retrying"]
 
 
 @dataclass(frozen=True)
@@ -80,3 +81,35 @@ def retrying(policy: RetryPolicy, *, attempts: int | None = None) -> AsyncRetryi
         retry=retry_if_exception_type(Transient),
         reraise=True,
     )
+
+
+class LoopBound:
+    """An httpx.AsyncClient with a concurrency limit and a lock (for credentials), made anew
+    when the client is used from another event loop: asyncio objects belong to the loop that
+    made them, and a synchronous host may run each call in a loop of its own."""
+
+    def __init__(self, base_url: str, *, timeout: float, max_concurrency: int) -> None:
+        self.base_url = base_url
+        self.timeout = timeout
+        self.max_concurrency = max_concurrency
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self.http: httpx.AsyncClient | None = None
+        self.limit = asyncio.Semaphore(max_concurrency)
+        self.lock = asyncio.Lock()
+
+    def bind(self) -> httpx.AsyncClient:
+        loop = asyncio.get_running_loop()
+        if self._loop is not loop or self.http is None or self.http.is_closed:
+            self._loop = loop
+            self.http = httpx.AsyncClient(
+                base_url=self.base_url,
+                timeout=self.timeout,
+                limits=httpx.Limits(max_connections=self.max_concurrency),
+            )
+            self.limit = asyncio.Semaphore(self.max_concurrency)
+            self.lock = asyncio.Lock()
+        return self.http
+
+    async def aclose(self) -> None:
+        if self.http is not None and not self.http.is_closed:
+            await self.http.aclose()

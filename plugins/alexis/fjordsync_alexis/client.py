@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 
 from fjordsync.errors import AuthFailed, RateLimited, Rejected, Unavailable
-from fjordsync.transport import RetryPolicy, Transient, retry_after, retrying
+from fjordsync.transport import LoopBound, RetryPolicy, Transient, retry_after, retrying
 
 SYSTEM = "AlexisHR"
 Params = Sequence[tuple[str, str]]
@@ -37,33 +37,15 @@ class AlexisClient:
         retry: RetryPolicy | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
-        self._token = token
         self.page_size = page_size
         self.retry = retry or RetryPolicy()
         self.max_concurrency = max_concurrency
-        self._timeout = timeout
-        # Both belong to one event loop: made anew when the client is used from another.
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._http: httpx.AsyncClient | None = None
-        self._limit: asyncio.Semaphore | None = None
+        self._bound = LoopBound(self.base_url, timeout=timeout, max_concurrency=max_concurrency)
+        self._headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
         self.requests = 0  # sent, retries included
 
-    def _bind(self) -> tuple[httpx.AsyncClient, asyncio.Semaphore]:
-        loop = asyncio.get_running_loop()
-        if self._http is None or self._http.is_closed or self._loop is not loop:
-            self._loop = loop
-            self._limit = asyncio.Semaphore(self.max_concurrency)
-            self._http = httpx.AsyncClient(
-                base_url=self.base_url,
-                headers={"Authorization": f"Bearer {self._token}", "Accept": "application/json"},
-                timeout=self._timeout,
-                limits=httpx.Limits(max_connections=self.max_concurrency),
-            )
-        return self._http, self._limit  # type: ignore[return-value]
-
     async def aclose(self) -> None:
-        if self._http is not None and not self._http.is_closed:
-            await self._http.aclose()
+        await self._bound.aclose()
 
     async def get(self, path: str, params: Params = (), *, record: str | None = None) -> Any:
         """GET ``path`` and return its JSON, retrying what is worth retrying."""
@@ -84,11 +66,13 @@ class AlexisClient:
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def _once(self, path: str, params: Params, operation: str, record: str | None) -> Any:
-        http, limit = self._bind()
-        async with limit:
+        http = self._bound.bind()
+        async with self._bound.limit:
             self.requests += 1
             try:
-                response = await http.get("/" + path.lstrip("/"), params=list(params))
+                response = await http.get(
+                    "/" + path.lstrip("/"), params=list(params), headers=self._headers
+                )
             except httpx.TransportError as exc:
                 raise Transient(None, f"could not reach AlexisHR ({type(exc).__name__})") from None
         status = response.status_code

@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 
 from fjordsync.errors import AuthFailed, RateLimited, Rejected, Unavailable
-from fjordsync.transport import RetryPolicy, Transient, retry_after, retrying
+from fjordsync.transport import LoopBound, RetryPolicy, Transient, retry_after, retrying
 
 SYSTEM = "SmartDok"
 Params = Sequence[tuple[str, str]]
@@ -47,32 +47,14 @@ class SmartDokClient:
         self.retry = retry or RetryPolicy()
         self.requests = 0
         self._session: str | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._http: httpx.AsyncClient | None = None
-        self._limit: asyncio.Semaphore | None = None
-        self._auth_lock: asyncio.Lock | None = None
-
-    def _bind(self) -> httpx.AsyncClient:
-        loop = asyncio.get_running_loop()
-        if self._loop is not loop or self._http is None:
-            self._loop = loop
-            self._http = httpx.AsyncClient(
-                base_url=self.base_url,
-                timeout=self.timeout,
-                limits=httpx.Limits(max_connections=self.max_concurrency),
-            )
-            self._limit = asyncio.Semaphore(self.max_concurrency)
-            self._auth_lock = asyncio.Lock()
-        return self._http
+        self._bound = LoopBound(self.base_url, timeout=timeout, max_concurrency=max_concurrency)
 
     async def aclose(self) -> None:
-        if self._http is not None and not self._http.is_closed:
-            await self._http.aclose()
+        await self._bound.aclose()
 
     async def _authorize(self, stale: str | None) -> str:
-        http = self._bind()
-        assert self._auth_lock is not None
-        async with self._auth_lock:
+        http = self._bound.bind()
+        async with self._bound.lock:
             if self._session and self._session != stale:
                 return self._session  # another task exchanged it meanwhile
             self.requests += 1
@@ -132,11 +114,10 @@ class SmartDokClient:
     async def _once(
         self, method: str, path: str, params: Params, body: Any, operation: str, record: str | None
     ) -> Any:
-        http = self._bind()
+        http = self._bound.bind()
         session = self._session or await self._authorize(None)
         for second_try in (False, True):
-            assert self._limit is not None
-            async with self._limit:
+            async with self._bound.limit:
                 self.requests += 1
                 try:
                     response = await http.request(

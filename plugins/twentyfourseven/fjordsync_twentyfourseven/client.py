@@ -38,7 +38,7 @@ from zeep.proxy import AsyncServiceProxy
 from zeep.transports import AsyncTransport
 
 from fjordsync.errors import AuthFailed, RateLimited, Rejected, Unavailable
-from fjordsync.transport import RetryPolicy, Transient, retrying
+from fjordsync.transport import LoopBound, RetryPolicy, Transient, retrying
 
 SYSTEM = "24SevenOffice"
 PAYROLL = "24SevenOffice Lønn"
@@ -388,28 +388,14 @@ class PayrollClient:
         self.requests = 0
         self._bearer: str | None = None
         self._expires: datetime | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._http: httpx.AsyncClient | None = None
-        self._limit: asyncio.Semaphore | None = None
-        self._token_lock: asyncio.Lock | None = None
-
-    def _bind(self) -> httpx.AsyncClient:
-        loop = asyncio.get_running_loop()
-        if self._loop is not loop or self._http is None:
-            self._loop = loop
-            self._http = httpx.AsyncClient(base_url=self.base_url, timeout=self.timeout)
-            self._limit = asyncio.Semaphore(self.max_concurrency)
-            self._token_lock = asyncio.Lock()
-        return self._http
+        self._bound = LoopBound(self.base_url, timeout=timeout, max_concurrency=max_concurrency)
 
     async def aclose(self) -> None:
-        if self._http is not None:
-            await self._http.aclose()
+        await self._bound.aclose()
 
     async def _token(self, stale: str | None = None) -> str:
-        http = self._bind()
-        assert self._token_lock is not None
-        async with self._token_lock:
+        http = self._bound.bind()
+        async with self._bound.lock:
             fresh = (
                 self._bearer
                 and self._bearer != stale
@@ -485,11 +471,10 @@ class PayrollClient:
         params: dict[str, str] | None,
         idempotent: bool,
     ) -> httpx.Response:
-        http = self._bind()
-        assert self._limit is not None
+        http = self._bound.bind()
         bearer = await self._token()
         for renewed in (False, True):
-            async with self._limit:
+            async with self._bound.limit:
                 self.requests += 1
                 try:
                     response = await http.request(
