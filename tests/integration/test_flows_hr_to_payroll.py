@@ -452,10 +452,10 @@ def test_check_names_leave_types_without_a_payroll_code(systems):
     assert json.loads(result.stdout)["findings"] == [
         {
             "subject": "leave type",
-            "record": "l9",
+            "record": "Sabbatical",
             "change_in": "fjordsync config",
             "message": "leave type 'Sabbatical' has code 'S1', which is not a payroll absence "
-            "code: add the type to the flow's mapping",
+            "code: add the type to the flow's mapping (1 leave(s) in the year around today use it)",
             "proposal": "",
         }
     ]

@@ -8,6 +8,7 @@ changed, so the fix is always on the SmartDok side for flows 1 to 3.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -163,14 +164,23 @@ async def check_flow(
     if flow == "absences":
         period = DateRange(today - timedelta(days=365), today + timedelta(days=365))
         read = await source.read_absences(Query(period=period, mapping=mapping or {}))  # type: ignore[attr-defined]
-        unmapped: dict[str, str] = {}
+        unmapped: dict[str, int] = {}
         for record in read:
             if isinstance(record, InvalidRecord) and record.message.startswith("leave.type:"):
-                unmapped.setdefault(record.message, record.key)
-        return [
-            Finding("leave type", key, "fjordsync config", message.removeprefix("leave.type: "))
-            for message, key in sorted(unmapped.items())
-        ]
+                unmapped[record.message] = unmapped.get(record.message, 0) + 1
+        findings = []
+        for message, leaves in sorted(unmapped.items()):
+            named = re.search(r"leave type '([^']*)'", message)
+            findings.append(
+                Finding(
+                    "leave type",
+                    named.group(1) if named else "?",
+                    "fjordsync config",
+                    f"{message.removeprefix('leave.type: ')} ({leaves} leave(s) in the year around "
+                    "today use it)",
+                )
+            )
+        return findings
     if flow == "payroll-employees":
         read = await source.read_employees(query)  # type: ignore[attr-defined]
         return [
