@@ -3,6 +3,7 @@
 import os
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -47,3 +48,37 @@ def fjordsync(*args, env=None, cwd=ROOT, check=False):
         check=check,
         timeout=120,
     )
+
+
+def erp_and_smartdok_config(erp_url: str, smartdok_url: str) -> str:
+    """Config text (ledger, tenant ``acme``, connections ``erp`` and ``time``) for flows between
+    a 24SevenOffice and a SmartDok sandbox; secrets as references to ``ERP_SMARTDOK_ENV``."""
+    from fjordsync_twentyfourseven.sandbox import DEFAULT_CREDENTIALS, DEFAULT_IDENTITIES
+
+    return textwrap.dedent(f"""
+        [ledger]
+        url = "sqlite:///ledger.db"
+        [tenants.acme.connections.erp]
+        plugin = "twentyfourseven"
+        [tenants.acme.connections.erp.settings]
+        api_url = "{erp_url}"
+        webservices_url = "{erp_url}"
+        application_id = "${{TFSO_APP}}"
+        username = "{DEFAULT_CREDENTIALS["Username"]}"
+        password = "${{TFSO_PW}}"
+        identity_id = "{DEFAULT_IDENTITIES[0]["Id"]}"
+        [tenants.acme.connections.time]
+        plugin = "smartdok"
+        settings = {{ base_url = "{smartdok_url}", api_token = "${{SD_TOKEN}}" }}
+    """)
+
+
+def erp_smartdok_env() -> dict[str, str]:
+    from fjordsync_smartdok.sandbox import DEFAULT_API_TOKEN
+    from fjordsync_twentyfourseven.sandbox import DEFAULT_CREDENTIALS
+
+    return {
+        "TFSO_APP": DEFAULT_CREDENTIALS["ApplicationId"],
+        "TFSO_PW": DEFAULT_CREDENTIALS["Password"],
+        "SD_TOKEN": DEFAULT_API_TOKEN,
+    }

@@ -17,20 +17,14 @@ from pathlib import Path
 import httpx
 import pytest
 
-from fjordsync_smartdok.sandbox import DEFAULT_API_TOKEN, SmartDokSandbox
+from fjordsync_smartdok.sandbox import SmartDokSandbox
 from fjordsync_twentyfourseven.sandbox import (
-    DEFAULT_CREDENTIALS,
-    DEFAULT_IDENTITIES,
     TwentyFourSevenSandbox,
 )
 
-from .conftest import fjordsync
+from .conftest import erp_and_smartdok_config, erp_smartdok_env, fjordsync
 
-ENV = {
-    "TFSO_APP": DEFAULT_CREDENTIALS["ApplicationId"],
-    "TFSO_PW": DEFAULT_CREDENTIALS["Password"],
-    "SD_TOKEN": DEFAULT_API_TOKEN,
-}
+ENV = erp_smartdok_env()
 FJORDSYNC = str(Path(sys.executable).parent / "fjordsync")
 
 
@@ -110,25 +104,12 @@ def systems(tmp_path):
         sd = SmartDokSandbox(smartdok_state(count)).start()
         config = tmp_path / "fjordsync.toml"
         config.write_text(
-            textwrap.dedent(f"""
-            [ledger]
-            url = "sqlite:///ledger.db"
-            [tenants.acme.connections.erp]
-            plugin = "twentyfourseven"
-            [tenants.acme.connections.erp.settings]
-            api_url = "{erp.url}"
-            webservices_url = "{erp.url}"
-            application_id = "${{TFSO_APP}}"
-            username = "{DEFAULT_CREDENTIALS["Username"]}"
-            password = "${{TFSO_PW}}"
-            identity_id = "{DEFAULT_IDENTITIES[0]["Id"]}"
-            [tenants.acme.connections.time]
-            plugin = "smartdok"
-            settings = {{ base_url = "{sd.url}", api_token = "${{SD_TOKEN}}" }}
+            erp_and_smartdok_config(erp.url, sd.url)
+            + textwrap.dedent("""
             [tenants.acme.flows.hours]
             source = "time"
             target = "erp"
-        """),
+            """),
             encoding="utf-8",
         )
         started.extend([erp, sd])

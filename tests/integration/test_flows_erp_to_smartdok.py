@@ -8,23 +8,17 @@ import textwrap
 
 import pytest
 
-from fjordsync_smartdok.sandbox import DEFAULT_API_TOKEN, SmartDokSandbox
+from fjordsync_smartdok.sandbox import SmartDokSandbox
 from fjordsync_twentyfourseven.sandbox import (
-    DEFAULT_CREDENTIALS,
-    DEFAULT_IDENTITIES,
     TwentyFourSevenSandbox,
 )
 
-from .conftest import fjordsync
+from .conftest import erp_and_smartdok_config, erp_smartdok_env, fjordsync
 
 LONG_NAME = (
     "Oppgradering av Bjørkeveien bru med ny gangbane, rekkverk og belysning i begge retninger"
 )
-ENV = {
-    "TFSO_APP": DEFAULT_CREDENTIALS["ApplicationId"],
-    "TFSO_PW": DEFAULT_CREDENTIALS["Password"],
-    "SD_TOKEN": DEFAULT_API_TOKEN,
-}
+ENV = erp_smartdok_env()
 
 
 def erp_state():
@@ -137,31 +131,18 @@ def systems(tmp_path):
     with TwentyFourSevenSandbox(erp_state()) as erp, SmartDokSandbox(smartdok_state()) as sd:
         config = tmp_path / "fjordsync.toml"
         config.write_text(
-            textwrap.dedent(f"""
-            [ledger]
-            url = "sqlite:///ledger.db"
-            [tenants.acme.connections.erp]
-            plugin = "twentyfourseven"
-            [tenants.acme.connections.erp.settings]
-            api_url = "{erp.url}"
-            webservices_url = "{erp.url}"
-            application_id = "${{TFSO_APP}}"
-            username = "{DEFAULT_CREDENTIALS["Username"]}"
-            password = "${{TFSO_PW}}"
-            identity_id = "{DEFAULT_IDENTITIES[0]["Id"]}"
-            [tenants.acme.connections.time]
-            plugin = "smartdok"
-            settings = {{ base_url = "{sd.url}", api_token = "${{SD_TOKEN}}" }}
+            erp_and_smartdok_config(erp.url, sd.url)
+            + textwrap.dedent("""
             [tenants.acme.connections.refuses]
             plugin = "memory"
-            settings = {{ read_only = true }}
+            settings = { read_only = true }
             [tenants.acme.flows.projects]
             source = "erp"
             target = "time"
             [tenants.acme.flows.employees]
             source = "erp"
             target = "time"
-        """),
+            """),
             encoding="utf-8",
         )
         yield erp, sd, config

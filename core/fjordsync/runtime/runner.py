@@ -30,6 +30,14 @@ FLOW_RUNNERS: dict[str, FlowRunner] = {
 }
 
 
+async def _close(*adapters: Any) -> None:
+    """Close each adapter once (a flow's source and target may be one connection)."""
+    for adapter in {id(adapter): adapter for adapter in adapters}.values():
+        close = getattr(adapter, "aclose", None)
+        if close is not None:
+            await close()
+
+
 def _build(config: Config, connectors: Mapping[str, Any], tenant: str, connection: str) -> Any:
     plugin = config.tenants[tenant].connections[connection].plugin
     return connectors[plugin].connector.build(config.connection_settings[tenant][connection])
@@ -106,10 +114,7 @@ async def run_flow(
             ledger.finish_run(run_id, status="failed", counts={}, message=str(error))
             raise
         finally:
-            for adapter in {id(source): source, id(target): target}.values():
-                close = getattr(adapter, "aclose", None)
-                if close is not None:
-                    await close()
+            await _close(source, target)
         message = "; ".join([*result.notes, *([result.stopped] if result.stopped else [])])
         ledger.finish_run(
             run_id, status=result.status, counts=result.counts, message=message or None
@@ -141,7 +146,4 @@ async def check(
             flow, source, target, today=now().date(), mapping=dict(flow_config.mapping)
         )
     finally:
-        for adapter in {id(source): source, id(target): target}.values():
-            close = getattr(adapter, "aclose", None)
-            if close is not None:
-                await close()
+        await _close(source, target)
