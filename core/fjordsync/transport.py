@@ -23,7 +23,15 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
-__all__ = ["LoopBound", "RetryAfterWait", "RetryPolicy", "Transient", "retry_after", "retrying"]
+__all__ = [
+    "LoopBound",
+    "RetryAfterWait",
+    "RetryPolicy",
+    "Transient",
+    "json_body",
+    "retry_after",
+    "retrying",
+]
 
 
 @dataclass(frozen=True)
@@ -57,6 +65,22 @@ def retry_after(response: httpx.Response) -> float | None:
             return (parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds()
         except (TypeError, ValueError):
             return None
+
+
+def json_body(response: httpx.Response, system: str) -> object:
+    """The answer's JSON, or ``Transient`` saying what came instead: an HTML page (a proxy's
+    or a maintenance page, even with status 200) or a body cut short. Both pass with time, so
+    they are retried like a 5xx; the message never quotes the body (it may hold personal data).
+    """
+    content_type = response.headers.get("Content-Type", "")
+    if "html" in content_type.lower() or response.content.lstrip()[:1] == b"<":
+        raise Transient(response.status_code, f"{system} sent an HTML page instead of JSON")
+    try:
+        return response.json()
+    except (ValueError, UnicodeDecodeError):
+        raise Transient(
+            response.status_code, f"{system} sent a body that is not JSON (cut short or garbled)"
+        ) from None
 
 
 class RetryAfterWait:

@@ -244,12 +244,17 @@ class CodeItem:
 class InvalidRecord:
     """A source record that could not be read into the domain, as a value rather than an
     exception, so one bad record never stops a run: the flow plans it as ``invalid`` and the
-    rest goes on. ``message`` names the field and the rule, never the value."""
+    rest goes on. ``message`` names the field and the rule, never the value. ``owner`` is the
+    key of the record it hangs off (an employee's number for a compensation or leave), when
+    known, so a flow can hold the owner back instead of acting on what is left."""
 
     entity: str
     key: str
     message: str
+    owner: str | None = None
 
     @classmethod
-    def from_error(cls, entity: str, key: str, error: InvalidValue) -> InvalidRecord:
-        return cls(entity, key, str(error))
+    def from_error(
+        cls, entity: str, key: str, error: InvalidValue, owner: str | None = None
+    ) -> InvalidRecord:
+        return cls(entity, key, str(error), owner)

@@ -18,7 +18,14 @@ A fault spec is a comma-separated list, e.g. ``latency=20,jitter=5,5xx=0.2,429=0
     5xx=SHARE       500/502/503 before handling    429=SHARE   429 with Retry-After
     retry-after=S   seconds in Retry-After (1)     drop=SHARE  connection closed, no answer
     slow=MS         pause between body chunks      lost=SHARE  write committed, answer lost
+    html=SHARE      an HTML error page (200), not handled, as a proxy or portal sends it
+    truncated=SHARE handled (a write is committed), then only half the body is sent
     seed=N          random seed (0)
+
+An exception raised by a handler becomes a 500 answer naming its class, never a dropped
+connection (a client would take that for a transient fault and retry). Every answer leaves in
+one write with Nagle's algorithm off, so the sandbox's own answer time stays well under the
+latency a test adds.
 """
 
 from __future__ import annotations
@@ -48,6 +55,8 @@ class FaultSpec:
     dropped: float = 0.0  # share of connections closed without an answer
     slow: float = 0.0  # ms between body chunks
     lost: float = 0.0  # share of writes whose answer is lost
+    html: float = 0.0  # share of answers replaced by an HTML page
+    truncated: float = 0.0  # share of answers cut to half their body
     seed: int = 0
 
     _NAMES: ClassVar[dict[str, str]] = {
@@ -59,6 +68,8 @@ class FaultSpec:
         "drop": "dropped",
         "slow": "slow",
         "lost": "lost",
+        "html": "html",
+        "truncated": "truncated",
         "seed": "seed",
     }
 
@@ -79,7 +90,7 @@ class FaultSpec:
             except ValueError:
                 raise ValueError(f"fault {name.strip()!r} needs a number, not {raw!r}") from None
         result = cls(**values)
-        for share in ("server_errors", "rate_limited", "dropped", "lost"):
+        for share in ("server_errors", "rate_limited", "dropped", "lost", "html", "truncated"):
             if not 0 <= getattr(result, share) <= 1:
                 raise ValueError(f"fault share {share} must be between 0 and 1")
         return result
@@ -206,9 +217,9 @@ class Sandbox:
             self.faults = faults
             self._random = random.Random(faults.seed)
 
-    def _draw(self) -> tuple[float, float, float, float, float]:
+    def _draw(self) -> list[float]:
         with self._random_lock:
-            return tuple(self._random.random() for _ in range(5))  # type: ignore[return-value]
+            return [self._random.random() for _ in range(7)]
 
     # -- the kit's own endpoints -------------------------------------------------------------
     def _control(self, request: Request) -> Response:
@@ -272,10 +283,20 @@ class _DropConnection(Exception):
     """Close the connection without answering."""
 
 
+HTML_PAGE = (
+    b"<!DOCTYPE html><html><head><title>503 Service Temporarily Unavailable</title></head>"
+    b"<body><h1>Service Temporarily Unavailable</h1><p>The server is down for maintenance."
+    b"</p></body></html>"
+)
+
+
 def _handler_for(sandbox: Sandbox) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         server_version = f"fjordsync-{sandbox.name}-sandbox"
+        # Headers and body go out in one write with TCP_NODELAY: otherwise Nagle's algorithm
+        # meets the client's delayed ACK and every answer waits about 40 ms.
+        disable_nagle_algorithm = True
 
         def log_message(self, format: str, *args: Any) -> None:
             pass  # quiet: tests and demos read their own output
@@ -303,7 +324,7 @@ def _handler_for(sandbox: Sandbox) -> type[BaseHTTPRequestHandler]:
             if request.path.startswith("/_sandbox/"):
                 return sandbox._control(request)
             faults = sandbox.faults
-            drop, error, limited, lost, jitter = sandbox._draw()
+            drop, error, limited, lost, jitter, html, truncated = sandbox._draw()
             delay = faults.latency + faults.jitter * jitter
             if delay:
                 time.sleep(delay / 1000)
@@ -320,12 +341,21 @@ def _handler_for(sandbox: Sandbox) -> type[BaseHTTPRequestHandler]:
                     {"statusCode": 429, "message": "Too Many Requests"},
                     **{"Retry-After": f"{faults.retry_after:g}"},
                 )
-            response = sandbox.handle(request)
+            if html < faults.html:
+                return Response(200, HTML_PAGE, content_type="text/html; charset=utf-8")
+            try:
+                response = sandbox.handle(request)
+            except Exception as exc:  # a sandbox defect still gets an answer, never a hang-up
+                return json_response(
+                    500, {"statusCode": 500, "message": f"sandbox error: {type(exc).__name__}"}
+                )
             if response.write:
                 with sandbox.lock:
                     sandbox.writes[sandbox.operation(request)] += 1
                 if lost < faults.lost:
                     raise _DropConnection  # committed, but the answer never arrives
+            if truncated < faults.truncated and len(response.body) > 1:
+                response.body = response.body[: len(response.body) // 2]
             return response
 
         def _send(self, response: Response) -> None:
@@ -334,13 +364,14 @@ def _handler_for(sandbox: Sandbox) -> type[BaseHTTPRequestHandler]:
             self.send_header("Content-Length", str(len(response.body)))
             for name, value in response.headers.items():
                 self.send_header(name, value)
-            self.end_headers()
-            if self.command == "HEAD" or not response.body:
-                return
             pause = sandbox.faults.slow / 1000
-            if not pause or self.path.startswith("/_sandbox/"):
-                self.wfile.write(response.body)
+            body = b"" if self.command == "HEAD" else response.body
+            if not pause or not body or self.path.startswith("/_sandbox/"):
+                # One burst: the header buffer and the body in a single write.
+                self._headers_buffer.append(b"\r\n" + body)
+                self.flush_headers()
                 return
+            self.end_headers()
             chunk = max(1, len(response.body) // 4)
             for start in range(0, len(response.body), chunk):
                 self.wfile.write(response.body[start : start + chunk])
