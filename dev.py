@@ -2,7 +2,7 @@
 """Set-up and tasks for fjordsync, needing nothing but Python 3.11+ and pip.
 
     python3 dev.py demo    # set up, then the whole story against the three vendor sandboxes
-    python3 dev.py test    # set up, then ruff, the purity contracts and the whole test suite
+    python3 dev.py test    # set up, then ruff, import contracts, deptry and the whole test suite
     python3 dev.py sync    # set up only: .venv with the exact versions of uv.lock
 
 Set-up installs uv (pinned) into .dev/ with pip when it is not on PATH already, then makes
@@ -22,6 +22,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 UV_VERSION = "0.13.9"
 BOOTSTRAP = ROOT / ".dev" / "bootstrap"
+
+# The code each distribution ships, and the pyproject.toml declaring its dependencies.
+DISTRIBUTIONS = [
+    ("core/fjordsync", "pyproject.toml"),
+    ("plugins/smartdok/fjordsync_smartdok", "plugins/smartdok/pyproject.toml"),
+    ("plugins/twentyfourseven/fjordsync_twentyfourseven", "plugins/twentyfourseven/pyproject.toml"),
+    ("plugins/alexis/fjordsync_alexis", "plugins/alexis/pyproject.toml"),
+]
 
 # Placeholder secrets for the demo's example config: they only have to be present.
 DEMO_ENV = {
@@ -84,6 +92,9 @@ def test() -> None:
     run(tool, "run", "--frozen", "ruff", "check", ".")
     run(tool, "run", "--frozen", "ruff", "format", "--check", ".")
     run(tool, "run", "--frozen", "lint-imports")
+    # Each distribution declares what its wheel imports; the workspace venv would hide a gap.
+    for code, config in DISTRIBUTIONS:
+        run(tool, "run", "--frozen", "deptry", code, "--config", config)
     run(tool, "run", "--frozen", "pytest", *sys.argv[2:])
 
 
