@@ -20,8 +20,8 @@ __all__ = ["OpenAPIContract", "fix_norway"]
 
 def fix_norway(node: Any) -> Any:
     """YAML 1.1 read the country code NO as ``false`` (the "Norway problem"), which then went
-    into the document as false or "false": put "NO" back into enums of country codes, as the
-    reference README says."""
+    into the document as false or "false": put "NO" back into enums of country codes, as
+    plugins/alexis/contract/README.md says."""
     if isinstance(node, dict):
         fixed = {k: fix_norway(v) for k, v in node.items()}
         enum = fixed.get("enum")

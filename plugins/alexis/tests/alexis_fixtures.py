@@ -8,7 +8,8 @@ from pathlib import Path
 from fjordsync_alexis.client import RetryPolicy
 
 TODAY = date(2026, 11, 24)
-REFERENCE = Path(__file__).resolve().parents[3].parent / "shared" / "reference"
+# The vendor's documents, kept in the repository (see contract/README.md).
+REFERENCE = Path(__file__).resolve().parents[1] / "contract"
 FAST_RETRIES = RetryPolicy(attempts=8, first_wait=0.01, max_backoff=0.2, max_wait=0.2, deadline=30)
 
 

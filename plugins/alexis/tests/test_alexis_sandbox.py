@@ -1,5 +1,5 @@
 """The AlexisHR sandbox honours the vendor's document: its answers validate against
-``shared/reference/alexis/openapi.yaml``, and its query language behaves as the API describes.
+``contract/openapi.yaml``, and its query language behaves as the API describes.
 
 openapi-core cannot read the API's nested deepObject filters (``filters[f][$in][]``), so
 requests with filters are checked against the filterable fields the document lists
@@ -25,7 +25,7 @@ AUTH = {"Authorization": "Bearer sandbox-token"}
 
 @pytest.fixture(scope="module")
 def contract():
-    spec = yaml.safe_load((REFERENCE / "alexis" / "openapi.yaml").read_text(encoding="utf-8"))
+    spec = yaml.safe_load((REFERENCE / "openapi.yaml").read_text(encoding="utf-8"))
     return OpenAPIContract(spec, "https://api.alexishr.com/v1", strip_prefix="/v1")
 
 

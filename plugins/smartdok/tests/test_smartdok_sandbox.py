@@ -1,4 +1,4 @@
-"""The SmartDok sandbox's answers validate against ``shared/reference/smartdok/openapi.json``."""
+"""The SmartDok sandbox's answers validate against ``contract/openapi.json``."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from fjordsync_smartdok.sandbox import DEFAULT_API_TOKEN, SmartDokSandbox, gener
 
 @pytest.fixture(scope="module")
 def contract():
-    spec = json.loads((REFERENCE / "smartdok" / "openapi.json").read_text(encoding="utf-8"))
+    spec = json.loads((REFERENCE / "openapi.json").read_text(encoding="utf-8"))
     return OpenAPIContract(spec, "https://api.smartdok.no")
 
 

@@ -238,7 +238,7 @@ async def test_a_refused_access_token_is_auth_failed(sandbox):
 
 
 def test_payroll_sandbox_paths_are_the_documents(sandbox):
-    spec = json.loads(Path(REFERENCE / "24sevenoffice" / "payroll.json").read_text())
+    spec = json.loads(Path(REFERENCE / "payroll.json").read_text())
     served = {
         "/auth",
         "/employee/v2",

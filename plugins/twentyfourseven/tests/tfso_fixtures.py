@@ -9,7 +9,8 @@ from fjordsync_twentyfourseven.client import RetryPolicy
 from fjordsync_twentyfourseven.sandbox import DEFAULT_CREDENTIALS, DEFAULT_IDENTITIES
 from fjordsync_twentyfourseven.sandbox.payroll import absence_types
 
-REFERENCE = Path(__file__).resolve().parents[3].parent / "shared" / "reference"
+# The vendor's documents, kept in the repository (see contract/README.md).
+REFERENCE = Path(__file__).resolve().parents[1] / "contract"
 FAST_RETRIES = RetryPolicy(attempts=6, first_wait=0.01, max_backoff=0.1, deadline=30)
 IDENTITY = DEFAULT_IDENTITIES[0]["Id"]
 
