@@ -8,7 +8,12 @@ naming the endpoint.
 Retry policy (tenacity, here only): transport errors, 5xx and 429 are retried with back-off and
 jitter, a 429 after its ``Retry-After`` (capped, never zero); 400 (save errors), 401, 403 and 404
 are not. Writes are retried only where a repeat cannot duplicate: PUT replaces the whole
-resource, so repeating it is safe; a POST whose answer is lost is reported, not repeated.
+resource, so repeating it is safe; a POST whose answer is lost is reported, not repeated (the
+adapter reconciles it by looking the record up).
+
+An answer that cannot be read (an HTML page with status 200 from a proxy, a body cut short) is
+transient and retried like a 5xx; an answer of the wrong shape (a list where an object belongs,
+a page without ``Items``) is a clear ``Unavailable`` naming the operation, never a TypeError.
 """
 
 from __future__ import annotations
@@ -20,7 +25,14 @@ from typing import Any
 import httpx
 
 from fjordsync.errors import AuthFailed, RateLimited, Rejected, Unavailable
-from fjordsync.transport import LoopBound, RetryPolicy, Transient, retry_after, retrying
+from fjordsync.transport import (
+    LoopBound,
+    RetryPolicy,
+    Transient,
+    json_body,
+    retry_after,
+    retrying,
+)
 
 SYSTEM = "SmartDok"
 Params = Sequence[tuple[str, str]]
@@ -28,6 +40,37 @@ Params = Sequence[tuple[str, str]]
 
 class NotFound(Rejected):
     """404: the resource does not exist."""
+
+
+def malformed(operation: str, problem: str, record: str | None = None) -> Unavailable:
+    """An answer that parsed but is not what the API declares: reported, not retried (the
+    same request would get the same answer). ``problem`` names the shape, never the body."""
+    return Unavailable(
+        f"SmartDok's answer does not fit the API: {problem}",
+        system=SYSTEM,
+        operation=operation,
+        record=record,
+    )
+
+
+def expect_object(value: Any, operation: str, record: str | None = None) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise malformed(operation, f"{_kind(value)} where an object belongs", record)
+    return value
+
+
+def expect_list(value: Any, operation: str, record: str | None = None) -> list[Any]:
+    if not isinstance(value, list):
+        raise malformed(operation, f"{_kind(value)} where a list belongs", record)
+    return value
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "nothing"
+    return {dict: "an object", list: "a list", str: "text", bool: "true/false"}.get(
+        type(value), "a number"
+    )
 
 
 class SmartDokClient:
@@ -81,8 +124,11 @@ class SmartDokClient:
                     system=SYSTEM,
                     operation="POST /Authorize/ApiToken",
                 )
-            self._session = str(response.json())
-            return self._session
+            session = json_body(response, SYSTEM)
+            if not isinstance(session, str) or not session:
+                raise malformed("POST /Authorize/ApiToken", f"{_kind(session)} for the session")
+            self._session = session
+            return session
 
     async def request(
         self,
@@ -153,19 +199,21 @@ class SmartDokClient:
             raise Rejected(_save_error(response), system=SYSTEM, operation=operation, record=record)
         if not response.content:
             return None
-        try:
-            return response.json()
-        except ValueError:
-            raise Transient(status, "SmartDok sent a body that is not JSON") from None
+        return json_body(response, SYSTEM)
 
     async def collection(self, path: str, params: Params = (), page_size: int = 100) -> list[Any]:
         """Every item of a ``{Count, Offset, TotalCount, Items}`` collection: the first page gives
         the total, the rest are fetched concurrently; an empty page ends it too."""
+        operation = f"GET {path}"
         first = await self.request(
             "GET", path, params=[*params, ("offset", "0"), ("count", str(page_size))]
         )
-        items = list(first.get("Items") or [])
-        total = int(first.get("TotalCount") or len(items))
+        items = _items(first, operation)
+        total = first.get("TotalCount")
+        if total is None:
+            total = len(items)
+        if isinstance(total, bool) or not isinstance(total, int):
+            raise malformed(operation, "TotalCount is not a whole number")
         if not items or len(items) >= total:
             return items
         step = len(items)
@@ -180,8 +228,15 @@ class SmartDokClient:
             )
         )
         for page in pages:
-            items += page.get("Items") or []
+            items += _items(page, operation)  # every item: duplicates are the core's to judge
         return items
+
+
+def _items(page: Any, operation: str) -> list[Any]:
+    page = expect_object(page, operation)
+    if "Items" not in page:
+        raise malformed(operation, "a page without Items")
+    return expect_list(page["Items"] or [], operation)
 
 
 def _save_error(response: httpx.Response) -> str:

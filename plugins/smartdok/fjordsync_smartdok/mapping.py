@@ -1,9 +1,19 @@
-"""Pure SmartDok JSON <-> domain translation (FLOWS.md flows 1, 2 and 3)."""
+"""Pure SmartDok JSON <-> domain translation (FLOWS.md flows 1, 2 and 3).
+
+Every reading function is total: whatever SmartDok sends, it returns the domain record or an
+``InvalidRecord`` naming the record and the SmartDok field, never raising and never guessing.
+A value of the wrong JSON type for ``openapi.json`` (hours as text, a clock time "07:00" where
+the API sends decimal hours, a date that is not in the calendar) is invalid, not coerced: a
+coerced value would be a guess written into payroll. Messages never quote a value that could be
+personal (names, e-mails, phone numbers); clock times and hour counts are not personal and are
+quoted where that tells the clerk what to fix.
+"""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -14,6 +24,7 @@ from fjordsync.errors import InvalidValue
 
 PROJECT_NAME_LIMIT = 70
 USER_NAME_LIMIT = 50
+NO_WORK_HOUR_ID = "(no WorkHourID)"
 # Domain field -> SmartDok field, for the fields the flows own.
 PROJECT_FIELDS = {
     "name": "ProjectName",
@@ -24,8 +35,83 @@ PROJECT_FIELDS = {
 }
 
 
-def _day(value: str | None) -> date | None:
-    return date.fromisoformat(value[:10]) if value else None
+# -- strict readers of one JSON field: the type openapi.json declares, or InvalidValue ---------
+def _text(raw: Mapping[str, Any], name: str) -> str | None:
+    value = raw.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise InvalidValue(name, "must be text")
+    return value
+
+
+def _flag(raw: Mapping[str, Any], name: str, default: bool = False) -> bool:
+    value = raw.get(name)
+    if value is None:  # the API declares these nullable: no value is the default
+        return default
+    if not isinstance(value, bool):
+        raise InvalidValue(name, "must be true or false")
+    return value
+
+
+def _number(raw: Mapping[str, Any], name: str) -> Decimal | None:
+    value = raw.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InvalidValue(name, "must be a number")
+    if not math.isfinite(value):
+        raise InvalidValue(name, "must be a finite number")
+    return Decimal(str(value))  # through str: 7.1 stays 7.1, not its binary neighbour
+
+
+def _whole(raw: Mapping[str, Any], name: str) -> int | None:
+    value = raw.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidValue(name, "must be a whole number")
+    return value
+
+
+def _moment(raw: Mapping[str, Any], name: str) -> datetime | None:
+    """A date-time as SmartDok writes it ("2026-03-02T00:00:00Z", maybe without a zone)."""
+    value = raw.get(name)
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise InvalidValue(name, "must be a date-time")
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        raise InvalidValue(name, "is not a date-time") from None
+
+
+def _day(raw: Mapping[str, Any], name: str) -> date | None:
+    """The calendar day of a date-time, as written (its zone is not applied: SmartDok sends
+    days as midnight)."""
+    moment = _moment(raw, name)
+    return moment.date() if moment else None
+
+
+def _aware(raw: Mapping[str, Any], name: str) -> datetime | None:
+    moment = _moment(raw, name)
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _by_id(raw: Mapping[str, Any], missing: str) -> str:
+    """A record's key when its own key field is unusable: SmartDok's id, else what is missing
+    (an id is SmartDok's own, never personal)."""
+    ident = raw.get("Id")
+    if isinstance(ident, int | str) and not isinstance(ident, bool) and str(ident).strip():
+        return f"id {ident}"
+    return f"(no {missing})"
+
+
+def _not_an_object(entity: str) -> InvalidRecord:
+    return InvalidRecord(entity, "(not an object)", "the record is not a JSON object")
 
 
 def _midnight(day: date | None) -> str | None:
@@ -35,19 +121,28 @@ def _midnight(day: date | None) -> str | None:
 def project(raw: Mapping[str, Any]) -> Project | InvalidRecord:
     """The key is ``ProjectNumber`` as SmartDok holds it (maybe with trailing spaces: matching
     trims); ``target_key`` is SmartDok's own id, for updates."""
-    number = str(raw.get("ProjectNumber") or "")
+    if not isinstance(raw, Mapping):
+        return _not_an_object("project")
+    number = raw.get("ProjectNumber")
+    key = number if isinstance(number, str) and number.strip() else _by_id(raw, "ProjectNumber")
     try:
+        number = _text(raw, "ProjectNumber")
+        if not number or not number.strip():
+            raise InvalidValue("ProjectNumber", "is required")
+        target = _whole(raw, "Id")
+        if target is None:
+            raise InvalidValue("Id", "is missing: the project cannot be updated")
         return Project(
             key=number,
-            name=str(raw.get("ProjectName") or ""),
-            active=bool(raw.get("IsActive")),
-            start=_day(raw.get("StartDate")),
-            end=_day(raw.get("EndDate")),
-            customer_name=raw.get("ClientCompanyName") or None,
-            target_key=str(raw.get("Id")),
+            name=_text(raw, "ProjectName") or "",
+            active=_flag(raw, "IsActive"),
+            start=_day(raw, "StartDate"),
+            end=_day(raw, "EndDate"),
+            customer_name=_text(raw, "ClientCompanyName") or None,
+            target_key=str(target),
         )
     except InvalidValue as error:
-        return InvalidRecord.from_error("project", number or f"id {raw.get('Id')}", error)
+        return InvalidRecord.from_error("project", key, error)
 
 
 def project_values(project: Project, fields: set[str]) -> dict[str, Any]:
@@ -78,22 +173,30 @@ def _split_name(name: str) -> tuple[str, str]:
 
 
 def user(raw: Mapping[str, Any]) -> Employee | InvalidRecord:
-    number = str(raw.get("EmployeeNo") or "")
+    if not isinstance(raw, Mapping):
+        return _not_an_object("employee")
+    number = raw.get("EmployeeNo")
+    key = number if isinstance(number, str) and number.strip() else _by_id(raw, "EmployeeNo")
     try:
-        first, last = _split_name(str(raw.get("Name") or ""))
-        prefix, phone = raw.get("PhonePrefix"), raw.get("PhoneNumber")
+        number = _text(raw, "EmployeeNo")
+        ident = _text(raw, "Id")
+        if not ident:
+            raise InvalidValue("Id", "is missing: the user cannot be updated")
+        first, last = _split_name(_text(raw, "Name") or "")
+        prefix, phone = _text(raw, "PhonePrefix"), _text(raw, "PhoneNumber")
+        email = _text(raw, "Email")
         return Employee(
-            key=number or f"user {raw.get('Id')}",
+            key=number or f"user {ident}",
             first_name=first,
             last_name=last,
-            work_email=Email(raw["Email"], field="Email") if raw.get("Email") else None,
-            mobile=PhoneNumber(str(prefix or "47"), str(phone)) if phone else None,
-            active=not raw.get("IsEnded"),
-            username=raw.get("UserName"),
-            target_key=str(raw.get("Id")),
+            work_email=Email(email, field="Email") if email else None,
+            mobile=PhoneNumber(prefix or "47", phone) if phone else None,
+            active=not _flag(raw, "IsEnded"),
+            username=_text(raw, "UserName"),
+            target_key=ident,
         )
     except InvalidValue as error:
-        return InvalidRecord.from_error("employee", number or f"id {raw.get('Id')}", error)
+        return InvalidRecord.from_error("employee", key, error)
 
 
 def user_values(employee: Employee, fields: set[str]) -> dict[str, Any]:
@@ -120,54 +223,80 @@ def new_user(employee: Employee, username: str, password: str) -> dict[str, Any]
     return body
 
 
-def code_item(raw: Mapping[str, Any]) -> CodeItem:
-    return CodeItem(
-        str(raw.get("Number") or ""), str(raw.get("Name") or ""), bool(raw.get("IsActive", True))
-    )
-
-
-def _clock(hours: float) -> time:
-    minutes = round(hours * 60)
-    return (datetime.min + timedelta(minutes=minutes)).time()
-
-
-def _aware(text: str | None) -> datetime | None:
-    if not text:
+def code_item(raw: Any) -> CodeItem | None:
+    """An activity or wage type; None for an entry without a usable code (it can be matched
+    by nothing, and a code list has no place to report it)."""
+    if not isinstance(raw, Mapping):
         return None
-    moment = datetime.fromisoformat(text)
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    number, name, active = raw.get("Number"), raw.get("Name"), raw.get("IsActive", True)
+    if not isinstance(number, str) or not number.strip():
+        return None
+    return CodeItem(number, name if isinstance(name, str) else "", active is not False)
+
+
+def _clock(raw: Mapping[str, Any], name: str, day: date) -> datetime | None:
+    """A clock time in decimal hours (7.5 = 07:30) local Norwegian time on ``day``, as UTC.
+    24.0 is the midnight that ends the day. Outside 0..24 it is no time of day, and taking it
+    modulo 24 (30.0 -> 06:00) would be a guess."""
+    hours = _number(raw, name)
+    if hours is None:
+        return None
+    if not 0 <= hours <= 24:
+        raise InvalidValue(name, f"{hours} is not a time of day (0 to 24 hours)")
+    local = datetime.combine(day, datetime.min.time()) + timedelta(minutes=round(hours * 60))
+    return local_to_utc(local.date(), local.time(), NORWAY)
 
 
 def work_hour(raw: Mapping[str, Any]) -> TimeEntry | InvalidRecord:
-    """A v1 work hour. Times are local Norwegian time in decimal hours; they become UTC."""
-    key = str(raw.get("WorkHourID"))
+    """A v1 work hour. Times are local Norwegian time in decimal hours; they become UTC.
+
+    The key is ``WorkHourID``: without a whole-number one the hour can be neither transferred
+    nor marked exported, so it is invalid under the key ``(no WorkHourID)``. ``owner`` is the
+    employee number when there is one."""
+    if not isinstance(raw, Mapping):
+        return _not_an_object("hour")
+    ident = raw.get("WorkHourID")
+    usable = isinstance(ident, int) and not isinstance(ident, bool)
+    key = str(ident) if usable else NO_WORK_HOUR_ID
+    owner = raw.get("EmployeeNo")
+    owner = owner.strip() if isinstance(owner, str) and owner.strip() else None
     try:
-        day = _day(raw.get("Date"))
+        if ident is None:
+            raise InvalidValue("WorkHourID", "is missing")
+        if not usable:
+            raise InvalidValue("WorkHourID", "must be a whole number")
+        number = _text(raw, "EmployeeNo")
+        if not number or not number.strip():
+            raise InvalidValue("EmployeeNo", "is required")
+        day = _day(raw, "Date")
         if day is None:
             raise InvalidValue("Date", "is missing")
-        net = raw.get("NetHours")
-        hours = net if net is not None else raw.get("OrdinaryHours")
+        # NetHours, else OrdinaryHours (FLOWS.md); a NetHours that is there but no number is
+        # invalid, not a reason to fall back.
+        hours = _number(raw, "NetHours")
+        if hours is None:
+            hours = _number(raw, "OrdinaryHours")
         if hours is None:
             raise InvalidValue("NetHours", "is missing, and so is OrdinaryHours")
-        start = stop = None
-        if raw.get("OrdinaryHoursFrom") is not None and raw.get("OrdinaryHoursTo") is not None:
-            start = local_to_utc(day, _clock(raw["OrdinaryHoursFrom"]), NORWAY)
-            stop = local_to_utc(day, _clock(raw["OrdinaryHoursTo"]), NORWAY)
-        updated = raw.get("LastUpdated")
+        start = _clock(raw, "OrdinaryHoursFrom", day)
+        stop = _clock(raw, "OrdinaryHoursTo", day)
+        if start is None or stop is None:
+            start = stop = None  # one end alone is no span
+        project_number = _text(raw, "ProjectNumber")
         return TimeEntry(
             key=key,
-            employee_key=str(raw.get("EmployeeNo") or ""),
-            project_key=str(raw.get("ProjectNumber") or "").strip(),
+            employee_key=number,
+            project_key=(project_number or "").strip(),
             day=day,
-            hours=Decimal(str(hours)),
-            work_type_code=raw.get("WorkDescriptionCode") or None,
-            salary_type_code=raw.get("WageCode") or None,
+            hours=hours,
+            work_type_code=_text(raw, "WorkDescriptionCode") or None,
+            salary_type_code=_text(raw, "WageCode") or None,
             start=start,
             stop=stop,
-            comment=raw.get("Comment") or None,
-            approved=bool(raw.get("AdminAttested")),
-            exported=bool(raw.get("ExportedExternal")),
-            updated=_aware(updated),
+            comment=_text(raw, "Comment") or None,
+            approved=_flag(raw, "AdminAttested"),
+            exported=_flag(raw, "ExportedExternal"),
+            updated=_aware(raw, "LastUpdated"),
         )
     except InvalidValue as error:
-        return InvalidRecord.from_error("hour", key, error)
+        return InvalidRecord.from_error("hour", key, error, owner)

@@ -11,6 +11,13 @@ false) adds hours SmartDok itself exported to payroll (``Exported``); v2's ``app
 same attestation; save errors are 400 ``{Code, Error, Message}``; API tokens are those given to
 the server, each with the claims it carries (a token without the ``WorkHours`` claim gets 401
 "Missing claims" on work hours); sessions last ``session_lifetime`` seconds.
+
+Stored records may be dirty (a test puts what a real SmartDok has been seen to send: text where a
+number belongs, a date not in the calendar, no ``WorkHourID``) and are served as stored; only
+requests are validated. Filters read a stored value they cannot parse this way: a ``Date`` is
+compared as its text (ISO dates sort as text, so "2026-11-31" falls between the 30th and
+December) and a non-text one is in no window; a ``LastUpdated``/``Updated`` that is no time
+passes every "changed since" filter (it cannot be shown to be older).
 """
 
 from __future__ import annotations
@@ -96,7 +103,29 @@ def _moment(text: str) -> datetime:
     )
 
 
-def _span(hours: float | None) -> str:
+def _stored_moment(value: Any) -> datetime | None:
+    """A stored date-time, or None when it is not one (dirty stored data)."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return _moment(value)
+    except ValueError:
+        return None
+
+
+def _changed_since(value: Any, since: datetime) -> bool:
+    moment = _stored_moment(value)
+    return moment is None or moment >= since
+
+
+def _stored_day(hour: dict[str, Any]) -> str | None:
+    value = hour.get("Date")
+    return value[:10] if isinstance(value, str) else None
+
+
+def _span(hours: Any) -> str:
+    if isinstance(hours, bool) or not isinstance(hours, int | float):
+        return "00:00:00"  # the v2 view of a dirty v1 value: no span
     total = round((hours or 0) * 60)
     return f"{total // 60:02d}:{total % 60:02d}:00"
 
@@ -150,6 +179,16 @@ class SmartDokSandbox(Sandbox):
             raise ValueError(f"unknown keys: {', '.join(sorted(unknown))}")
         complete = self.empty_state()
         complete.update(copy.deepcopy(state))
+        # The shape is checked (lists of objects), the stored values are not: they may be as
+        # dirty as the vendor's.
+        for key in STATE_KEYS:
+            if key == "LicenseInfo":
+                if not isinstance(complete[key], dict):
+                    raise ValueError("LicenseInfo must be an object")
+            elif not isinstance(complete[key], list) or not all(
+                isinstance(r, dict) for r in complete[key]
+            ):
+                raise ValueError(f"{key} must be a list of objects")
         return complete
 
     def control(self, request: Request) -> Response | None:
@@ -320,7 +359,7 @@ class SmartDokSandbox(Sandbox):
 
     def _replace_user(self, user_id: str, body: Any) -> Response:
         users = self.state["Users"]
-        index = next((i for i, u in enumerate(users) if u["Id"] == user_id), None)
+        index = next((i for i, u in enumerate(users) if u.get("Id") == user_id), None)
         if index is None:
             return Response(404, b"", content_type="text/plain")
         if not isinstance(body, dict):
@@ -342,7 +381,7 @@ class SmartDokSandbox(Sandbox):
         for param, field in (("updatedSince", "Updated"), ("createdSince", "Created")):
             if query.get(param):
                 since = _moment(query[param])
-                projects = [p for p in projects if p.get(field) and _moment(p[field]) >= since]
+                projects = [p for p in projects if p.get(field) and _changed_since(p[field], since)]
         return self._page(projects, query, 1000)
 
     def _project_from(self, body: dict[str, Any], base: dict[str, Any]) -> dict[str, Any]:
@@ -379,7 +418,15 @@ class SmartDokSandbox(Sandbox):
         project = self._project_from(
             body,
             {
-                "Id": max((p["Id"] for p in projects), default=100) + 1,
+                "Id": max(
+                    (
+                        p["Id"]
+                        for p in projects
+                        if isinstance(p.get("Id"), int) and not isinstance(p["Id"], bool)
+                    ),
+                    default=100,
+                )
+                + 1,
                 "IsOrder": False,
                 "CalcuatedTimeConsumption": 0,
                 "CalculatedTimeConsumption": 0,
@@ -392,7 +439,7 @@ class SmartDokSandbox(Sandbox):
 
     def _replace_project(self, project_id: str, body: Any) -> Response:
         projects = self.state["Projects"]
-        index = next((i for i, p in enumerate(projects) if str(p["Id"]) == project_id), None)
+        index = next((i for i, p in enumerate(projects) if str(p.get("Id")) == project_id), None)
         if index is None:
             return Response(404, b"", content_type="text/plain")
         if not isinstance(body, dict):
@@ -420,8 +467,9 @@ class SmartDokSandbox(Sandbox):
                     "Status": 400,
                 },
             )
+        first, last = start.isoformat(), end.isoformat()
         hours = [
-            h for h in self.state["WorkHours"] if start <= date.fromisoformat(h["Date"][:10]) <= end
+            h for h in self.state["WorkHours"] if first <= (_stored_day(h) or "\uffff") <= last
         ]
         if _bool(query.get("onlyAttested"), True):
             hours = [h for h in hours if h.get("AdminAttested")]
@@ -434,7 +482,7 @@ class SmartDokSandbox(Sandbox):
             hours = [h for h in hours if h.get("ExportedExternalId") == query["exportedExternalId"]]
         if query.get("lastUpdated"):
             since = _moment(query["lastUpdated"])
-            hours = [h for h in hours if _moment(h["LastUpdated"]) >= since]
+            hours = [h for h in hours if _changed_since(h.get("LastUpdated"), since)]
         if query.get("projectId"):
             hours = [h for h in hours if str(h.get("ProjectID")) == query["projectId"]]
         return self._page(hours, query, 100)
@@ -442,12 +490,12 @@ class SmartDokSandbox(Sandbox):
     def _hours_v2(self, query: dict[str, str]) -> Response:
         hours = self.state["WorkHours"]
         if query.get("fromDate"):
-            hours = [h for h in hours if h["Date"][:10] >= query["fromDate"][:10]]
+            hours = [h for h in hours if (_stored_day(h) or "") >= query["fromDate"][:10]]
         if query.get("toDate"):
-            hours = [h for h in hours if h["Date"][:10] <= query["toDate"][:10]]
+            hours = [h for h in hours if (_stored_day(h) or "\uffff") <= query["toDate"][:10]]
         if query.get("lastUpdated"):
             since = _moment(query["lastUpdated"])
-            hours = [h for h in hours if _moment(h["LastUpdated"]) >= since]
+            hours = [h for h in hours if _changed_since(h.get("LastUpdated"), since)]
         if query.get("approved"):
             wanted = _bool(query["approved"], True)
             hours = [h for h in hours if bool(h.get("AdminAttested")) is wanted]
@@ -457,16 +505,16 @@ class SmartDokSandbox(Sandbox):
     def _v2(hour: dict[str, Any]) -> dict[str, Any]:
         """The v2 view of a v1 hour (v2 carries no attestation state)."""
         return {
-            "Id": hour["WorkHourID"],
-            "UserId": hour["UserID"],
-            "Date": hour["Date"][:10],
+            "Id": hour.get("WorkHourID"),
+            "UserId": hour.get("UserID"),
+            "Date": _stored_day(hour),
             "TimeFrom": _span(hour.get("OrdinaryHoursFrom")),
             "TimeTo": _span(hour.get("OrdinaryHoursTo")),
             "BreakTime": _span(hour.get("BreakTime")),
             "HourBankDeposit": "00:00:00",
-            "ProjectId": hour["ProjectID"],
+            "ProjectId": hour.get("ProjectID"),
             "SubProjectId": hour.get("SubProjectID"),
-            "ActivityId": hour["WorkDescriptionId"],
+            "ActivityId": hour.get("WorkDescriptionId"),
             "WageId": hour.get("WageId") or 0,
             "DepartmentId": hour.get("DepartmentIDHours"),
             "AreaId": hour.get("AreaID"),
@@ -475,7 +523,7 @@ class SmartDokSandbox(Sandbox):
             "RegistrationType": "Ordinary",
             "AdditionRegistrations": [],
             "MachineHourRegistrations": [],
-            "LastUpdated": hour["LastUpdated"],
+            "LastUpdated": hour.get("LastUpdated"),
         }
 
     def _set_exported(self, query: dict[str, str], body: Any) -> Response:
@@ -484,7 +532,7 @@ class SmartDokSandbox(Sandbox):
         mark = _bool(query.get("setAsExportedExternal"), True)
         wanted = set(body)
         for hour in self.state["WorkHours"]:
-            if hour["WorkHourID"] in wanted:
+            if hour.get("WorkHourID") in wanted:
                 hour["ExportedExternal"] = mark
                 hour["ExportedExternalId"] = query.get("exportedExternalId") if mark else None
         return Response(200, b"", write=True)
