@@ -4,16 +4,31 @@
   hours as a target, and the work-type and salary-type code lists;
 - ``PayrollAdapter`` (Lønn, REST): employees, employments and absences as a target.
 
-Writing an hour is the one non-idempotent write: ``SaveHour`` with no Id makes a new hour every
-time. Before any retry of a SaveHour whose outcome is unknown, the adapter looks the hour up
-with ``GetHours`` by the marker it wrote into ``InternalNote``, so a lost answer never makes a
-second hour.
+**Exactly once**: what each write does when its outcome is unclear (a lost or cut answer, an
+HTML page, a timeout after sending), before it is ever sent again:
+
+- ``SaveHour`` (no Id: a new hour every time): never retried blind; the hour is looked up with
+  ``GetHours`` by the marker in ``InternalNote`` (by the employee's hours registered since the
+  first attempt, or, in a later run, those of the entry's day and then all the employee's
+  hours, which also finds hours saved without clock times); found is taken, not sent again.
+- employee create (``POST /employee/v2``): retried as it is; payroll answers 409 for an
+  ``empId`` it has, and a 409 becomes an update, so a lost answer never makes a second one.
+- employment upsert (``POST /employment/v2/{empId}``): with an ``employment_id`` it is an update
+  and retried as it is; without one it creates, so an unclear outcome re-reads the employee's
+  employments and takes the one equal to what was sent (same start date and every field sent)
+  that did not exist before; only when none is there is it sent again.
+- absence create (``POST /absence/v2``): carries ``externalId`` = the absence's key; an unclear
+  outcome looks for that ``externalId`` among the employee's absences before sending again.
+
+Free text sent to the ERP loses the characters XML 1.0 cannot carry
+(``fjordsync.domain.rules.carriable_text``), so one NUL in a comment never fails a request.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
@@ -26,18 +41,25 @@ from fjordsync.domain.model import (
     Project,
     TimeEntry,
 )
+from fjordsync.domain.rules import carriable_text
 from fjordsync.errors import Rejected, Unavailable
 from fjordsync.ports import Query
 from fjordsync_twentyfourseven import mapping
 from fjordsync_twentyfourseven.client import (
     PAYROLL,
+    SYSTEM,
     OutcomeUnknown,
+    PayrollAnswer,
     PayrollClient,
     SoapClient,
 )
 from fjordsync_twentyfourseven.settings import PayrollSettings, TwentyFourSevenSettings
 
 SAVE_ATTEMPTS = 5
+
+
+def _carriable(text: str | None) -> str | None:
+    return carriable_text(text)[0] if text else text
 
 
 def _soap_time(moment: datetime) -> str:
@@ -112,12 +134,14 @@ class TwentyFourSevenAdapter:
                 self.soap.call("time", "GetWorkTypeList", wts={"Active": "True"}),
                 self.soap.call("time", "GetWorkTypeList", wts={"Active": "False"}),
             )
-            return [mapping.code_item(w) for w in _rows(active, "WorkType")] + [
+            items = [mapping.code_item(w) for w in _rows(active, "WorkType")] + [
                 mapping.code_item(w, active=False) for w in _rows(inactive, "WorkType")
             ]
+            return [item for item in items if item is not None]
         if kind == "salary_types":
             rows = _rows(await self.soap.call("time", "GetSalaryTypes"), "SalaryType")
-            return [mapping.code_item(s, active=bool(s.get("Active", True))) for s in rows]
+            items = [mapping.code_item(s, active=s.get("Active") is not False) for s in rows]
+            return [item for item in items if item is not None]
         raise Rejected(
             f"24SevenOffice has no code list {kind!r} (work_types, salary_types)",
             system="24SevenOffice",
@@ -139,23 +163,40 @@ class TwentyFourSevenAdapter:
     async def find_time_entry(
         self, entry: TimeEntry, marker: str, since: datetime | None = None
     ) -> str | None:
-        """The Id of the hour written with ``marker``, looked up among the employee's hours
-        registered since ``since`` (else those of the entry's day)."""
-        search: dict[str, Any] = {"ContactId": int(entry.employee_key)}
+        """The Id of the hour written with ``marker``: among the employee's hours registered
+        since ``since`` when given (the same run); else among those of the entry's day, then
+        among all the employee's hours. ``GetHours`` filters a period by ``StartTime``, so an
+        hour saved without clock times is in no period: only the last search finds it."""
+        contact = int(entry.employee_key)
         if since is not None:
-            search["RegisteredAfter"] = _soap_time(since - timedelta(minutes=1))
+            searches = [
+                {"ContactId": contact, "RegisteredAfter": _soap_time(since - timedelta(minutes=1))}
+            ]
         else:
             day = datetime.combine(entry.day, time(0), tzinfo=UTC)
-            search["StartTime"] = _soap_time(day - timedelta(days=1))
-            search["StopTime"] = _soap_time(day + timedelta(days=2))
-        rows = _rows(await self.soap.call("time", "GetHours", hs=search), "Hour")
-        found = [h for h in rows if h.get("InternalNote") == marker]
-        return str(found[0]["Id"]) if found else None
+            searches = [
+                {
+                    "ContactId": contact,
+                    "StartTime": _soap_time(day - timedelta(days=1)),
+                    "StopTime": _soap_time(day + timedelta(days=2)),
+                },
+                {"ContactId": contact},
+            ]
+            if entry.start is None:
+                searches = searches[1:]
+        for search in searches:
+            rows = _rows(await self.soap.call("time", "GetHours", hs=search), "Hour")
+            for row in rows:
+                if isinstance(row, dict) and row.get("InternalNote") == marker:
+                    found = mapping.no_sentinel(row.get("Id"))
+                    if isinstance(found, int) and found > 0:
+                        return str(found)
+        return None
 
     async def save_time_entry(self, entry: TimeEntry, marker: str) -> str:
         """Create (no target key) or update an hour; exactly once, whatever the network does."""
         started = datetime.now(UTC)
-        body = mapping.hour(entry, marker)
+        body = mapping.hour(replace(entry, comment=_carriable(entry.comment)), marker)
         last: OutcomeUnknown | None = None
         for _ in range(SAVE_ATTEMPTS):
             if last is not None:
@@ -163,19 +204,51 @@ class TwentyFourSevenAdapter:
                 if found is not None:
                     return found
             try:
-                return str(await self.soap.call("time", "SaveHour", idempotent=False, Hour=body))
+                saved = await self.soap.call("time", "SaveHour", idempotent=False, Hour=body)
             except OutcomeUnknown as unknown:
                 last = unknown
                 await asyncio.sleep(0.05)
+                continue
+            except Rejected as rejected:
+                raise Rejected(
+                    rejected.message, system=SYSTEM, operation=rejected.operation, record=entry.key
+                ) from None
+            saved = mapping.no_sentinel(saved)
+            if isinstance(saved, int) and saved > 0:
+                return str(saved)
+            # Saved, but the answer holds no Id: the marker finds it.
+            last = OutcomeUnknown(
+                "SaveHour answered without the hour's Id",
+                system=SYSTEM,
+                operation="TimeService.SaveHour",
+                record=entry.key,
+            )
         found = await self.find_time_entry(entry, marker, since=started)
         if found is not None:
             return found
         raise Unavailable(
-            f"SaveHour kept failing ({last}); the hour was not saved",
-            system="24SevenOffice",
+            f"SaveHour kept failing ({last.message if last else 'no answer'}); "
+            "the hour was not saved",
+            system=SYSTEM,
             operation="TimeService.SaveHour",
             record=entry.key,
         )
+
+
+def _list(answer: PayrollAnswer, operation: str, record: str | None = None) -> list[Any]:
+    """A payroll list answer; anything else is a failure of that request (never guessed)."""
+    if isinstance(answer.body, list):
+        return answer.body
+    raise Unavailable(
+        "payroll answered with something other than a list",
+        system=PAYROLL,
+        operation=operation,
+        record=record,
+    )
+
+
+def _field(answer: PayrollAnswer, name: str) -> Any:
+    return answer.body.get(name) if isinstance(answer.body, dict) else None
 
 
 class PayrollAdapter:
@@ -198,7 +271,7 @@ class PayrollAdapter:
 
     async def read_employees(self, query: Query) -> Sequence[Employee | InvalidRecord]:
         response = await self.payroll.request("GET", "/employee/v2")
-        employees = [mapping.payroll_employee(e) for e in response.json()]
+        employees = [mapping.payroll_employee(e) for e in _list(response, "GET /employee/v2")]
         return [e for e in employees if query.scope.includes_employee(e.key)]
 
     async def create_employee(self, employee: Employee) -> str:
@@ -235,25 +308,70 @@ class PayrollAdapter:
                 if isinstance(e, Employee)
             )
         )
-        return [mapping.payroll_employment(row) for r in responses for row in r.json()]
+        return [
+            mapping.payroll_employment(row)
+            for r in responses
+            for row in _list(r, "GET /employment/v2/{empId}")
+        ]
 
     async def save_employment(self, employment: Employment) -> str:
-        body = [mapping.payroll_employment_body(employment)]
-        response = await self.payroll.request(
-            "POST",
-            f"/employment/v2/{employment.employee_key}",
-            json=body,
-            record=employment.employee_key,
+        item = mapping.payroll_employment_body(employment)
+        operation = "POST /employment/v2/{empId}"
+        path = f"/employment/v2/{employment.employee_key}"
+        record = employment.employee_key
+        if employment.target_key:  # an update by employment_id: the same request is harmless
+            response = await self.payroll.request("POST", path, json=[item], record=record)
+            return self._employment_id(response, operation, record)
+        before = {row.get("employment_id") for row in await self._employments_of(record)}
+        last: OutcomeUnknown | None = None
+        for _ in range(SAVE_ATTEMPTS):
+            try:
+                response = await self.payroll.request(
+                    "POST", path, json=[item], record=record, idempotent=False
+                )
+                return self._employment_id(response, operation, record)
+            except OutcomeUnknown as unknown:
+                last = unknown
+            found = await self._created_employment(record, item, before)
+            if found is not None:
+                return found
+            await asyncio.sleep(0.05)
+        raise Unavailable(
+            f"saving the employment kept failing ({last.message if last else ''}); "
+            "it was not saved",
+            system=PAYROLL,
+            operation=operation,
+            record=record,
         )
-        saved = response.json().get("employment_id") or []
-        if not saved:
+
+    @staticmethod
+    def _employment_id(response: PayrollAnswer, operation: str, record: str) -> str:
+        saved = _field(response, "employment_id")
+        if not isinstance(saved, list) or not saved or not isinstance(saved[0], str | int):
             raise Unavailable(
                 "payroll saved the employment but gave no employment_id",
                 system=PAYROLL,
-                operation="POST /employment/v2/{empId}",
-                record=employment.employee_key,
+                operation=operation,
+                record=record,
             )
         return str(saved[0])
+
+    async def _employments_of(self, emp_id: str) -> list[dict[str, Any]]:
+        response = await self.payroll.request("GET", f"/employment/v2/{emp_id}", record=emp_id)
+        rows = _list(response, "GET /employment/v2/{empId}", emp_id)
+        return [row for row in rows if isinstance(row, dict)]
+
+    async def _created_employment(
+        self, emp_id: str, sent: dict[str, Any], before: set[Any]
+    ) -> str | None:
+        """The employment a create whose answer was lost made: new since ``before`` and equal
+        to what was sent in every field (payroll echoes each as the string it was given)."""
+        for row in await self._employments_of(emp_id):
+            if row.get("employment_id") in before or not row.get("employment_id"):
+                continue
+            if all(str(row.get(name, "")).strip() == value for name, value in sent.items()):
+                return str(row["employment_id"])
+        return None
 
     async def read_absences(self, query: Query) -> Sequence[Absence | InvalidRecord]:
         params: dict[str, str] = {}
@@ -262,7 +380,7 @@ class PayrollAdapter:
             if query.period.end is not None:
                 params["dateto"] = query.period.end.isoformat()
         response = await self.payroll.request("GET", "/absence/v2", params=params)
-        absences = [mapping.payroll_absence(a) for a in response.json()]
+        absences = [mapping.payroll_absence(a) for a in _list(response, "GET /absence/v2")]
         return [
             a
             for a in absences
@@ -271,12 +389,17 @@ class PayrollAdapter:
 
     async def save_absence(self, absence: Absence, number_of_days: int | None) -> str:
         body = mapping.payroll_absence_body(absence, number_of_days)
+        if absence.target_key:  # an update by serialNo: the same request is harmless
+            response = await self.payroll.request(
+                "POST", "/absence/v2", json=body, record=absence.key
+            )
+            return self._serial_no(response, absence)
         for _ in range(SAVE_ATTEMPTS):
             try:
                 response = await self.payroll.request(
                     "POST", "/absence/v2", json=body, record=absence.key, idempotent=False
                 )
-                return str(response.json()["serialNo"])
+                return self._serial_no(response, absence)
             except OutcomeUnknown:
                 # The absence carries its externalId: find it before sending it again.
                 found = await self._serial_of(absence)
@@ -290,6 +413,18 @@ class PayrollAdapter:
             record=absence.key,
         )
 
+    @staticmethod
+    def _serial_no(response: PayrollAnswer, absence: Absence) -> str:
+        serial = _field(response, "serialNo")
+        if not isinstance(serial, str | int) or not str(serial).strip():
+            raise Unavailable(
+                "payroll saved the absence but gave no serialNo",
+                system=PAYROLL,
+                operation="POST /absence/v2",
+                record=absence.key,
+            )
+        return str(serial)
+
     async def _serial_of(self, absence: Absence) -> str | None:
         response = await self.payroll.request(
             "GET",
@@ -297,8 +432,12 @@ class PayrollAdapter:
             record=absence.key,
             params={"datefrom": absence.period.start.isoformat()},
         )
-        for row in response.json():
-            if row.get("externalId") == absence.key:
+        for row in _list(response, "GET /absence/v2/{empId}", absence.key):
+            if (
+                isinstance(row, dict)
+                and row.get("externalId") == absence.key
+                and row.get("serialNo")
+            ):
                 return str(row["serialNo"])
         return None
 
@@ -306,4 +445,11 @@ class PayrollAdapter:
         response = await self.payroll.request(
             "GET", f"/child/v2/{employee_key}", record=employee_key
         )
-        return [str(child["childId"]) for child in response.json() if child.get("childId")]
+        rows = _list(response, "GET /child/v2/{empId}", employee_key)
+        return [
+            str(child["childId"])
+            for child in rows
+            if isinstance(child, dict)
+            and isinstance(child.get("childId"), str | int)
+            and str(child["childId"]).strip()
+        ]

@@ -16,29 +16,61 @@ process), never more than ``requests_per_hour`` in a clock hour whatever the con
 server's ``APILimitRemaining`` tightens it. When it is spent the call raises ``RateLimited`` with
 ``resume_at``: the run stops cleanly and the rest waits for the next run.
 
+**Answers that cannot be read** are connector errors, never a parser's traceback: an HTML page
+(a proxy's or a maintenance page, even with status 200), XML that is not well-formed or cut short
+are ``Transient`` (retried, then ``Unavailable`` naming the operation; for ``SaveHour``
+``OutcomeUnknown``). A value zeep cannot convert (a date that is no date, a number that is no
+number) comes out as ``mapping.UNREADABLE`` instead of zeep's silent None, so the mapping makes
+that record invalid rather than guessing.
+
+**Characters XML 1.0 forbids** (the rule for answers): .NET's serializer writes a control
+character held in a text field as a character reference (``&#x1;``), which XML 1.0 forbids and
+lxml refuses, so one bad project name would fail the whole answer. Before zeep parses an answer,
+every character reference to a code point XML 1.0 does not allow (C0 controls other than tab, LF
+and CR; surrogates D800-DFFF; FFFE, FFFF; beyond 10FFFF), every such raw character, and every
+byte that is not UTF-8 is replaced by U+FFFD. The rest of the answer is read as sent; the mapping
+makes each record whose text holds U+FFFD invalid, naming the field.
+
+**Requests that cannot be built** (a value zeep or lxml refuses before anything is sent, e.g. a
+NUL in a text) are ``Rejected`` naming the operation, never a failure of the whole run.
+
+**Secrets**: no error text carries the application id, the password or the payroll token: a
+refused ``Login`` gets a fixed message (its fault would quote the application id), and every
+vendor message is scrubbed of the credentials before it is kept.
+
 Payroll: ``GET /auth?token=`` exchanges the customer's access token for a bearer token, reused
-until ``expiresOn``; a 401 gets one re-exchange.
+until ``expiresOn``; a 401 gets one re-exchange. Every body is read through
+``fjordsync.transport.json_body`` (an HTML page or half a body is ``Transient``); no message
+names a URL, since the one of ``/auth`` carries the token.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
+import requests
+from requests.structures import CaseInsensitiveDict
 from zeep import AsyncClient, Settings
+from zeep.exceptions import Error as ZeepError
 from zeep.exceptions import Fault, TransportError, XMLSyntaxError
 from zeep.helpers import serialize_object
 from zeep.proxy import AsyncServiceProxy
 from zeep.transports import AsyncTransport
+from zeep.utils import get_media_type
+from zeep.wsdl.utils import etree_to_string
+from zeep.xsd.types.simple import AnySimpleType
 
 from fjordsync.errors import AuthFailed, RateLimited, Rejected, Unavailable
-from fjordsync.transport import LoopBound, RetryPolicy, Transient, retrying
+from fjordsync.transport import LoopBound, RetryPolicy, Transient, json_body, retrying
+from fjordsync_twentyfourseven.mapping import UNREADABLE
 
 SYSTEM = "24SevenOffice"
 PAYROLL = "24SevenOffice Lønn"
@@ -63,6 +95,90 @@ _QUARANTINE = re.compile(r"Quarantine ends at (\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:
 
 class OutcomeUnknown(Unavailable):
     """A write was sent but its answer never came: it may or may not have happened."""
+
+
+# -- answers that cannot be read ------------------------------------------------------------------
+_REPLACEMENT = b"&#xFFFD;"
+_FORBIDDEN = re.compile(
+    rb"[\x00-\x08\x0b\x0c\x0e-\x1f]|\xef\xbf[\xbe\xbf]|&#(?:[xX]([0-9a-fA-F]+)|([0-9]+));"
+)
+
+
+def _allowed(code: int) -> bool:
+    """XML 1.0's Char production."""
+    return (
+        code in (0x9, 0xA, 0xD)
+        or 0x20 <= code <= 0xD7FF
+        or 0xE000 <= code <= 0xFFFD
+        or 0x10000 <= code <= 0x10FFFF
+    )
+
+
+def _replace_forbidden(match: re.Match[bytes]) -> bytes:
+    hexadecimal, decimal = match.groups()
+    if hexadecimal is None and decimal is None:
+        return _REPLACEMENT  # a raw control character, FFFE or FFFF
+    digits = (hexadecimal or decimal).lstrip(b"0") or b"0"
+    if len(digits) > 8:  # far beyond 10FFFF, and int() of it would be slow
+        return _REPLACEMENT
+    code = int(hexadecimal, 16) if hexadecimal is not None else int(decimal)
+    return match.group(0) if _allowed(code) else _REPLACEMENT
+
+
+def clean_xml(body: bytes) -> bytes:
+    """``body`` with what XML 1.0 forbids replaced by U+FFFD (as ``&#xFFFD;``): character
+    references to forbidden code points, raw forbidden characters, and bytes that are not
+    UTF-8 (24SevenOffice answers in UTF-8). Everything else is left as it was sent."""
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        body = body.decode("utf-8", "replace").encode("utf-8")
+    return _FORBIDDEN.sub(_replace_forbidden, body)
+
+
+class _Unreadable(Exception):
+    """An answer that is no SOAP envelope: what came instead, never its content."""
+
+
+def _looks_like_html(response: httpx.Response) -> bool:
+    media = get_media_type(response.headers.get("Content-Type", "text/xml")).lower()
+    head = response.content.lstrip()[:64].lower()
+    return "html" in media or head.startswith((b"<!doctype html", b"<html"))
+
+
+class _Call:
+    """What one request of ours has got to: set while zeep handles it (a context variable, so
+    concurrent requests never see each other's)."""
+
+    def __init__(self) -> None:
+        self.sent = False
+
+
+_CALL: contextvars.ContextVar[_Call | None] = contextvars.ContextVar("tfso_call", default=None)
+_zeep_parse = AnySimpleType.parse_xmlelement
+
+
+def _parse_or_unreadable(self: Any, xmlelement: Any, *args: Any, **kwargs: Any) -> Any:
+    """zeep reads a value it cannot convert as None and logs it with a traceback (the value in
+    the message). In our own calls it comes out as ``UNREADABLE`` instead, quietly, so the
+    mapping can tell "not there" from "there but not readable"; zeep elsewhere is unchanged."""
+    if _CALL.get() is None or xmlelement.text is None:
+        return _zeep_parse(self, xmlelement, *args, **kwargs)
+    try:
+        return self.pythonvalue(xmlelement.text)
+    except (TypeError, ValueError, ArithmeticError):
+        return UNREADABLE
+
+
+AnySimpleType.parse_xmlelement = _parse_or_unreadable  # type: ignore[method-assign]
+
+
+def scrub(text: str, secrets: Iterable[str]) -> str:
+    """``text`` with every secret (of four characters or more) replaced by ``***``."""
+    for secret in secrets:
+        if secret and len(secret) >= 4:
+            text = re.sub(re.escape(secret), "***", text, flags=re.IGNORECASE)
+    return text
 
 
 class RateBudget:
@@ -145,6 +261,23 @@ class _Transport(AsyncTransport):
             wsdl_client=httpx.Client(timeout=timeout),
         )
         self.soap = soap
+
+    async def post_xml(self, address: str, envelope: Any, headers: dict[str, str]) -> Any:
+        message = etree_to_string(envelope)
+        call = _CALL.get()
+        if call is not None:
+            call.sent = True  # from here on a write may have happened
+        response = await self.post(address, message, headers)
+        if response.status_code in (201, 202) and not response.content:
+            return self.new_response(response)
+        if _looks_like_html(response):
+            raise _Unreadable("an HTML page instead of a SOAP answer")
+        answer = requests.Response()
+        answer._content = clean_xml(response.content)
+        answer.status_code = response.status_code
+        answer.headers = CaseInsensitiveDict(response.headers)
+        answer.encoding = "utf-8"
+        return answer
 
     async def post(self, address: str, message: Any, headers: dict[str, str]) -> Any:
         if self.soap.session_id:
@@ -233,21 +366,46 @@ class SoapClient:
         assert self._limit is not None
         async with self._limit:
             self.requests += 1
+            call = _Call()
+            token = _CALL.set(call)
             try:
                 return await getattr(self._service(service), operation)(**args)
             except Fault as fault:
                 raise self._classify(fault, name) from None
-            except (httpx.TransportError, TransportError, XMLSyntaxError) as exc:
-                if not idempotent:
-                    raise OutcomeUnknown(
-                        f"no answer to {operation} ({type(exc).__name__}): it may have been saved",
-                        system=SYSTEM,
-                        operation=name,
+            except (httpx.TransportError, TransportError, XMLSyntaxError, _Unreadable) as exc:
+                raise self._unclear(operation, name, _what_came(exc), idempotent) from None
+            except (ValueError, TypeError, ZeepError) as exc:
+                if call.sent:  # the answer is what zeep could not read
+                    raise self._unclear(
+                        operation, name, "an answer zeep cannot read", idempotent
                     ) from None
-                raise Transient(None, f"{type(exc).__name__}") from None
+                # zeep or lxml refused a value before anything was sent (a NUL in a text, a
+                # type the schema does not take): this request can never be sent as it is.
+                raise Rejected(
+                    f"the request cannot be built: a value does not fit the service's schema "
+                    f"or is not XML text ({type(exc).__name__})",
+                    system=SYSTEM,
+                    operation=name,
+                ) from None
+            finally:
+                _CALL.reset(token)
+
+    @staticmethod
+    def _unclear(operation: str, name: str, what: str, idempotent: bool) -> Exception:
+        if not idempotent:
+            return OutcomeUnknown(
+                f"no readable answer to {operation} ({what}): it may have been saved",
+                system=SYSTEM,
+                operation=name,
+            )
+        return Transient(None, what)
+
+    @property
+    def _secrets(self) -> tuple[str, ...]:
+        return (self._credential["ApplicationId"], self._credential["Password"])
 
     def _classify(self, fault: Fault, operation: str) -> Exception:
-        message = fault_message(fault)
+        message = scrub(fault_message(fault), self._secrets)
         lowered = message.lower()
         if "session is not authenticated" in lowered:
             return _DeadSession(message)
@@ -263,6 +421,14 @@ class SoapClient:
             return RateLimited(message, system=SYSTEM, operation=operation, resume_at=resume)
         if "identityid is blocked" in lowered or "not connected to the user" in lowered:
             return AuthFailed(message, system=SYSTEM, operation=operation)
+        if operation == "Authenticate.Login":
+            # Its fault would quote what was sent (a malformed application id, say).
+            return AuthFailed(
+                "24SevenOffice refused the login request: check the application id (a GUID, "
+                "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx), the username and the password",
+                system=SYSTEM,
+                operation=operation,
+            )
         return Rejected(message, system=SYSTEM, operation=operation)
 
     # -- the session ------------------------------------------------------------------------------
@@ -360,12 +526,36 @@ class SoapClient:
             ) from None
 
 
+def _what_came(exc: Exception) -> str:
+    """What an unclear answer was, in words, never quoting it (zeep's messages carry the body)."""
+    if isinstance(exc, _Unreadable):
+        return str(exc)
+    if isinstance(exc, httpx.TransportError):
+        return f"no answer: {type(exc).__name__}"
+    if isinstance(exc, TransportError) and getattr(exc, "content", None) is None:
+        return f"HTTP {exc.status_code} with no SOAP answer"
+    return "an answer that is not well-formed XML (cut short or garbled)"
+
+
 class _DeadSession(Exception):
     pass
 
 
 class _WrongIdentity(Exception):
     pass
+
+
+class PayrollAnswer:
+    """A payroll answer: its status and its body, already parsed (None when empty)."""
+
+    __slots__ = ("body", "status_code")
+
+    def __init__(self, status_code: int, body: Any) -> None:
+        self.status_code = status_code
+        self.body = body
+
+    def json(self) -> Any:
+        return self.body
 
 
 class PayrollClient:
@@ -393,6 +583,9 @@ class PayrollClient:
     async def aclose(self) -> None:
         await self._bound.aclose()
 
+    def _scrub(self, text: str) -> str:
+        return scrub(text, (self._access_token, self._bearer or ""))
+
     async def _token(self, stale: str | None = None) -> str:
         http = self._bound.bind()
         async with self._bound.lock:
@@ -404,33 +597,63 @@ class PayrollClient:
             )
             if fresh:
                 return self._bearer  # type: ignore[return-value]
-            self.requests += 1
+            loop = retrying(self.retry)
             try:
-                response = await http.get("/auth", params={"token": self._access_token})
-            except httpx.TransportError as exc:
+                async for attempt in loop:
+                    with attempt:
+                        self._bearer, self._expires = await self._exchange(http)
+            except Transient as failure:
                 raise Unavailable(
-                    f"could not reach payroll ({type(exc).__name__})",
+                    f"{failure}, still after {loop.statistics.get('attempt_number')} attempts",
                     system=PAYROLL,
                     operation="GET /auth",
                 ) from None
-            if response.status_code == 401:
-                raise AuthFailed(
-                    "the payroll access token was refused: create a new one "
-                    "(Lønn -> Innstillinger -> Diverse innstillinger -> API, "
-                    "e-post, integrasjoner)",
-                    system=PAYROLL,
-                    operation="GET /auth",
-                )
-            if response.status_code >= 400:
-                raise Unavailable(
-                    f"payroll answered {response.status_code}",
-                    system=PAYROLL,
-                    operation="GET /auth",
-                )
-            body = response.json()
-            self._bearer = body["accessToken"]
-            self._expires = datetime.fromisoformat(body["expiresOn"].replace("Z", "+00:00"))
-            return self._bearer
+            return self._bearer  # type: ignore[return-value]
+
+    async def _exchange(self, http: httpx.AsyncClient) -> tuple[str, datetime]:
+        """One token exchange. Its URL carries the access token: no message may name it, and
+        no httpx error is let through (their messages quote the URL)."""
+        self.requests += 1
+        try:
+            response = await http.get("/auth", params={"token": self._access_token})
+        except httpx.TransportError as exc:
+            raise Transient(None, f"could not reach payroll ({type(exc).__name__})") from None
+        except httpx.HTTPError as exc:
+            raise Unavailable(
+                f"the token exchange could not be sent ({type(exc).__name__})",
+                system=PAYROLL,
+                operation="GET /auth",
+            ) from None
+        if response.status_code in (401, 403):
+            raise AuthFailed(
+                "the payroll access token was refused: create a new one "
+                "(Lønn -> Innstillinger -> Diverse innstillinger -> API, "
+                "e-post, integrasjoner)",
+                system=PAYROLL,
+                operation="GET /auth",
+            )
+        if response.status_code >= 500 or response.status_code == 429:
+            raise Transient(response.status_code, f"payroll answered {response.status_code}")
+        if response.status_code >= 400:
+            raise Unavailable(
+                f"payroll answered {response.status_code}",
+                system=PAYROLL,
+                operation="GET /auth",
+            )
+        body = json_body(response, PAYROLL)
+        bearer = body.get("accessToken") if isinstance(body, dict) else None
+        expires = body.get("expiresOn") if isinstance(body, dict) else None
+        try:
+            if not isinstance(bearer, str) or not bearer or not isinstance(expires, str):
+                raise ValueError
+            moment = datetime.fromisoformat(expires.replace("Z", "+00:00"))
+        except ValueError:
+            raise Unavailable(
+                "the token exchange answered without a usable accessToken and expiresOn",
+                system=PAYROLL,
+                operation="GET /auth",
+            ) from None
+        return bearer, moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
     async def request(
         self,
@@ -441,9 +664,11 @@ class PayrollClient:
         json: Any = None,
         params: dict[str, str] | None = None,
         idempotent: bool = True,
-    ) -> httpx.Response:
-        """Send a request; returns the response of a 2xx or a 409 (the caller decides what a
-        conflict means); raises the core's errors for the rest."""
+    ) -> PayrollAnswer:
+        """Send a request; returns the answer of a 2xx (its JSON parsed) or a 409 (the caller
+        decides what a conflict means); raises the core's errors for the rest. A body that is
+        an HTML page or cut short is retried like a 5xx; for a write that is not idempotent it
+        is ``OutcomeUnknown`` (it may have been saved), like a lost answer."""
         operation = f"{method} {path}"
         loop = retrying(self.retry, attempts=None if idempotent else 1)
         try:
@@ -470,9 +695,20 @@ class PayrollClient:
         body: Any,
         params: dict[str, str] | None,
         idempotent: bool,
-    ) -> httpx.Response:
+    ) -> PayrollAnswer:
         http = self._bound.bind()
         bearer = await self._token()
+
+        def unclear(what: str, status: int | None = None) -> Exception:
+            if not idempotent:
+                return OutcomeUnknown(
+                    f"{what}: it may have been saved",
+                    system=PAYROLL,
+                    operation=operation,
+                    record=record,
+                )
+            return Transient(status, what)
+
         for renewed in (False, True):
             async with self._bound.limit:
                 self.requests += 1
@@ -485,16 +721,7 @@ class PayrollClient:
                         headers={"Authorization": f"Bearer {bearer}"},
                     )
                 except httpx.TransportError as exc:
-                    if not idempotent:
-                        raise OutcomeUnknown(
-                            f"no answer ({type(exc).__name__}): it may have been saved",
-                            system=PAYROLL,
-                            operation=operation,
-                            record=record,
-                        ) from None
-                    raise Transient(
-                        None, f"could not reach payroll ({type(exc).__name__})"
-                    ) from None
+                    raise unclear(f"no answer from payroll ({type(exc).__name__})") from None
             if response.status_code == 401 and not renewed:
                 bearer = await self._token(stale=bearer)  # expired early: one re-exchange
                 continue
@@ -508,27 +735,28 @@ class PayrollClient:
                 record=record,
             )
         if status >= 500 or status == 429:
-            if not idempotent:
-                raise OutcomeUnknown(
-                    f"payroll answered {status}: the write may have happened",
-                    system=PAYROLL,
-                    operation=operation,
-                    record=record,
-                )
-            raise Transient(None, f"payroll answered {status}")
+            raise unclear(f"payroll answered {status}", status)
         if status >= 400 and status != 409:
             raise Rejected(
-                f"payroll answered {status}: {_payroll_message(response)}",
+                f"payroll answered {status}: {self._scrub(_payroll_message(response))}",
                 system=PAYROLL,
                 operation=operation,
                 record=record,
             )
-        return response
+        if status == 409 or not response.content.strip():
+            return PayrollAnswer(status, None)
+        try:
+            return PayrollAnswer(status, json_body(response, PAYROLL))
+        except Transient as garbled:
+            raise unclear(str(garbled), status) from None
 
 
 def _payroll_message(response: httpx.Response) -> str:
+    """The message of an error answer, never an HTML page or a garbled body."""
     try:
-        body = response.json()
-    except ValueError:
+        body = json_body(response, PAYROLL)
+    except Transient:
         return response.reason_phrase
-    return str(body.get("message", body)) if isinstance(body, dict) else str(body)
+    if isinstance(body, dict):
+        return str(body.get("message", "")) or response.reason_phrase
+    return response.reason_phrase

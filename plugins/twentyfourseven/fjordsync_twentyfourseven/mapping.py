@@ -1,10 +1,19 @@
 """Pure 24SevenOffice <-> domain translation: SOAP records (as zeep hands them, plain dicts) and
 payroll JSON (every value a string).
 
-Reading the SOAP side, sentinels (-2147483648, 0001-01-01T00:00:00) are no value; writing, a
-field with no value is left out, never sent as a sentinel. Reading the payroll side is lenient:
-a value payroll holds that would not pass the domain's checks is read as no value, so the plan
-overwrites it with the source's valid one instead of refusing the record.
+**Every reading is total**: a vendor record becomes a domain record or an ``InvalidRecord``
+naming the record and the field (never the value); nothing here raises for what a vendor sends.
+On the SOAP side a value zeep could not convert arrives as ``UNREADABLE`` and a character XML
+forbids as U+FFFD (see ``client.py``): both make the record invalid, with what to correct in
+24SevenOffice. Sentinels (-2147483648, 0001-01-01T00:00:00) are no value; writing, a field with
+no value is left out, never sent as a sentinel.
+
+Reading the payroll side (the target of flows 4 and 5): the keys (``empId``, ``employment_id``,
+``serialNo``), the fields an employment or absence is matched by (its dates, the absence type
+and percent) and every value of the wrong JSON type (an object where a string belongs) make the
+record invalid, with ``owner`` the employee's number. Any other string that would not pass the
+domain's checks is read as no value, so the plan overwrites it with the source's valid one
+instead of refusing the employee.
 """
 
 from __future__ import annotations
@@ -39,46 +48,145 @@ from fjordsync.errors import InvalidValue
 
 UNSET_INT = -2147483648
 UNSET_YEAR = 1
+NOT_TEXT = "\ufffd"  # what client.py puts for a character XML forbids
+FIX_IN_ERP = "correct it in 24SevenOffice"
+FIX_IN_PAYROLL = "correct it in 24SevenOffice Lønn"
+
+
+class _Unreadable:
+    """A value that was there but could not be read (zeep could not convert it)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "UNREADABLE"
+
+
+UNREADABLE: Any = _Unreadable()
+
+
+class Unfit(InvalidValue):
+    """A vendor value that cannot be read: says "<field> <problem>" (never the value)."""
+
+    def __str__(self) -> str:
+        return f"{self.field} {self.problem}"
+
+
+def _message(error: InvalidValue) -> str:
+    return str(error)
 
 
 # -- SOAP --------------------------------------------------------------------------------------
 def no_sentinel(value: Any) -> Any:
     """None for .NET's "unset" values."""
-    if value is None or value == UNSET_INT or value == "":
+    if value is None or value is UNREADABLE:
+        return value
+    if isinstance(value, bool):
+        return value
+    if value == UNSET_INT or value == "":
         return None
     if isinstance(value, datetime | date) and value.year <= UNSET_YEAR:
         return None
     return value
 
 
-def _day(value: Any) -> date | None:
-    value = no_sentinel(value)
-    if isinstance(value, datetime):
-        return value.date()
+def _soap_text(raw: Mapping[str, Any], name: str) -> str | None:
+    """A text field, stripped of nothing; None when empty."""
+    value = raw.get(name)
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise Unfit(name, f"is not text; {FIX_IN_ERP}")
+    if NOT_TEXT in value:
+        raise Unfit(name, f"holds a character that is not text (a control character); {FIX_IN_ERP}")
     return value
 
 
-def _utc(value: Any) -> datetime | None:
-    value = no_sentinel(value)
+def _soap_id(raw: Mapping[str, Any], name: str, *, required: bool = True) -> str | None:
+    value = no_sentinel(raw.get(name))
+    if value is UNREADABLE or isinstance(value, bool) or not isinstance(value, int | None):
+        raise Unfit(name, f"is not a whole number; {FIX_IN_ERP}")
+    if value is None or value <= 0:
+        if required:
+            raise Unfit(name, "is missing")
+        return None
+    return str(value)
+
+
+def _moment(raw: Mapping[str, Any], name: str) -> datetime | None:
+    value = no_sentinel(raw.get(name))
+    if value is None:
+        return None
+    if not isinstance(value, datetime):
+        raise Unfit(name, f"is not a date and time; {FIX_IN_ERP}")
+    return value
+
+
+def _day(raw: Mapping[str, Any], name: str) -> date | None:
+    value = no_sentinel(raw.get(name))
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    raise Unfit(name, f"is not a date; {FIX_IN_ERP}")
+
+
+def _utc(raw: Mapping[str, Any], name: str) -> datetime | None:
+    value = _moment(raw, name)
     if value is None:
         return None
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+def _decimal(raw: Mapping[str, Any], name: str) -> Decimal | None:
+    value = no_sentinel(raw.get(name))
+    if value is None:
+        return None
+    if value is UNREADABLE or isinstance(value, bool) or not isinstance(value, int | Decimal):
+        raise Unfit(name, f"is not a number; {FIX_IN_ERP}")
+    return Decimal(value)
+
+
+def _tristate(raw: Mapping[str, Any], name: str) -> bool:
+    value = raw.get(name)
+    if value in (None, "", "none", "False"):
+        return False
+    if value == "True":
+        return True
+    raise Unfit(name, f"is not one of True, False, none; {FIX_IN_ERP}")
+
+
+def _soap_record(entity: str, raw: Any, key_field: str) -> tuple[str, InvalidRecord | None]:
+    """The record's key, or why it has none (keyed by a stand-in naming what is missing)."""
+    stand_in = f"(no {key_field})"
+    if not isinstance(raw, Mapping):
+        return stand_in, InvalidRecord(entity, stand_in, "is not a record")
+    try:
+        return str(_soap_id(raw, key_field)), None
+    except InvalidValue as error:
+        return stand_in, InvalidRecord(entity, stand_in, _message(error))
+
+
 def project(raw: Mapping[str, Any], *, deactivated: bool) -> Project | InvalidRecord:
-    key = str(no_sentinel(raw.get("Id")) or "")
+    key, invalid = _soap_record("project", raw, "Id")
+    if invalid is not None:
+        return invalid
     try:
         return Project(
             key=key,
-            name=str(raw.get("Name") or ""),
+            name=_soap_text(raw, "Name") or "",
             active=not deactivated,
-            start=_day(raw.get("DateStart")),
-            end=_day(raw.get("DateStop")),
-            customer_name=raw.get("CustomerName") or None,
+            start=_day(raw, "DateStart"),
+            end=_day(raw, "DateStop"),
+            customer_name=_soap_text(raw, "CustomerName"),
             target_key=key,
         )
+    except Unfit as error:
+        return InvalidRecord("project", key, _message(error))
     except InvalidValue as error:
-        return InvalidRecord.from_error("project", key or "(no Id)", error)
+        return InvalidRecord.from_error("project", key, error)
 
 
 def _items(container: Any, name: str) -> list[dict[str, Any]]:
@@ -88,33 +196,52 @@ def _items(container: Any, name: str) -> list[dict[str, Any]]:
     return list(items or [])
 
 
+def _values(raw: Mapping[str, Any], container: str, item: str) -> list[Mapping[str, Any]]:
+    found = _items(raw.get(container), item)
+    if not all(isinstance(entry, Mapping) for entry in found):
+        raise Unfit(container, f"is not a list of records; {FIX_IN_ERP}")
+    return found
+
+
 def person(raw: Mapping[str, Any]) -> Employee | InvalidRecord:
-    """A CRM person who is an employee; the key is the Contact id (``PersonItem.Id``)."""
-    key = str(no_sentinel(raw.get("Id")) or "")
+    """A CRM person who is an employee; the key is the Contact id (``PersonItem.Id``). It came
+    from a search for employees, so an ``EmployeeId`` that cannot be read makes it invalid."""
+    key, invalid = _soap_record("employee", raw, "Id")
+    if invalid is not None:
+        return invalid
     try:
-        emails = _items(raw.get("EmailAddresses"), "EmailAddress")
+        _soap_id(raw, "EmployeeId")
+        emails = _values(raw, "EmailAddresses", "EmailAddress")
         primary = next(
             (e for e in emails if e.get("Type") == "Primary" and e.get("Value")),
             next((e for e in emails if e.get("Value")), None),
         )
-        phones = _items(raw.get("PhoneNumbers"), "PhoneNumber")
+        phones = _values(raw, "PhoneNumbers", "PhoneNumber")
         mobile = next((p for p in phones if p.get("Type") == "Mobile" and p.get("Value")), None)
+        email = _soap_text(primary, "Value") if primary else None
+        phone = _soap_text(mobile, "Value") if mobile else None
         return Employee(
             key=key,
-            first_name=str(raw.get("FirstName") or "").strip(),
-            last_name=str(raw.get("LastName") or "").strip(),
-            work_email=Email(primary["Value"], field="EmailAddresses.Primary") if primary else None,
-            mobile=PhoneNumber.parse(mobile["Value"], field="PhoneNumbers.Mobile")
-            if mobile
-            else None,
+            first_name=(_soap_text(raw, "FirstName") or "").strip(),
+            last_name=(_soap_text(raw, "LastName") or "").strip(),
+            work_email=Email(email, field="EmailAddresses.Primary") if email else None,
+            mobile=PhoneNumber.parse(phone, field="PhoneNumbers.Mobile") if phone else None,
             target_key=key,
         )
+    except Unfit as error:
+        return InvalidRecord("employee", key, _message(error))
     except InvalidValue as error:
-        return InvalidRecord.from_error("employee", key or "(no Id)", error)
+        return InvalidRecord.from_error("employee", key, error)
 
 
-def code_item(raw: Mapping[str, Any], *, active: bool = True) -> CodeItem:
-    return CodeItem(str(raw.get("Id")), str(raw.get("Name") or ""), active)
+def code_item(raw: Mapping[str, Any], *, active: bool = True) -> CodeItem | None:
+    """A work or salary type; None when its Id cannot be read (nothing can refer to it)."""
+    try:
+        code = _soap_id(raw, "Id")
+        name = _soap_text(raw, "Name") or ""
+    except InvalidValue:
+        return None
+    return CodeItem(str(code), name, active)
 
 
 def _iso_utc(moment: datetime) -> str:
@@ -145,32 +272,56 @@ def hour(entry: TimeEntry, marker: str) -> dict[str, Any]:
 
 
 def time_entry(raw: Mapping[str, Any]) -> TimeEntry | InvalidRecord:
-    key = str(no_sentinel(raw.get("Id")) or "")
+    key, invalid = _soap_record("hour", raw, "Id")
+    if invalid is not None:
+        return invalid
     try:
-        start = _utc(raw.get("StartTime"))
+        start = _utc(raw, "StartTime")
+        if start is None:
+            raise Unfit("StartTime", "is missing: the hour has no day")
         return TimeEntry(
             key=key,
-            employee_key=str(no_sentinel(raw.get("ContactId")) or ""),
-            project_key=str(no_sentinel(raw.get("ProjectId")) or ""),
-            day=start.date() if start else date.min,
-            hours=no_sentinel(raw.get("TotalHours")),
-            work_type_code=str(no_sentinel(raw.get("TypeOfWorkId")) or "") or None,
-            salary_type_code=str(no_sentinel(raw.get("SalaryTypeId")) or "") or None,
+            employee_key=str(_soap_id(raw, "ContactId")),
+            project_key=_soap_id(raw, "ProjectId", required=False) or "",
+            day=start.date(),
+            hours=_decimal(raw, "TotalHours"),
+            work_type_code=_soap_id(raw, "TypeOfWorkId", required=False),
+            salary_type_code=_soap_id(raw, "SalaryTypeId", required=False),
             start=start,
-            stop=_utc(raw.get("StopTime")),
-            comment=raw.get("Description") or None,
-            approved=raw.get("Approved") == "True",
-            locked=raw.get("Locked") == "True",
+            stop=_utc(raw, "StopTime"),
+            comment=_soap_text(raw, "Description"),
+            approved=_tristate(raw, "Approved"),
+            locked=_tristate(raw, "Locked"),
             target_key=key,
         )
+    except Unfit as error:
+        return InvalidRecord("hour", key, _message(error))
     except InvalidValue as error:
-        return InvalidRecord.from_error("hour", key or "(no Id)", error)
+        return InvalidRecord.from_error("hour", key, error)
 
 
 # -- payroll -----------------------------------------------------------------------------------
+def _kind(value: Any) -> str:
+    if isinstance(value, Mapping):
+        return "an object"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, bool):
+        return "true or false"
+    return "a number"
+
+
 def _text(raw: Mapping[str, Any], name: str) -> str | None:
+    """A payroll string field, stripped; None when absent or empty. A value of another JSON
+    type makes the record invalid (a number is taken as its text: payroll means strings)."""
     value = raw.get(name)
-    return str(value).strip() or None if value is not None else None
+    if value is None:
+        return None
+    if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str):
+        raise Unfit(name, f"is not text ({_kind(value)}); {FIX_IN_PAYROLL}")
+    return value.strip() or None
 
 
 def _lenient(build: Any, *args: Any, **kwargs: Any) -> Any:
@@ -184,44 +335,85 @@ def _payroll_day(value: str | None) -> date | None:
     return _lenient(date.fromisoformat, value[:10]) if value else None
 
 
-def payroll_employee(raw: Mapping[str, Any]) -> Employee:
-    emp_id = str(raw.get("empId", "")).strip()
+def _strict_day(raw: Mapping[str, Any], name: str, *, required: bool) -> date | None:
+    value = _text(raw, name)
+    if value is None:
+        if required:
+            raise Unfit(name, "is missing in payroll")
+        return None
+    found = _payroll_day(value)
+    if found is None:
+        raise Unfit(name, f"is not a date (YYYY-MM-DD); {FIX_IN_PAYROLL}")
+    return found
+
+
+def _payroll_record(
+    entity: str, raw: Any, key_field: str
+) -> tuple[str, str | None, InvalidRecord | None]:
+    """(key, the employee's number, why the record has no key)."""
+    stand_in = f"(no {key_field})"
+    if not isinstance(raw, Mapping):
+        return stand_in, None, InvalidRecord(entity, stand_in, "is not a record")
+    owner: str | None = None
+    try:
+        owner = _text(raw, "empId")
+        key = _text(raw, key_field)
+    except InvalidValue as error:
+        return stand_in, owner, InvalidRecord(entity, stand_in, _message(error), owner)
+    if not key:
+        return stand_in, owner, InvalidRecord(entity, stand_in, f"{key_field} is missing", owner)
+    return key, owner, None
+
+
+def payroll_employee(raw: Mapping[str, Any]) -> Employee | InvalidRecord:
+    emp_id, _, invalid = _payroll_record("employee", raw, "empId")
+    if invalid is not None:
+        return invalid
+    try:
+        return _payroll_employee(emp_id, raw)
+    except Unfit as error:
+        return InvalidRecord("employee", emp_id, _message(error), emp_id)
+    except InvalidValue as error:
+        return InvalidRecord.from_error("employee", emp_id, error, emp_id)
+
+
+def _payroll_employee(emp_id: str, raw: Mapping[str, Any]) -> Employee:
     account = _text(raw, "account")
     country = (_text(raw, "countryCode") or "NO").upper()
+    bic, clearing = _text(raw, "bic"), _text(raw, "clearingno")
     bank = None
     if account:
         bank = _lenient(
             BankAccount,
             account,
             "NO" if account.isdigit() else account[:2],
-            bic=_text(raw, "bic"),
-            clearing=_text(raw, "clearingno"),
+            bic=bic,
+            clearing=clearing,
         )
     salary = None
-    salary_type = _text(raw, "salary_type")
-    if salary_type in ("monthly", "hourly") and _text(raw, "salary"):
-        amount = _lenient(Decimal, _text(raw, "salary"))
-        if amount is not None:
-            salary = Salary(
-                SalaryType(salary_type), amount, _payroll_day(_text(raw, "salary_valid_from"))
-            )
-    international = raw.get("internationalID") or {}
-    email = _text(raw, "email")
+    salary_type, amount_text = _text(raw, "salary_type"), _text(raw, "salary")
+    valid_from = _payroll_day(_text(raw, "salary_valid_from"))
+    if salary_type in ("monthly", "hourly") and amount_text:
+        amount = _lenient(Decimal, amount_text)
+        if amount is not None and amount.is_finite():
+            salary = Salary(SalaryType(salary_type), amount, valid_from)
+    international = raw.get("internationalID")
+    if international in (None, ""):
+        international = {}
+    if not isinstance(international, Mapping):
+        raise Unfit("internationalID", f"is not an object ({_kind(international)})")
+    nationality = _text(international, "countryCode")
+    email, personnr = _text(raw, "email"), _text(raw, "personnr")
+    first_name, last_name = _text(raw, "firstname"), _text(raw, "lastname")
+    street, postal_code, city = _text(raw, "postaddress"), _text(raw, "zipcode"), _text(raw, "city")
     return Employee(
         key=emp_id,
-        first_name=_text(raw, "firstname") or "",
-        last_name=_text(raw, "lastname") or "",
+        first_name=first_name or "",
+        last_name=last_name or "",
         work_email=_lenient(Email, email) if email else None,
-        national_id=_lenient(NationalId, _text(raw, "personnr"))
-        if _text(raw, "personnr")
-        else None,
-        nationality=(international.get("countryCode") or "").upper() or None,
-        home_address=Address(
-            street=_text(raw, "postaddress"),
-            postal_code=_text(raw, "zipcode"),
-            city=_text(raw, "city"),
-            country=country,
-        ),
+        national_id=_lenient(NationalId, personnr) if personnr else None,
+        nationality=nationality.upper() if nationality else None,
+        home_address=Address(street=street, postal_code=postal_code, city=city, country=country),
         bank_account=bank,
         salary=salary,
         target_key=emp_id,
@@ -268,27 +460,34 @@ def payroll_employee_body(employee: Employee, *, defaults: bool) -> dict[str, An
 
 
 def payroll_employment(raw: Mapping[str, Any]) -> Employment | InvalidRecord:
-    key = str(raw.get("employment_id", ""))
+    key, owner, invalid = _payroll_record("employment", raw, "employment_id")
+    if invalid is not None:
+        return invalid
     try:
-        start = _payroll_day(_text(raw, "startdate"))
-        if start is None:
-            raise InvalidValue("employment.startdate", "is missing in payroll")
+        if not owner:
+            raise Unfit("empId", "is missing")
+        start = _strict_day(raw, "startdate", required=True)
+        end = _strict_day(raw, "enddate", required=False)
+        assert start is not None
         rate = _text(raw, "employment_rate")
+        form, reason = _text(raw, "employment_form"), _text(raw, "enddate_reason")
+        working_times, kind = _text(raw, "working_times"), _text(raw, "employment_type")
         return Employment(
-            employee_key=str(raw.get("empId", "")),
-            period=DateRange(start, _payroll_day(_text(raw, "enddate"))),
-            form=_lenient(EmploymentForm, _text(raw, "employment_form")),
+            employee_key=owner,
+            period=DateRange(start, end),
+            form=_lenient(EmploymentForm, form),
             rate=_lenient(Decimal, rate) if rate else None,
             profession_code=_text(raw, "profession_code"),
-            end_reason=_lenient(EndDateReason, _text(raw, "enddate_reason")),
-            working_times=_lenient(WorkingTimes, _text(raw, "working_times"))
-            or WorkingTimes.NO_SHIFTS,
-            kind=_lenient(EmploymentKind, _text(raw, "employment_type")) or EmploymentKind.ORDINARY,
+            end_reason=_lenient(EndDateReason, reason),
+            working_times=_lenient(WorkingTimes, working_times) or WorkingTimes.NO_SHIFTS,
+            kind=_lenient(EmploymentKind, kind) or EmploymentKind.ORDINARY,
             key=key,
             target_key=key,
         )
+    except Unfit as error:
+        return InvalidRecord("employment", key, _message(error), owner)
     except InvalidValue as error:
-        return InvalidRecord.from_error("employment", key, error)
+        return InvalidRecord.from_error("employment", key, error, owner)
 
 
 def payroll_employment_body(employment: Employment) -> dict[str, Any]:
@@ -308,26 +507,44 @@ def payroll_employment_body(employment: Employment) -> dict[str, Any]:
 
 
 def payroll_absence(raw: Mapping[str, Any]) -> Absence | InvalidRecord:
-    serial = str(raw.get("serialNo", ""))
-    key = _text(raw, "externalId") or f"payroll:{serial}"
+    serial, owner, invalid = _payroll_record("absence", raw, "serialNo")
+    if invalid is not None:
+        return invalid
     try:
-        start = _payroll_day(_text(raw, "startDate"))
-        if start is None:
-            raise InvalidValue("absence.startDate", "is missing in payroll")
-        percent = _lenient(Decimal, _text(raw, "percent")) or Decimal(100)
+        key = _text(raw, "externalId") or f"payroll:{serial}"
+    except InvalidValue as error:
+        return InvalidRecord("absence", f"payroll:{serial}", _message(error), owner)
+    try:
+        if not owner:
+            raise Unfit("empId", "is missing")
+        start = _strict_day(raw, "startDate", required=True)
+        assert start is not None
+        end = _strict_day(raw, "endDate", required=False) or start
+        percent_text = _text(raw, "percent")
+        # An empty percent is payroll's own default, a whole day's absence.
+        percent = Decimal(100)
+        if percent_text is not None:
+            percent = _lenient(Decimal, percent_text)
+            if percent is None or not percent.is_finite():
+                raise Unfit("percent", f"is not a number; {FIX_IN_PAYROLL}")
+        type_code = _text(raw, "absenceType")
+        code = _lenient(AbsenceCode, type_code)
+        if code is None:
+            raise Unfit("absenceType", "is missing" if type_code is None else "is unknown")
         return Absence(
             key=key,
-            employee_key=str(raw.get("empId", "")),
-            code=AbsenceCode(str(raw.get("absenceType"))),
-            period=DateRange(start, _payroll_day(_text(raw, "endDate")) or start),
+            employee_key=owner,
+            code=code,
+            period=DateRange(start, end),
             status=LeaveStatus.APPROVED,
             percent=percent,
             child_id=_text(raw, "childId"),
             target_key=serial,
         )
-    except (InvalidValue, ValueError) as error:
-        message = str(error) if isinstance(error, InvalidValue) else "absenceType is unknown"
-        return InvalidRecord("absence", key, message)
+    except Unfit as error:
+        return InvalidRecord("absence", key, _message(error), owner)
+    except InvalidValue as error:
+        return InvalidRecord.from_error("absence", key, error, owner)
 
 
 def payroll_absence_body(absence: Absence, number_of_days: int | None) -> dict[str, Any]:
