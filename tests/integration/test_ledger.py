@@ -219,3 +219,82 @@ def test_a_lock_whose_process_died_on_this_machine_is_taken_over(ledger):
     alive.__enter__()
     with pytest.raises(RunLocked), ledger.lock("acme", "hours", "other:1:manual"):
         pass
+
+
+def test_a_mark_owed_is_saved_with_the_link_and_settled_once_sent(ledger):
+    run_id = ledger.start_run("acme", "hours", trigger="manual", dry_run=False)
+    for key in ("1", "2"):
+        ledger.record_write(
+            run_id,
+            tenant="acme",
+            flow="hours",
+            entity="hour",
+            source_key=key,
+            target_key=f"T{key}",
+            fingerprint="f",
+            action="create",
+            owed_mark="fjordsync-acme",
+        )
+    write(ledger, run_id, "3")  # a write that owes nothing
+    assert ledger.owed_marks("acme", "hours") == {"1": "fjordsync-acme", "2": "fjordsync-acme"}
+    assert ledger.owed_marks("acme", "projects") == {}
+    ledger.settle_marks("acme", "hours", ["1"])
+    assert ledger.owed_marks("acme", "hours") == {"2": "fjordsync-acme"}
+
+
+def _dead_holder():
+    import subprocess
+    import sys
+
+    from fjordsync.ledger.store import lock_holder
+
+    gone = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    host = lock_holder("manual").split(":", 1)[0]
+    return host, gone.stdout.strip(), f"{host}:{gone.stdout.strip()}:manual"
+
+
+def test_a_run_whose_process_died_is_closed_as_interrupted_with_the_reason(ledger, clock):
+    from fjordsync.ledger.store import lock_holder
+
+    host, pid, dead = _dead_holder()
+    held = ledger.lock("acme", "hours", dead)
+    held.__enter__()  # killed: its lock and its run stay behind
+    dead_run = ledger.start_run("acme", "hours", trigger="manual", dry_run=False, holder=dead)
+    live = lock_holder("manual")
+    with ledger.lock("acme", "projects", live):
+        live_run = ledger.start_run(
+            "acme", "projects", trigger="manual", dry_run=False, holder=live
+        )
+        clock.now += timedelta(minutes=1)
+        assert ledger.close_dead_runs() == [dead_run]
+        assert ledger.run(live_run).status == "running"
+    record = ledger.run(dead_run)
+    assert (record.status, record.message) == (
+        "interrupted",
+        f"the process running it (pid {pid} on host {host}) is gone",
+    )
+    assert record.finished_at == clock.now
+    assert ledger.close_dead_runs() == [live_run]  # its lock is gone now: nothing runs it
+    assert ledger.run(live_run).message == (
+        f"the process running it (pid {live.split(':')[1]} on host {host}) is gone: "
+        "its run lock was released"
+    )
+
+
+def test_a_run_on_another_machine_is_trusted_until_its_lock_expires(ledger, clock):
+    elsewhere = "other-host:4242:scheduled"
+    with ledger.lock("acme", "hours", elsewhere, ttl=timedelta(hours=2)):
+        run_id = ledger.start_run(
+            "acme", "hours", trigger="scheduled", dry_run=False, holder=elsewhere
+        )
+        assert ledger.close_dead_runs(tenant="acme", flow="hours") == []
+        clock.now += timedelta(hours=3)
+        assert ledger.close_dead_runs(tenant="acme", flow="hours") == [run_id]
+        assert ledger.run(run_id).message == (
+            "the process running it (pid 4242 on host other-host) is gone: its run lock expired"
+        )

@@ -62,6 +62,9 @@ class Run(Base):
     finished_at: Mapped[datetime | None]
     counts: Mapped[dict[str, Any]] = mapped_column(default=dict)
     message: Mapped[str | None] = mapped_column(Text)
+    # Who ran it (host:pid:trigger, as the run lock names it), so a run whose process died can
+    # be told apart from one going on and closed as interrupted.
+    holder: Mapped[str | None] = mapped_column(String(200))
     items: Mapped[list[RunItem]] = relationship(
         back_populates="run", order_by="RunItem.id", cascade="all, delete-orphan"
     )
@@ -97,6 +100,22 @@ class PendingWrite(_RecordOfAFlow, Base):
     __tablename__ = "pending_writes"
     __table_args__ = (UniqueConstraint("tenant", "flow", "entity", "source_key"),)
     marker: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime]
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"))
+
+
+class OwedMark(Base):
+    """A source record written to the target whose source still has to be told so (SmartDok's
+    "exported" mark of an hour): saved with the write's link, settled once the mark got
+    through, so a kill or a failing mark never leaves a transferred hour unmarked."""
+
+    __tablename__ = "owed_marks"
+    __table_args__ = (UniqueConstraint("tenant", "flow", "source_key"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant: Mapped[str] = mapped_column(String(100))
+    flow: Mapped[str] = mapped_column(String(100))
+    source_key: Mapped[str] = mapped_column(String(255))
+    export_id: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime]
     run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"))
 

@@ -7,7 +7,11 @@ Guarantees the flows rely on:
 - a pending write is recorded *before* a non-idempotent write is sent, so a lost answer or a
   crash leaves a trace to reconcile against the target next time;
 - ``lock()`` keeps two runs of one flow for one tenant from overlapping, across processes and
-  machines sharing the database; a lock whose holder died expires after its time to live.
+  machines sharing the database; a lock whose holder died expires after its time to live;
+- a run whose process died is closed as ``interrupted`` by ``close_dead_runs()``, with the
+  reason, instead of staying ``running`` forever;
+- a source mark a write owes (an hour's "exported" in SmartDok) is saved with the write's link
+  and kept until ``settle_marks()``, so a kill between the write and the mark loses nothing.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from __future__ import annotations
 import os
 import secrets
 import socket
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -28,7 +32,16 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from fjordsync.errors import LedgerError, RunLocked
 from fjordsync.ledger import migrate
-from fjordsync.ledger.schema import Cursor, Link, Meta, PendingWrite, Run, RunItem, RunLock
+from fjordsync.ledger.schema import (
+    Cursor,
+    Link,
+    Meta,
+    OwedMark,
+    PendingWrite,
+    Run,
+    RunItem,
+    RunLock,
+)
 
 __all__ = ["DEFAULT_LEDGER_URL", "Ledger", "LinkState", "RunItemRecord", "RunRecord"]
 
@@ -136,6 +149,34 @@ def _run_record(run: Run, with_items: bool) -> RunRecord:
     )
 
 
+def _owed(tenant: str, flow: str, source_key: str) -> tuple[Any, ...]:
+    return (OwedMark.tenant == tenant, OwedMark.flow == flow, OwedMark.source_key == source_key)
+
+
+def _why_dead(run: Run, lock: RunLock | None, now: datetime) -> str | None:
+    """Why a ``running`` run is not going on any more, or None when it may be."""
+    who = _process_of(run.holder)
+    if run.holder and _holder_is_dead(run.holder):
+        return f"the process running it ({who}) is gone"
+    if lock is None:
+        return f"the process running it ({who}) is gone: its run lock was released"
+    if run.holder is not None and lock.holder != run.holder:
+        return f"the process running it ({who}) is gone: another run took its lock over"
+    if run.holder is None and _utc(lock.acquired_at) > _utc(run.started_at):  # type: ignore[operator]
+        return "the process running it is gone: another run took its lock over"
+    expires_at = _utc(lock.expires_at)
+    if expires_at is not None and expires_at < now:
+        return f"the process running it ({who}) is gone: its run lock expired"
+    return None
+
+
+def _process_of(holder: str | None) -> str:
+    """``host:pid:trigger`` as "pid N on host H" (no other data is in a holder)."""
+    host, _, rest = (holder or "").partition(":")
+    pid = rest.partition(":")[0]
+    return f"pid {pid} on host {host}" if host and pid else "unknown process"
+
+
 def _pending(tenant: str, flow: str, entity: str, source_key: str) -> tuple[Any, ...]:
     """The conditions that pick one record's pending write."""
     return (
@@ -210,7 +251,11 @@ class Ledger:
         return self._fingerprint_key
 
     # -- runs ---------------------------------------------------------------------------------
-    def start_run(self, tenant: str, flow: str, *, trigger: str, dry_run: bool) -> int:
+    def start_run(
+        self, tenant: str, flow: str, *, trigger: str, dry_run: bool, holder: str | None = None
+    ) -> int:
+        """A new run, ``running``. ``holder`` is the run lock's holder (``lock_holder()``), so
+        ``close_dead_runs`` can tell whether its process is still there."""
         with self._session() as session:
             run = Run(
                 tenant=tenant,
@@ -220,6 +265,7 @@ class Ledger:
                 status="running",
                 started_at=self._now(),
                 counts={},
+                holder=holder,
             )
             session.add(run)
             session.flush()
@@ -260,6 +306,30 @@ class Ledger:
             run.counts = dict(counts)
             run.message = message
             run.finished_at = self._now()
+
+    def close_dead_runs(self, *, tenant: str | None = None, flow: str | None = None) -> list[int]:
+        """Close as ``interrupted`` every run still ``running`` that nothing runs any more, and
+        return their ids. A run is dead when its flow's run lock is gone or held by another
+        holder (the lock outlives a run only when its process died), when the lock expired, or
+        when its holder's process on this machine is gone. A run whose holder still holds a
+        live lock is left alone, on any machine."""
+        now = self._now()
+        closed: list[int] = []
+        with self._session() as session:
+            query = select(Run).where(Run.status == "running")
+            if tenant:
+                query = query.where(Run.tenant == tenant)
+            if flow:
+                query = query.where(Run.flow == flow)
+            for run in session.scalars(query):
+                reason = _why_dead(run, session.get(RunLock, (run.tenant, run.flow)), now)
+                if reason is None:
+                    continue
+                run.status = "interrupted"
+                run.message = reason
+                run.finished_at = now
+                closed.append(run.id)
+        return closed
 
     def runs(
         self, *, tenant: str | None = None, flow: str | None = None, limit: int = 50
@@ -319,9 +389,12 @@ class Ledger:
         action: str,
         changed_fields: tuple[str, ...] = (),
         message: str | None = None,
+        owed_mark: str | None = None,
     ) -> None:
         """Save a successful write: its link, its run item, and the end of its pending marker,
-        in one transaction, so the ledger never says a write happened without its link."""
+        in one transaction, so the ledger never says a write happened without its link.
+        ``owed_mark`` (an export id) records in the same transaction that the source is owed a
+        mark for this record (see ``owed_marks``)."""
         now = self._now()
         with self._session() as session:
             link = session.scalars(
@@ -351,6 +424,49 @@ class Ledger:
                 )
             )
             session.execute(delete(PendingWrite).where(*_pending(tenant, flow, entity, source_key)))
+            if owed_mark is not None:
+                owed = session.scalars(
+                    select(OwedMark).where(*_owed(tenant, flow, source_key))
+                ).one_or_none()
+                if owed is None:
+                    session.add(
+                        OwedMark(
+                            tenant=tenant,
+                            flow=flow,
+                            source_key=source_key,
+                            export_id=owed_mark,
+                            created_at=now,
+                            run_id=run_id,
+                        )
+                    )
+                else:
+                    owed.export_id = owed_mark
+
+    # -- marks owed to a source ---------------------------------------------------------------
+    def owed_marks(self, tenant: str, flow: str) -> dict[str, str]:
+        """Source key -> export id of the records written whose source mark has not got
+        through yet."""
+        with self._session() as session:
+            rows = session.execute(
+                select(OwedMark.source_key, OwedMark.export_id).where(
+                    OwedMark.tenant == tenant, OwedMark.flow == flow
+                )
+            )
+            return {key: export_id for key, export_id in rows}
+
+    def settle_marks(self, tenant: str, flow: str, keys: Iterable[str]) -> None:
+        """The source took these marks: they are owed no more."""
+        wanted = list(keys)
+        if not wanted:
+            return
+        with self._session() as session:
+            session.execute(
+                delete(OwedMark).where(
+                    OwedMark.tenant == tenant,
+                    OwedMark.flow == flow,
+                    OwedMark.source_key.in_(wanted),
+                )
+            )
 
     # -- pending writes -----------------------------------------------------------------------
     def begin_write(

@@ -1,5 +1,10 @@
 """Running a flow for a tenant: adapters from the config's connections, the run lock, the run's
 record in the ledger, and the flow itself. Manual and scheduled runs take this same path.
+
+Every run that starts is closed in the history: with the flow's status; ``failed`` when the flow
+raised (a fjordsync error with its message, any other error by its class only, since its text
+may carry values); ``interrupted`` when it was cancelled. A run whose process died cannot close
+itself: the next run of that flow closes it as ``interrupted`` (``Ledger.close_dead_runs``).
 """
 
 from __future__ import annotations
@@ -89,7 +94,11 @@ async def run_flow(
         scope = replace(scope, record_keys=frozenset(keys))
     holder = lock_holder(trigger)
     with ledger.lock(tenant_name, flow, holder):
-        run_id = ledger.start_run(tenant_name, flow, trigger=trigger, dry_run=dry_run)
+        # Holding the lock, any other run of this flow still "running" is one whose process died.
+        ledger.close_dead_runs(tenant=tenant_name, flow=flow)
+        run_id = ledger.start_run(
+            tenant_name, flow, trigger=trigger, dry_run=dry_run, holder=holder
+        )
         source = _build(config, connectors, tenant_name, flow_config.source)
         target = _build(config, connectors, tenant_name, flow_config.target)
         context = FlowContext(
@@ -112,6 +121,22 @@ async def run_flow(
             result = await runner(context, source, target, **extra)
         except FjordsyncError as error:
             ledger.finish_run(run_id, status="failed", counts={}, message=str(error))
+            raise
+        except Exception as error:
+            ledger.finish_run(
+                run_id,
+                status="failed",
+                counts={},
+                message=f"the run stopped on an unexpected error ({type(error).__name__})",
+            )
+            raise
+        except BaseException as stop:  # cancelled (a stopping scheduler, Ctrl-C)
+            ledger.finish_run(
+                run_id,
+                status="interrupted",
+                counts={},
+                message=f"the run was stopped ({type(stop).__name__}) before it finished",
+            )
             raise
         finally:
             await _close(source, target)
