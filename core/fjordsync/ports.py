@@ -266,7 +266,17 @@ class SyncState(Protocol):
         action: str,
         changed_fields: tuple[str, ...] = (),
         message: str | None = None,
-    ) -> None: ...
+        owed_mark: str | None = None,
+    ) -> None:
+        """Save a write's link and item, end its pending write and, with ``owed_mark``, note
+        in the same transaction that the source is owed a mark (an export id) for it."""
+        ...
+
+    def owed_marks(self, tenant: str, flow: str) -> Mapping[str, str]:
+        """Source key -> export id of marks owed to the source and not yet taken by it."""
+        ...
+
+    def settle_marks(self, tenant: str, flow: str, keys: Iterable[str]) -> None: ...
 
     def begin_write(
         self, run_id: int, *, tenant: str, flow: str, entity: str, source_key: str, marker: str

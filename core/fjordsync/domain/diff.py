@@ -27,9 +27,11 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
-from typing import Any
+from typing import Any, TypeVar
 
 from fjordsync.domain.matching import match, normalise_key
+
+R = TypeVar("R")
 
 __all__ = [
     "Action",
@@ -42,6 +44,7 @@ __all__ = [
     "apply",
     "fingerprint",
     "plan",
+    "unique_by_key",
 ]
 
 
@@ -163,7 +166,13 @@ def plan(
     A key the flow already ``decided`` (skip, invalid, conflict) is not planned again.
     Target records no desired record matches are left alone: flows never delete.
     """
-    decisions = {normalise(d.key): d for d in decided}
+    decisions: dict[str, Decision] = {}
+    for decision in decided:
+        # One verdict per key: the first, except that a conflict (a key several records share)
+        # outranks anything said about one of them.
+        known = decisions.setdefault(normalise(decision.key), decision)
+        if decision.kind is ActionKind.CONFLICT and known.kind is not ActionKind.CONFLICT:
+            decisions[normalise(decision.key)] = decision
     wanted = [r for r in desired if normalise(r.key) not in decisions]
     result = match(
         wanted, current, source_key=lambda r: r.key, target_key=lambda r: r.key, normalise=normalise
@@ -191,6 +200,43 @@ def plan(
             actions.append(Action(ActionKind.CONFLICT, ambiguous.key, message=ambiguous.reason))
     actions.sort(key=lambda a: (a.key, a.kind.value))
     return Plan(tuple(actions))
+
+
+def unique_by_key(
+    records: Iterable[R],
+    key_of: Callable[[R], object],
+    *,
+    side: str = "source",
+    normalise: Callable[[object], str] = normalise_key,
+) -> tuple[dict[str, R], list[Decision]]:
+    """Split ``records`` into those whose (normalised) key no other record holds, by key, and a
+    ``conflict`` for each key several records share: which of them is the real one cannot be
+    known, so none is written until one is left. Turning a collection into a dict by key
+    without this would let the last record silently win (one employee's bank account on
+    another's payroll record). Keys are ids and numbers, never personal data, so the message
+    names the key. Records without a key are left out, each as ``invalid``."""
+    groups: dict[str, list[R]] = {}
+    decisions: list[Decision] = []
+    for record in records:
+        key = normalise(key_of(record))
+        if not key:
+            decisions.append(Decision(key, ActionKind.INVALID, "the record has no key"))
+            continue
+        groups.setdefault(key, []).append(record)
+    unique: dict[str, R] = {}
+    where = "source records" if side == "source" else "records in the target"
+    for key, group in groups.items():
+        if len(group) == 1:
+            unique[key] = group[0]
+        else:
+            decisions.append(
+                Decision(
+                    key,
+                    ActionKind.CONFLICT,
+                    f"{len(group)} {where} share key {key!r}: none is written until one is left",
+                )
+            )
+    return unique, decisions
 
 
 def apply(

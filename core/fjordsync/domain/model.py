@@ -176,7 +176,8 @@ class Absence:
         _require_text(self.key, "key")
         _require_text(self.employee_key, "employee_key")
         if self.period.end is None:
-            raise InvalidValue("absence.period", "must have an end date")
+            # Payroll absences are closed periods; an open leave is not guessed to end anywhere.
+            raise InvalidValue("absence.period", "the leave has no end date; payroll needs one")
         percent = decimal_in_range(
             self.percent, "absence.percent", Decimal(0), HUNDRED, low_open=True
         )

@@ -32,6 +32,8 @@ __all__ = [
     "NORWAY",
     "EmploymentNote",
     "Salary",
+    "carriable_text",
+    "clock_time_problem",
     "contact_email",
     "current_compensation",
     "employment_form_from_type_name",
@@ -76,8 +78,16 @@ _MONTHLY_DIVISOR = {PayoutPeriod.ANNUAL: Decimal(12), PayoutPeriod.QUARTERLY: De
 
 def payroll_salary(compensation: Compensation) -> Salary:
     """FLOWS.md flow 4: MONTHLY -> monthly, HOURLY -> hourly, ANNUAL/QUARTERLY -> monthly with
-    the amount divided by 12 or 3 (two decimals, half up); other periods cannot be expressed."""
+    the amount divided by 12 or 3 (two decimals, half up); other periods cannot be expressed.
+    A salary of zero or less is not a salary payroll can pay: invalid, never dropped in favour
+    of an older one."""
     period = compensation.payout_period
+    if compensation.amount <= 0:
+        raise InvalidValue(
+            "compensation.amount",
+            "is not more than 0: the current salary cannot be known; correct the latest "
+            "compensation in AlexisHR",
+        )
     if period is PayoutPeriod.MONTHLY:
         return Salary(
             SalaryType.MONTHLY,
@@ -168,6 +178,47 @@ def truncate(text: str, limit: int) -> tuple[str, bool]:
     if len(text) <= limit:
         return text, False
     return text[:limit], True
+
+
+def _forbidden_in_xml(character: str) -> bool:
+    point = ord(character)
+    return (
+        (point < 0x20 and character not in "\t\n\r")
+        or 0xD800 <= point <= 0xDFFF
+        or point in (0xFFFE, 0xFFFF)
+    )
+
+
+def carriable_text(text: str) -> tuple[str, int]:
+    """``text`` without the characters XML 1.0 cannot carry, and how many were removed.
+
+    The one rule for free text (comments, names) sent to a target: C0 control characters other
+    than tab, line feed and carriage return, lone surrogates (U+D800-U+DFFF) and U+FFFE/U+FFFF
+    are removed, because a SOAP target refuses the whole request for one of them and the rest
+    of the text is still worth sending. Nothing else is changed; the caller reports the count
+    (never the text) on the record's item.
+    """
+    kept = "".join(character for character in text if not _forbidden_in_xml(character))
+    return kept, len(text) - len(kept)
+
+
+def clock_time_problem(
+    day: date, start: datetime | None, stop: datetime | None, zone: ZoneInfo = NORWAY
+) -> str | None:
+    """Why an entry's clock times cannot be the times of its day, or None when they can.
+
+    Clock times are wall-clock times of the entry's day (in Norway): from 00:00 to 24:00 of that
+    day, stop not before start. A time outside the day (a source's "30.0" hours) is not moved
+    into it: that would be a guess, so the entry is invalid.
+    """
+    day_start = datetime.combine(day, time(0), tzinfo=zone)
+    day_end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone)
+    for name, moment in (("start", start), ("stop", stop)):
+        if moment is not None and not day_start <= moment <= day_end:
+            return f"time_entry.{name}: the clock time is not within the entry's day (00-24)"
+    if start is not None and stop is not None and stop < start:
+        return "time_entry.stop: is before the start"
+    return None
 
 
 _CODES_BY_NAME = {t.alexis_name.casefold(): code for code, t in ABSENCE_TYPES.items()}

@@ -7,6 +7,17 @@ number of Norwegian working days. Sick child (02) needs the payroll id of the ch
 employee's only child in payroll; none, or several to choose between, is ``invalid``. A leave
 cancelled or denied after it was exported cannot be deleted through the payroll API: it is a
 ``conflict`` asking the clerk to remove it in Lønn.
+
+Never guessed: a leave without an end date is ``invalid`` ("the leave has no end date; payroll
+needs one", raised by ``Absence`` and reported by the source as an ``InvalidRecord``): payroll
+absences are closed periods. Leaves sharing an id are all ``conflict``, and so is an
+``externalId`` several payroll absences share.
+
+Exactly once: a pending write is recorded before each absence is created. Reconcile rule:
+payroll lists each absence with its ``externalId`` (the HR leave id) and the adapter's save
+looks it up by that id before creating, so on the next run a pending leave payroll already has
+is ``unchanged`` (linked, not sent again) or ``update``; only one payroll does not list is sent
+again.
 """
 
 from __future__ import annotations
@@ -14,7 +25,15 @@ from __future__ import annotations
 from dataclasses import replace
 
 from fjordsync.domain.codes import AbsenceCode, LeaveStatus
-from fjordsync.domain.diff import Action, ActionKind, Decision, FieldSpec, Record, plan
+from fjordsync.domain.diff import (
+    Action,
+    ActionKind,
+    Decision,
+    FieldSpec,
+    Record,
+    plan,
+    unique_by_key,
+)
 from fjordsync.domain.model import Absence, Employee, InvalidRecord
 from fjordsync.domain.rules import norwegian_working_days
 from fjordsync.domain.values import DateRange
@@ -54,23 +73,28 @@ async def run(
     read = await source.read_absences(
         Query(scope=context.scope, period=period, mapping=context.mapping)
     )
-    current = {
-        a.key: a for a in await target.read_absences(Query(period=period)) if isinstance(a, Absence)
-    }
+    current_read = [
+        a for a in await target.read_absences(Query(period=period)) if isinstance(a, Absence)
+    ]
+    current, in_doubt = unique_by_key(current_read, lambda a: a.key, side="target")
     in_payroll = {
         e.key.strip() for e in await target.read_employees(Query()) if isinstance(e, Employee)
     }
-    decided: list[Decision] = []
+    unique, decided = unique_by_key(read, lambda r: r.key)
+    doubtful = {d.key for d in in_doubt}
+    decided += [d for d in in_doubt if d.key in unique]
     desired: dict[str, Absence] = {}
-    for record in read:
+    for key, record in unique.items():
         if isinstance(record, InvalidRecord):
-            decided.append(Decision(record.key, ActionKind.INVALID, record.message))
+            decided.append(Decision(key, ActionKind.INVALID, record.message))
+            continue
+        if key in doubtful:
             continue
         if record.status.is_withdrawn:
-            if record.key in current:
+            if key in current:
                 decided.append(
                     Decision(
-                        record.key,
+                        key,
                         ActionKind.CONFLICT,
                         f"{record.status.value.lower()} in AlexisHR after it "
                         "was exported; absences cannot be deleted through the "
@@ -83,16 +107,14 @@ async def run(
         if record.employee_key not in in_payroll:
             decided.append(
                 Decision(
-                    record.key,
+                    key,
                     ActionKind.INVALID,
                     f"employee {record.employee_key} is not in payroll yet: "
                     "run payroll-employees first",
                 )
             )
             continue
-        absence = replace(
-            record, target_key=current[record.key].target_key if record.key in current else None
-        )
+        absence = replace(record, target_key=current[key].target_key if key in current else None)
         if absence.code is AbsenceCode.SICK_CHILD:
             children = await target.read_child_ids(absence.employee_key)
             if len(children) != 1:
@@ -103,14 +125,14 @@ async def run(
                 )
                 decided.append(
                     Decision(
-                        record.key,
+                        key,
                         ActionKind.INVALID,
                         f"sick child (02) needs the child's payroll id, and the employee has {why}",
                     )
                 )
                 continue
             absence = replace(absence, child_id=children[0])
-        desired[record.key] = absence
+        desired[key] = absence
     the_plan = plan(
         [_view(a, _days(a)) for a in desired.values()],
         [_view(a, _days(a)) for a in current.values()],
@@ -122,4 +144,11 @@ async def run(
         absence = desired[action.key]
         return await target.save_absence(absence, _days(absence))
 
-    return await apply_plan(context, the_plan, "absence", write)
+    return await apply_plan(
+        context,
+        the_plan,
+        "absence",
+        write,
+        exactly_once=True,
+        target_name="24SevenOffice Lønn",
+    )

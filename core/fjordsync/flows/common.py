@@ -4,12 +4,22 @@ record's outcome, and end with a status and counts.
 Flows are plain async functions over ports; the ledger is seen through ``SyncState``. A write
 that fails is recorded as ``failed`` with the error's message (which names system, operation and
 record, never personal data) and the run goes on; a rate limit stops the writes that have not
-started, and they are left for the next run.
+started, and they are left for the next run. An error that is not a ``ConnectorError`` (a bug, a
+value an adapter could not handle) is that record's ``failed`` too, named by its class only: its
+text may hold the values; the trace goes to the log under the record's key.
+
+Exactly once (``exactly_once=True``): before a create is sent, a pending write is recorded. If
+the answer is lost or the process dies, the next run finds the pending write and, because the
+target read shows what was created by its key, the plan for that key is no longer a create: an
+``unchanged`` one is linked (and not sent again), an ``update`` is sent, and a ``create`` means
+the target never got the first one, so it is sent again. A pending key the flow decided to skip,
+hold invalid or in conflict stays pending until it is planned again.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -20,7 +30,28 @@ from fjordsync.domain.diff import Action, ActionKind, Plan, fingerprint
 from fjordsync.errors import ConnectorError, RateLimited
 from fjordsync.ports import Scope, SyncState
 
-__all__ = ["FlowContext", "ItemOutcome", "RunResult", "apply_plan", "status_of"]
+__all__ = [
+    "FlowContext",
+    "ItemOutcome",
+    "RunResult",
+    "apply_plan",
+    "marker_for",
+    "status_of",
+    "unexpected",
+]
+
+LOG = logging.getLogger("fjordsync.flows")
+
+
+def marker_for(context: FlowContext, source_key: str) -> str:
+    """The pending-write marker of one record (also written into ERP hours to find them)."""
+    return f"fjordsync:{context.tenant}:{source_key}"
+
+
+def unexpected(error: BaseException, doing: str) -> str:
+    """The message of an error that is not one of fjordsync's: its class only, since its text
+    may carry the record's values."""
+    return f"unexpected error ({type(error).__name__}) {doing}; the details are in the log"
 
 
 @dataclass
@@ -72,7 +103,8 @@ class RunResult:
 
 def status_of(items: list[ItemOutcome], stopped: str | None = None) -> str:
     """succeeded: nothing invalid, in conflict or failed; failed: writes were needed and none
-    got through; partial otherwise."""
+    got through; partial otherwise. (A run whose process died is closed by the ledger as
+    ``interrupted``; the runner closes one stopped by a cancel the same way.)"""
     outcomes = Counter(item.outcome for item in items)
     bad = outcomes["failed"] + outcomes["invalid"] + outcomes["conflict"] + outcomes["deferred"]
     if not bad and not stopped:
@@ -103,15 +135,21 @@ async def apply_plan(
     *,
     notes: Mapping[str, str] | None = None,
     fingerprints: Mapping[str, str] | None = None,
+    exactly_once: bool = False,
+    target_name: str = "the target",
+    owe_mark: str | None = None,
 ) -> RunResult:
     """Carry out the plan's writes (none in a dry run) and record every record's outcome.
 
     ``write(action)`` performs one create or update and returns the target's key; the link and
     the item are then saved together. ``notes`` adds a message to a record's item (e.g. "name cut
     to 70 characters"). ``fingerprints`` gives, per key, the fingerprint of all a record's
-    fields as written (default: of the fields the write sent).
+    fields as written (default: of the fields the write sent). ``exactly_once`` records a pending
+    write before each create and reconciles the pending writes of earlier runs (module
+    docstring). ``owe_mark`` records, with each write's link, that the source is owed an
+    "exported" mark with that export id (hours: see ``SyncState.owed_marks``).
     """
-    notes = notes or {}
+    notes = dict(notes or {})
     items: list[ItemOutcome] = []
     stopped: list[str] = []
     limit = asyncio.Semaphore(max(1, context.concurrency))
@@ -129,9 +167,42 @@ async def apply_plan(
             changed_fields=tuple(name for name, _, _ in item.changes),
         )
 
+    def save(action: Action, target_key: str, message: str, changes: tuple[Any, ...]) -> None:
+        context.state.record_write(
+            context.run_id,
+            tenant=context.tenant,
+            flow=context.flow,
+            entity=entity,
+            source_key=action.key,
+            target_key=target_key,
+            fingerprint=(fingerprints or {}).get(action.key)
+            or fingerprint(dict(action.values), key),
+            action=action.kind.value if action.kind.writes else ActionKind.CREATE.value,
+            changed_fields=tuple(name for name, _, _ in changes),
+            message=message or None,
+            **({"owed_mark": owe_mark} if owe_mark else {}),
+        )
+
     if context.scope.record_keys:  # a retry: only the records named
         the_plan = Plan(tuple(a for a in the_plan.actions if a.key in context.scope.record_keys))
+    pending: set[str] = set()
+    if exactly_once and not context.dry_run:
+        pending = set(context.state.pending_writes(context.tenant, context.flow, entity))
     for action in the_plan.actions:
+        if action.kind is ActionKind.UNCHANGED and action.key in pending and action.target_key:
+            # Created by an earlier run whose answer was lost: the target has it as planned.
+            message = f"found in {target_name} after an answer was lost: linked, not sent again"
+            save(action, action.target_key, message, ())
+            items.append(ItemOutcome(entity, action.key, "create", "written", message))
+            continue
+        if action.key in pending and action.kind.writes:
+            lost = (
+                f"found in {target_name} after an answer was lost; the fields that differ "
+                "were updated"
+                if action.kind is ActionKind.UPDATE
+                else f"an earlier create got no answer and is not in {target_name}: sent again"
+            )
+            notes[action.key] = "; ".join(filter(None, (notes.get(action.key), lost)))
         if not action.kind.writes:
             record(
                 ItemOutcome(
@@ -158,6 +229,15 @@ async def apply_plan(
                 )
                 return
             try:
+                if exactly_once and action.kind is ActionKind.CREATE:
+                    context.state.begin_write(
+                        context.run_id,
+                        tenant=context.tenant,
+                        flow=context.flow,
+                        entity=entity,
+                        source_key=action.key,
+                        marker=marker_for(context, action.key),
+                    )
                 target_key = await write(action)
             except RateLimited as limited:
                 stopped.append(str(limited))
@@ -174,19 +254,16 @@ async def apply_plan(
                     )
                 )
                 return
-        context.state.record_write(
-            context.run_id,
-            tenant=context.tenant,
-            flow=context.flow,
-            entity=entity,
-            source_key=action.key,
-            target_key=target_key,
-            fingerprint=(fingerprints or {}).get(action.key)
-            or fingerprint(dict(action.values), key),
-            action=action.kind.value,
-            changed_fields=tuple(name for name, _, _ in changes),
-            message=message or None,
-        )
+            except Exception as error:  # one record's bug or bad value never stops the run
+                LOG.exception(
+                    "%s %s of %s %s failed", context.flow, action.kind, entity, action.key
+                )
+                failed = unexpected(error, f"in the {action.kind.value} of this {entity}")
+                record(
+                    ItemOutcome(entity, action.key, action.kind.value, "failed", failed, changes)
+                )
+                return
+        save(action, target_key, message, changes)
         items.append(
             ItemOutcome(entity, action.key, action.kind.value, "written", message, changes)
         )

@@ -5,15 +5,32 @@ Key: the ERP's Contact id = SmartDok's employee number ("Ansattnummer"). Owned: 
 ``invalid``), the mobile number (as prefix and number). The user name is written on create
 only. Before creating, the free SmartDok licences are counted: creates that do not fit are
 ``invalid`` with that reason, and the run says how many licences are missing.
+
+Never guessed: CRM persons sharing a Contact id are all ``conflict`` (none is written), and so
+is an employee number several SmartDok users share. Names lose the characters XML cannot carry
+(``rules.carriable_text``), said in the item's message.
+
+Exactly once: a pending write is recorded before each user is created. Reconcile rule: SmartDok's
+user list shows a created user by its employee number, so on the next run the plan for a pending
+number is ``unchanged`` (linked, not sent again) or ``update``; only a number SmartDok does not
+list is created again.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
 
-from fjordsync.domain.diff import Action, ActionKind, Decision, FieldSpec, Record, plan
+from fjordsync.domain.diff import (
+    Action,
+    ActionKind,
+    Decision,
+    FieldSpec,
+    Record,
+    plan,
+    unique_by_key,
+)
 from fjordsync.domain.model import Employee, InvalidRecord
-from fjordsync.domain.rules import truncate
+from fjordsync.domain.rules import carriable_text, truncate
 from fjordsync.flows.common import FlowContext, RunResult, apply_plan
 from fjordsync.ports import EmployeeReader, EmployeeWriter, LicenseReader, Query
 
@@ -31,13 +48,29 @@ def _view(employee: Employee) -> Record:
     return Record(employee.key.strip(), fields, employee.target_key)
 
 
+def _sendable(employee: Employee) -> tuple[Employee, str]:
+    first, removed_first = carriable_text(employee.first_name)
+    last, removed_last = carriable_text(employee.last_name)
+    removed = removed_first + removed_last
+    if not removed:
+        return employee, ""
+    note = f"name: {removed} character(s) that cannot be sent (control characters) were removed"
+    return replace(employee, first_name=first, last_name=last), note
+
+
 async def run(context: FlowContext, source: EmployeeReader, target: EmployeeReader) -> RunResult:
     assert isinstance(target, EmployeeWriter) and isinstance(target, LicenseReader)
     read = await source.read_employees(Query(scope=context.scope))
-    people = {e.key.strip(): replace(e, key=e.key.strip()) for e in read if isinstance(e, Employee)}
-    decided = [
-        Decision(r.key, ActionKind.INVALID, r.message) for r in read if isinstance(r, InvalidRecord)
-    ]
+    unique, decided = unique_by_key(read, lambda r: r.key)
+    people: dict[str, Employee] = {}
+    item_notes: dict[str, str] = {}
+    for key, record in unique.items():
+        if isinstance(record, InvalidRecord):
+            decided.append(Decision(key, ActionKind.INVALID, record.message))
+            continue
+        people[key], note = _sendable(replace(record, key=key))
+        if note:
+            item_notes[key] = note
     current = [e for e in await target.read_employees(Query()) if isinstance(e, Employee)]
     known = {e.key.strip() for e in current}
     new = sorted(key for key in people if key not in known)
@@ -81,6 +114,14 @@ async def run(context: FlowContext, source: EmployeeReader, target: EmployeeRead
         changed = [name for change in action.changes for name in fields[change.field]]
         return await target.update_employee(action.target_key or "", employee, changed)
 
-    result = await apply_plan(context, the_plan, "employee", write)
+    result = await apply_plan(
+        context,
+        the_plan,
+        "employee",
+        write,
+        notes=item_notes,
+        exactly_once=True,
+        target_name="SmartDok",
+    )
     result.notes += notes
     return result

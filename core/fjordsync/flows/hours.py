@@ -11,7 +11,17 @@ Before a new hour is sent, a pending write with a marker is recorded; the marker
 ERP hour. If the answer is lost or the process dies, the next run finds the pending write,
 looks for the marker in the ERP, and links the hour it finds instead of sending it again. An hour
 edited after transfer updates the same ERP hour, unless it is locked or approved there
-(``conflict``). Transferred hours are marked exported in SmartDok.
+(``conflict``). Reconcile rule: a pending hour is looked up by its marker (``find_time_entry``)
+before anything is sent; found is linked, not found is sent again with the same marker, and a
+lookup that fails leaves the hour ``failed`` and still pending: it is never sent blind.
+
+Transferred hours are marked exported in SmartDok. The mark is owed from the moment the hour's
+link is saved (same transaction), so a kill or a failing ``mark_exported`` loses nothing: the
+next run sends the owed marks first, and a mark that fails stays owed and is named in a note.
+
+Never guessed: hours sharing a WorkHourID are all ``conflict``; clock times outside the entry's
+day (00-24) or a stop before the start are ``invalid``. Comments lose the characters XML cannot
+carry (``rules.carriable_text``), said in the item's message.
 """
 
 from __future__ import annotations
@@ -19,10 +29,29 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
-from fjordsync.domain.diff import Action, ActionKind, Decision, FieldSpec, Record, fingerprint, plan
+from fjordsync.domain.diff import (
+    Action,
+    ActionKind,
+    Decision,
+    FieldSpec,
+    Record,
+    fingerprint,
+    plan,
+    unique_by_key,
+)
 from fjordsync.domain.model import CodeItem, Employee, InvalidRecord, Project, TimeEntry
+from fjordsync.domain.rules import carriable_text, clock_time_problem
 from fjordsync.domain.values import DateRange
-from fjordsync.flows.common import FlowContext, ItemOutcome, RunResult, apply_plan
+from fjordsync.errors import ConnectorError
+from fjordsync.flows.common import (
+    LOG,
+    FlowContext,
+    ItemOutcome,
+    RunResult,
+    apply_plan,
+    marker_for,
+    unexpected,
+)
 from fjordsync.ports import (
     CodeListReader,
     EmployeeReader,
@@ -38,8 +67,11 @@ MAX_HOURS = 255
 SPEC = FieldSpec(owned={"fingerprint"})
 
 
-def marker_for(context: FlowContext, source_key: str) -> str:
-    return f"fjordsync:{context.tenant}:{source_key}"
+__all__ = ["default_period", "marker_for", "run"]
+
+
+def export_id(context: FlowContext) -> str:
+    return f"fjordsync-{context.tenant}"
 
 
 def _values(entry: TimeEntry) -> dict[str, object]:
@@ -96,11 +128,20 @@ async def run(
     assert isinstance(source, ExportMarker) and isinstance(target, CodeListReader)
     assert isinstance(target, EmployeeReader) and isinstance(target, ProjectReader)
     assert isinstance(target, TimeEntryReader)
+    notes: list[str] = []
+    if not context.dry_run:  # marks owed by earlier runs first, before anything new is sent
+        notes += await _send_owed_marks(context, source)
     read = await source.read_time_entries(Query(scope=context.scope, period=period))
-    entries = {e.key: e for e in read if isinstance(e, TimeEntry) and e.approved}
-    decided = [
-        Decision(r.key, ActionKind.INVALID, r.message) for r in read if isinstance(r, InvalidRecord)
-    ]
+    unique, decided = unique_by_key(read, lambda r: r.key)
+    entries: dict[str, TimeEntry] = {}
+    item_notes: dict[str, str] = {}
+    for source_key, record in unique.items():
+        if isinstance(record, InvalidRecord):
+            decided.append(Decision(source_key, ActionKind.INVALID, record.message))
+        elif record.approved:
+            entries[source_key], note = _sendable(record)
+            if note:
+                item_notes[source_key] = note
     contacts = {
         e.key.strip() for e in await target.read_employees(Query()) if isinstance(e, Employee)
     }
@@ -118,12 +159,16 @@ async def run(
         if isinstance(c, CodeItem) and c.active
     }
     for key, entry in entries.items():
-        problem = _missing_reference(entry, contacts, projects, work_types, salary_types)
+        problem = clock_time_problem(entry.day, entry.start, entry.stop) or _missing_reference(
+            entry, contacts, projects, work_types, salary_types
+        )
         if problem:
             decided.append(Decision(key, ActionKind.INVALID, problem))
+    held = {d.key for d in decided}
+    entries = {k: e for k, e in entries.items() if k not in held}
 
-    reconciled = await _reconcile_pending(context, target, entries)
-    for source_key in reconciled:  # linked now: nothing more to plan for them
+    reconciled, unresolved = await _reconcile_pending(context, target, entries)
+    for source_key in [*reconciled, *unresolved]:  # nothing more to plan for them
         entries.pop(source_key)
     links = context.state.links(context.tenant, context.flow, ENTITY)
     target_hours = {
@@ -157,14 +202,6 @@ async def run(
         entry = entries[action.key]
         marker = marker_for(context, action.key)
         if action.kind is ActionKind.CREATE:
-            context.state.begin_write(
-                context.run_id,
-                tenant=context.tenant,
-                flow=context.flow,
-                entity=ENTITY,
-                source_key=action.key,
-                marker=marker,
-            )
             return await target.save_time_entry(entry, marker)
         return await target.save_time_entry(replace(entry, target_key=action.target_key), marker)
 
@@ -173,8 +210,13 @@ async def run(
         the_plan,
         ENTITY,
         write,
+        notes=item_notes,
         fingerprints={record.key: record.fields["fingerprint"] for record in desired},
+        exactly_once=True,
+        target_name="24SevenOffice",
+        owe_mark=export_id(context),
     )
+    result.items += unresolved.values()
     for source_key in reconciled:
         result.items.append(
             ItemOutcome(
@@ -186,25 +228,91 @@ async def run(
                 "was lost: linked, not sent again",
             )
         )
-    if not context.dry_run:
-        transferred = sorted(i.key for i in result.items if i.outcome == "written")
-        if transferred:
-            await source.mark_exported(transferred, f"fjordsync-{context.tenant}")
+    result.items.sort(key=lambda item: (item.entity, item.key))
+    if not context.dry_run:  # this run's transfers were saved as owed with their links
+        notes += await _send_owed_marks(context, source)
+    result.notes += notes
     return result
+
+
+def _sendable(entry: TimeEntry) -> tuple[TimeEntry, str]:
+    """The entry as it can be sent, and a note when its comment had to lose characters."""
+    if not entry.comment:
+        return entry, ""
+    comment, removed = carriable_text(entry.comment)
+    if not removed:
+        return entry, ""
+    return replace(entry, comment=comment), (
+        f"comment: {removed} character(s) that cannot be sent (control characters) were removed"
+    )
+
+
+async def _send_owed_marks(context: FlowContext, source: TimeEntryReader) -> list[str]:
+    """Tell SmartDok about every transferred hour it has not been told about, then settle those
+    marks; a failure keeps them owed (for the next run) and says so in a note."""
+    assert isinstance(source, ExportMarker)
+    by_export: dict[str, list[str]] = {}
+    for source_key, export in context.state.owed_marks(context.tenant, context.flow).items():
+        if source_key.strip():  # an hour without its id can never be marked: never sent
+            by_export.setdefault(export, []).append(source_key)
+    notes = []
+    for export, keys in sorted(by_export.items()):
+        try:
+            await source.mark_exported(sorted(keys), export)
+        except Exception as error:
+            if not isinstance(error, ConnectorError):
+                LOG.exception("marking %d hours exported failed", len(keys))
+            why = str(error) if isinstance(error, ConnectorError) else unexpected(error, "")
+            notes.append(
+                f"{len(keys)} hour(s) transferred to 24SevenOffice are not yet marked exported "
+                f"in SmartDok ({why}); they stay owed and are marked first next run"
+            )
+            continue
+        context.state.settle_marks(context.tenant, context.flow, keys)
+    return notes
 
 
 async def _reconcile_pending(
     context: FlowContext, target: TimeEntryWriter, entries: dict[str, TimeEntry]
-) -> dict[str, str]:
+) -> tuple[dict[str, str], dict[str, ItemOutcome]]:
     """Writes whose outcome a previous run never learnt: found in the ERP by their marker are
-    linked now (and not sent again); not found may be sent again."""
+    linked now (and not sent again); not found may be sent again; a lookup that fails leaves
+    the hour pending and ``failed`` (returned second), never sent blind."""
     found: dict[str, str] = {}
+    unresolved: dict[str, ItemOutcome] = {}
     pending = context.state.pending_writes(context.tenant, context.flow, ENTITY)
     for source_key, marker in pending.items():
         entry = entries.get(source_key)
         if entry is None:
             continue
-        target_key = await target.find_time_entry(entry, marker)
+        try:
+            target_key = await target.find_time_entry(entry, marker)
+        except Exception as error:
+            if not isinstance(error, ConnectorError):
+                LOG.exception("looking up pending hour %s failed", source_key)
+            why = (
+                str(error)
+                if isinstance(error, ConnectorError)
+                else unexpected(error, "looking it up")
+            )
+            unresolved[source_key] = ItemOutcome(
+                ENTITY,
+                source_key,
+                "create",
+                "failed",
+                f"an earlier transfer got no answer and it could not be checked ({why}): "
+                "not sent again until it can",
+            )
+            if not context.dry_run:
+                context.state.record_item(
+                    context.run_id,
+                    entity=ENTITY,
+                    key=source_key,
+                    action="create",
+                    outcome="failed",
+                    message=unresolved[source_key].message,
+                )
+            continue
         if context.dry_run:
             if target_key is not None:
                 found[source_key] = target_key
@@ -224,9 +332,10 @@ async def _reconcile_pending(
             fingerprint=fingerprint(_values(entry), context.state.fingerprint_key),
             action="create",
             message="reconciled: found by its marker",
+            owed_mark=export_id(context),
         )
         found[source_key] = target_key
-    return found
+    return found, unresolved
 
 
 def default_period(now: datetime) -> DateRange:

@@ -6,6 +6,23 @@ or IBAN, BIC, clearing) and the current salary (latest compensation, converted t
 hourly). Defaults (vacation days, the international id's type, working times, employment type)
 are written on create only, so a clerk's later change stands. Employments follow their employee:
 linked by the ledger (HR employment id -> payroll employment_id), created or updated.
+
+Never guessed: HR employees sharing an employee number are all ``conflict`` (none is written:
+one's bank account must never reach the other's payroll record), and so is an empId several
+payroll employees share; likewise employments sharing an id. A compensation HR could not read
+(an ``InvalidRecord`` of entity ``compensation``; its ``owner``, else the key before "/", is
+the employee) makes the employee's current salary unknown: the employee is ``invalid``, never
+paid an older salary. A latest salary of zero or less is invalid too (``rules.payroll_salary``).
+
+Exactly once, employees: a pending write is recorded before each create; reconcile rule:
+payroll's employee list shows a created employee by its empId, so the next plan for it is
+``unchanged`` (linked, not sent again) or ``update``.
+
+Exactly once, employments: a pending write is recorded before each create; reconcile rule: a
+pending employment is looked for among the employee's payroll employments that no link claims,
+by its start date, before anything is sent: exactly one is linked (then updated if it differs);
+none means the create never landed, so it is sent again; several is a ``conflict`` (a person
+removes the extra one in Lønn), never a second create.
 """
 
 from __future__ import annotations
@@ -13,11 +30,19 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import replace
 
-from fjordsync.domain.diff import Action, ActionKind, Decision, FieldSpec, Record, plan
+from fjordsync.domain.diff import (
+    Action,
+    ActionKind,
+    Decision,
+    FieldSpec,
+    Record,
+    plan,
+    unique_by_key,
+)
 from fjordsync.domain.model import Compensation, Employee, Employment, InvalidRecord
 from fjordsync.domain.rules import contact_email, current_compensation, payroll_salary
 from fjordsync.errors import InvalidValue
-from fjordsync.flows.common import FlowContext, RunResult, apply_plan
+from fjordsync.flows.common import LOG, FlowContext, RunResult, apply_plan, unexpected
 from fjordsync.ports import (
     CompensationReader,
     EmployeeReader,
@@ -113,19 +138,30 @@ async def run(context: FlowContext, source: EmployeeReader, target: EmployeeRead
     query = Query(scope=context.scope)
     read = await source.read_employees(query)
     compensations: dict[str, list[Compensation]] = defaultdict(list)
-    decided: list[Decision] = []
+    unreadable: dict[str, str] = {}  # employee -> why a compensation of theirs is unknown
     for row in await source.read_compensations(query):
         if isinstance(row, Compensation):
-            compensations[row.employee_key].append(row)
+            compensations[row.employee_key.strip()].append(row)
+        elif isinstance(row, InvalidRecord):
+            owner = (row.owner or row.key.partition("/")[0]).strip()
+            unreadable.setdefault(owner, f"{row.message}: the current salary cannot be known")
+    unique, decided = unique_by_key(read, lambda r: r.key)
     people: dict[str, Employee] = {}
-    for record in read:
+    for key, record in unique.items():
         if isinstance(record, InvalidRecord):
-            decided.append(Decision(record.key, ActionKind.INVALID, record.message))
-            continue
-        try:
-            people[record.key.strip()] = _with_salary(record, compensations[record.key])
-        except InvalidValue as error:
-            decided.append(Decision(record.key, ActionKind.INVALID, str(error)))
+            decided.append(Decision(key, ActionKind.INVALID, record.message))
+        elif key in unreadable:
+            decided.append(Decision(key, ActionKind.INVALID, unreadable[key]))
+        else:
+            try:
+                people[key] = _with_salary(replace(record, key=key), compensations[key])
+            except InvalidValue as error:
+                decided.append(Decision(key, ActionKind.INVALID, str(error)))
+            except Exception as error:  # one employee's bad data never stops the others
+                LOG.exception("the salary of employee %s could not be worked out", key)
+                decided.append(
+                    Decision(key, ActionKind.INVALID, unexpected(error, "working out the salary"))
+                )
     current = [e for e in await target.read_employees(Query()) if isinstance(e, Employee)]
     the_plan = plan(
         [employee_view(e) for e in people.values()],
@@ -142,7 +178,14 @@ async def run(context: FlowContext, source: EmployeeReader, target: EmployeeRead
             action.target_key or action.key, employee, [c.field for c in action.changes]
         )
 
-    result = await apply_plan(context, the_plan, "employee", write_employee)
+    result = await apply_plan(
+        context,
+        the_plan,
+        "employee",
+        write_employee,
+        exactly_once=True,
+        target_name="24SevenOffice Lønn",
+    )
     in_payroll = {e.key.strip() for e in current} | {
         i.key for i in result.items if i.entity == "employee" and i.outcome == "written"
     }
@@ -168,21 +211,27 @@ async def _employments(
         if isinstance(e, Employment)
     }
     desired: dict[str, Employment] = {}
-    decided: list[Decision] = []
     linked = {link.target_key for link in links.values()}
     unlinked: dict[str, list[Employment]] = defaultdict(list)
     for employment in payroll.values():
         if employment.target_key not in linked:
             unlinked[employment.employee_key].append(employment)
+    unique, decided = unique_by_key(read, _employment_key)
     by_employee: dict[str, list[Employment]] = defaultdict(list)
-    for record in read:
+    for record in unique.values():
         if isinstance(record, Employment):
             by_employee[record.employee_key].append(record)
-    for record in read:
+    pending = (
+        set()
+        if context.dry_run
+        else set(context.state.pending_writes(context.tenant, context.flow, "employment"))
+    )
+    # Pending ones first: the payroll employment a lost create made is theirs to claim.
+    ordered = sorted(unique.items(), key=lambda item: item[0] not in pending)
+    for key, record in ordered:
         if isinstance(record, InvalidRecord):
-            decided.append(Decision(record.key, ActionKind.INVALID, record.message))
+            decided.append(Decision(key, ActionKind.INVALID, record.message))
             continue
-        key = f"{record.employee_key}/{record.key}"
         if record.employee_key not in people or record.employee_key not in in_payroll:
             decided.append(
                 Decision(
@@ -191,13 +240,17 @@ async def _employments(
             )
             continue
         link = links.get(key)
-        target_key = (
-            link.target_key
-            if link
-            else _counterpart(
+        if link is not None:
+            target_key = link.target_key
+        elif key in pending:
+            target_key, problem = _lost_create(record, unlinked[record.employee_key])
+            if problem:
+                decided.append(Decision(key, ActionKind.CONFLICT, problem))
+                continue
+        else:
+            target_key = _counterpart(
                 record, unlinked[record.employee_key], len(by_employee[record.employee_key])
             )
-        )
         desired[key] = replace(record, target_key=target_key)
     current = [
         employment_view(payroll[d.target_key], key)
@@ -215,7 +268,39 @@ async def _employments(
         employment = desired[action.key]
         return await target.save_employment(employment)
 
-    return await apply_plan(context, the_plan, "employment", write)
+    return await apply_plan(
+        context,
+        the_plan,
+        "employment",
+        write,
+        exactly_once=True,
+        target_name="24SevenOffice Lønn",
+    )
+
+
+def _employment_key(record: Employment | InvalidRecord) -> str:
+    if isinstance(record, InvalidRecord):
+        return record.key
+    return f"{record.employee_key.strip()}/{record.key}"
+
+
+def _lost_create(
+    employment: Employment, unlinked: list[Employment]
+) -> tuple[str | None, str | None]:
+    """The payroll employment an earlier create whose answer was lost made, found by the
+    employee and start date among those no link claims: (its key, None); (None, None) when
+    there is none, so the create never landed; (None, why) when several could be it."""
+    same_start = [e for e in unlinked if e.period.start == employment.period.start]
+    if len(same_start) == 1:
+        unlinked.remove(same_start[0])
+        return same_start[0].target_key, None
+    if not same_start:
+        return None, None
+    return None, (
+        f"an earlier create of this employment got no answer, and {len(same_start)} payroll "
+        "employments of the employee that no link claims start that day: remove the extra "
+        "one in 24SevenOffice Lønn"
+    )
 
 
 def _counterpart(employment: Employment, unlinked: list[Employment], siblings: int) -> str | None:
