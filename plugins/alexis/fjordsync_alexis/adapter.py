@@ -6,6 +6,12 @@ active, employee ids for the records that hang off an employee, leave periods an
 the rest is filtered here. Employees and employments are read incrementally with
 ``filters[updated][$gte]``; compensations and leaves have no such field and are re-read (leaves
 by period).
+
+Every record is handed over as read: none is merged by id or employee number, so two employees
+with one ``employeeNumber`` or two leaves with one id reach the core, which reports them as a
+conflict. Related records (types, codes) are joined by id; an id two different ones carry makes
+the records pointing at it invalid. Leaves are asked for by start date only and their end is
+checked here: a leave without an end date must come back (as invalid), not be filtered away.
 """
 
 from __future__ import annotations
@@ -13,10 +19,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from fjordsync.domain.codes import LeaveStatus
 from fjordsync.domain.model import Absence, Compensation, Employee, Employment, InvalidRecord
+from fjordsync.errors import InvalidValue
 from fjordsync.ports import Query, Scope
 from fjordsync_alexis import mapping
 from fjordsync_alexis.client import AlexisClient, Params, RetryPolicy
@@ -40,6 +48,27 @@ class _Person:
 
 def _iso(moment: Any) -> str:
     return moment.isoformat()
+
+
+def _index(records: list[dict]) -> dict[str, Any]:
+    """Records by id; an id carried by two different records maps to ``mapping.CLASH``."""
+    index: dict[str, Any] = {}
+    for record in records:
+        ident = mapping.ref(record, "id") if isinstance(record, dict) else None
+        if ident is None:
+            continue
+        index[ident] = mapping.CLASH if index.get(ident, record) != record else record
+    return index
+
+
+def _overlaps(leave: Any, start: date) -> bool:
+    """Whether a leave may reach into a period starting on ``start``: ends on or after it, or
+    has no end (or none that can be read) and so must come back to be reported."""
+    try:
+        end = mapping.parse_day(leave.get("endDate"), "leave.endDate")
+    except InvalidValue:
+        return True
+    return end is None or end >= start
 
 
 class AlexisAdapter:
@@ -70,7 +99,11 @@ class AlexisAdapter:
     async def _ids_by_name(self, resource: str, wanted: frozenset[str]) -> list[str]:
         """Departments and offices may be named in a scope by id or by name."""
         records, _ = await self.client.list_all(resource, [("select", "id,name")])
-        return sorted({r["id"] for r in records if r["id"] in wanted or r.get("name") in wanted})
+        return sorted(
+            ident
+            for ident, r in _index(records).items()
+            if r is not mapping.CLASH and (ident in wanted or r.get("name") in wanted)
+        )
 
     async def _employee_filters(self, scope: Scope) -> list[tuple[str, str]]:
         params: list[tuple[str, str]] = []
@@ -104,15 +137,18 @@ class AlexisAdapter:
             *await self._employee_filters(scope),
         ]
         records, _ = await self.client.list_all("employee", params)
-        return {
-            r["id"]: _Person(
-                str(r.get("employeeNumber", "")).strip(),
-                r.get("departmentId"),
-                r.get("officeId"),
-                bool(r.get("active", True)),
+        people: dict[str, _Person] = {}
+        for ident, r in _index(records).items():
+            number = mapping.ref(r, "employeeNumber") if r is not mapping.CLASH else None
+            if number is None or not number.strip():
+                continue  # records of this employee "name no employee"; it is invalid itself
+            people[ident] = _Person(
+                number.strip(),
+                mapping.ref(r, "departmentId"),
+                mapping.ref(r, "officeId"),
+                r.get("active") is not False,
             )
-            for r in records
-        }
+        return people
 
     @staticmethod
     def _restricted(scope: Scope) -> bool:
@@ -144,54 +180,71 @@ class AlexisAdapter:
         if query.changed_since is not None:
             params.append(("filters[updated][$gte]", _iso(query.changed_since)))
         records, relations = await self.client.list_all("employment", params)
-        types = {t["id"]: t.get("name") for t in relations.get("type", [])}
-        return [
-            mapping.employment(r, people[r["employeeId"]].number, types.get(r.get("typeId")))
-            if r.get("employeeId") in people
-            else mapping.employment(r, None, None)
-            for r in records
-            if r.get("employeeId") in people or not self._restricted(query.scope)
-        ]
+        types = {
+            ident: t if t is mapping.CLASH else t.get("name")
+            for ident, t in _index(relations.get("type", [])).items()
+        }
+        result: list[Employment | InvalidRecord] = []
+        for r in records:
+            person = people.get(mapping.ref(r, "employeeId") or "") if isinstance(r, dict) else None
+            if person is None and self._restricted(query.scope):
+                continue
+            if person is None:
+                result.append(mapping.employment(r, None, None))
+            else:
+                name = types.get(mapping.ref(r, "typeId") or "")
+                result.append(mapping.employment(r, person.number, name))
+        return result
 
     async def read_compensations(self, query: Query) -> Sequence[Compensation | InvalidRecord]:
         people = await self._people(query.scope)
         records, _ = await self.client.list_all(
             "compensation", self._by_employee(people, query.scope)
         )
-        return [
-            mapping.compensation(
-                r, people[r["employeeId"]].number if r.get("employeeId") in people else None
-            )
-            for r in records
-            if r.get("employeeId") in people or not self._restricted(query.scope)
-        ]
+        result: list[Compensation | InvalidRecord] = []
+        for r in records:
+            person = people.get(mapping.ref(r, "employeeId") or "") if isinstance(r, dict) else None
+            if person is None and self._restricted(query.scope):
+                continue
+            result.append(mapping.compensation(r, person.number if person else None))
+        return result
 
     async def read_absences(self, query: Query) -> Sequence[Absence | InvalidRecord]:
         params: list[tuple[str, str]] = [("filters[status][$in][]", s) for s in READ_STATUSES]
-        if query.period is not None:  # leaves that overlap the period
-            if query.period.end is not None:
-                params.append(("filters[startDate][$lte]", query.period.end.isoformat()))
-            params.append(("filters[endDate][$gte]", query.period.start.isoformat()))
+        if query.period is not None and query.period.end is not None:
+            # the start is filtered by the API, the end here (see the module docstring)
+            params.append(("filters[startDate][$lte]", query.period.end.isoformat()))
         (people, (types, type_relations)) = await asyncio.gather(
             self._people(query.scope),
             self.client.list_all("leave-type", [("relations", "leaveTypeCode")]),
         )
         params += self._by_employee(people, query.scope)
         records, _ = await self.client.list_all("leave", params)
-        types_by_id = {t["id"]: t for t in types}
-        codes = {c["leaveTypeId"]: c.get("code") for c in type_relations.get("leaveTypeCode", [])}
+        if query.period is not None:
+            start = query.period.start
+            records = [r for r in records if not isinstance(r, dict) or _overlaps(r, start)]
+        types_by_id = _index(types)
+        codes: dict[str, str] = {}
+        for c in type_relations.get("leaveTypeCode", []):
+            type_id, code = mapping.ref(c, "leaveTypeId"), mapping.ref(c, "code")
+            if type_id and code:
+                codes[type_id] = code
         tenant_mapping = query.mapping.get("absence_types", {})
         wanted_codes = query.scope.absence_codes
         result: list[Absence | InvalidRecord] = []
         for record in records:
-            person = people.get(record.get("employeeId"))
+            if not isinstance(record, dict):
+                result.append(mapping.absence(record, None, None, None, tenant_mapping))
+                continue
+            person = people.get(mapping.ref(record, "employeeId") or "")
             if person is None and self._restricted(query.scope):
                 continue
+            type_id = mapping.ref(record, "typeId") or ""
             mapped = mapping.absence(
                 record,
                 person.number if person else None,
-                types_by_id.get(record.get("typeId")),
-                codes.get(record.get("typeId")),
+                types_by_id.get(type_id),
+                codes.get(type_id),
                 tenant_mapping,
             )
             if (

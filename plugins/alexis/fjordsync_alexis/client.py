@@ -6,6 +6,9 @@ back-off and jitter; a 429 waits what ``Retry-After`` says, capped by ``max_wait
 system that keeps failing ends in ``Unavailable`` (or ``RateLimited``) after a known time.
 Every failure leaves as the core's error tree with system, operation and record key; response
 bodies of failed requests are not echoed unless they are the API's own validation messages.
+An answer that cannot be read (an HTML page with status 200, a body cut short) is transient and
+retried; one of the wrong shape (a list where the object belongs, no ``data``) is a clear
+``Unavailable`` naming the operation, never a TypeError or KeyError.
 """
 
 from __future__ import annotations
@@ -17,7 +20,14 @@ from typing import Any
 import httpx
 
 from fjordsync.errors import AuthFailed, RateLimited, Rejected, Unavailable
-from fjordsync.transport import LoopBound, RetryPolicy, Transient, retry_after, retrying
+from fjordsync.transport import (
+    LoopBound,
+    RetryPolicy,
+    Transient,
+    json_body,
+    retry_after,
+    retrying,
+)
 
 SYSTEM = "AlexisHR"
 Params = Sequence[tuple[str, str]]
@@ -94,18 +104,18 @@ class AlexisClient:
             raise Rejected(
                 _validation_message(response), system=SYSTEM, operation=operation, record=record
             )
-        try:
-            return response.json()
-        except ValueError:
-            raise Transient(status, "AlexisHR sent a body that is not JSON") from None
+        return json_body(response, SYSTEM)
 
     async def list_all(self, resource: str, params: Params = ()) -> tuple[list[dict], dict]:
         """Every record of a list, paged by ``limit``/``offset`` until ``total``: the first page
         tells the total, the rest are fetched concurrently (within the concurrency limit).
         Returns the records and the side-loaded relations, each related record once."""
         base = [*params, ("sort[id]", "asc")]  # a stable order, so pages neither skip nor repeat
+        operation = f"GET /v1/{resource}"
         first = await self.get(resource, [*base, ("limit", str(self.page_size)), ("offset", "0")])
-        total = int(first.get("total", len(first["data"])))
+        total = _page(first, operation).get("total", len(first["data"]))
+        if isinstance(total, bool) or not isinstance(total, int):
+            raise _malformed(operation, "total is not a whole number")
         pages = [first]
         offsets = range(self.page_size, total, self.page_size)
         if offsets:
@@ -118,12 +128,47 @@ class AlexisClient:
         records: list[dict] = []
         relations: dict[str, dict[str, dict]] = {}
         for page in pages:
-            records += page["data"]
-            for name, related in (page.get("relations") or {}).items():
+            records += _page(page, operation)["data"]  # every record: duplicates are for the core
+            side = page.get("relations") or {}
+            if not isinstance(side, dict):
+                raise _malformed(operation, "relations is not an object")
+            for name, related in side.items():
+                if not isinstance(related, list):
+                    raise _malformed(operation, f"relations.{name} is not a list")
                 bucket = relations.setdefault(name, {})
                 for item in related:
-                    bucket[item["id"]] = item
-        return records, {name: list(items.values()) for name, items in relations.items()}
+                    # A related record comes again with every page that points at it: one copy
+                    # by id. Without an id nothing can be joined to it.
+                    if isinstance(item, dict) and isinstance(item.get("id"), str):
+                        bucket.setdefault(item["id"], []).append(item)
+        return records, {
+            name: [copy for copies in items.values() for copy in _distinct(copies)]
+            for name, items in relations.items()
+        }
+
+
+def _distinct(copies: list[dict]) -> list[dict]:
+    """The copies of one related record: one when the pages agree, all of them when they
+    differ (two records with one id), so the join sees the clash instead of one of them."""
+    distinct: list[dict] = []
+    for item in copies:
+        if item not in distinct:
+            distinct.append(item)
+    return distinct
+
+
+def _malformed(operation: str, problem: str) -> Unavailable:
+    return Unavailable(
+        f"AlexisHR's answer does not fit the API: {problem}", system=SYSTEM, operation=operation
+    )
+
+
+def _page(page: Any, operation: str) -> dict:
+    if not isinstance(page, dict):
+        raise _malformed(operation, "the answer is not an object")
+    if not isinstance(page.get("data"), list):
+        raise _malformed(operation, "data is missing or not a list")
+    return page
 
 
 def _validation_message(response: httpx.Response) -> str:
@@ -132,7 +177,9 @@ def _validation_message(response: httpx.Response) -> str:
         body = response.json()
     except ValueError:
         return f"AlexisHR answered {response.status_code}"
-    message = body.get("message") if isinstance(body, dict) else None
+    if not isinstance(body, dict):
+        return f"AlexisHR answered {response.status_code}"
+    message = body.get("message")
     if isinstance(message, list):
         message = "; ".join(str(m) for m in message)
     return f"AlexisHR answered {response.status_code}: {message or body.get('error', '')}"

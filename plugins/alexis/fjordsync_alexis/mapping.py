@@ -1,11 +1,17 @@
 """Pure AlexisHR JSON -> domain translation, as FLOWS.md flows 4 and 5 state it.
 
 Each function returns the domain record or an ``InvalidRecord`` naming the Alexis field that is
-wrong (never its value), so one bad record never hides the others.
+wrong (never its value), so one bad record never hides the others. The functions are total:
+a value of another JSON type than ``openapi.yaml`` declares (an address or bank account given
+as text, an amount "84 000,50" where the API declares a number, a rate "full") is invalid and
+never coerced, since a coerced salary or account would be a guess sent to payroll. Records that
+hang off an employee carry the employee number as ``owner``, so a flow can hold the employee
+back instead of writing what is left (an older salary).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal
@@ -29,14 +35,19 @@ from fjordsync.domain.values import BankAccount, DateRange, Email, NationalId
 from fjordsync.errors import InvalidValue
 
 __all__ = [
+    "CLASH",
     "absence",
     "compensation",
     "employee",
     "employment",
     "parse_day",
     "parse_moment",
+    "ref",
 ]
 
+# An id that two different related records carry (two leave types with one id): a join by it
+# would be a guess, so the record pointing at it is invalid.
+CLASH: Any = {"clash": True}
 HALF_DAY = Decimal(50)
 FULL = Decimal(100)
 
@@ -45,16 +56,55 @@ def _text(raw: Mapping[str, Any], name: str) -> str | None:
     value = raw.get(name)
     if value is None:
         return None
-    text = str(value).strip()
-    return text or None
+    if not isinstance(value, str):
+        raise InvalidValue(name, "must be text")
+    return value.strip() or None
 
 
-def parse_day(value: str | None, field: str) -> date | None:
-    """Alexis dates are date-times ("2024-01-01T00:00:00.000+00:00"); the day is what counts."""
-    if not value:
+def _object(raw: Mapping[str, Any], name: str) -> Mapping[str, Any]:
+    """A nested object (``homeAddress``, ``bankAccount``); none is an empty one."""
+    value = raw.get(name)
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise InvalidValue(name, "must be an object")
+    return value
+
+
+def _number(raw: Mapping[str, Any], name: str, field: str) -> Decimal | None:
+    value = raw.get(name)
+    if value is None:
         return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InvalidValue(field, "must be a number")  # "84 000,50" too: no locale is guessed
+    if not math.isfinite(value):
+        raise InvalidValue(field, "must be a finite number")
+    return Decimal(str(value))
+
+
+def _flag(raw: Mapping[str, Any], name: str, default: bool) -> bool:
+    value = raw.get(name)
+    if value is None:
+        return default
+    if not isinstance(value, bool):
+        raise InvalidValue(name, "must be true or false")
+    return value
+
+
+def ref(raw: Mapping[str, Any], name: str) -> str | None:
+    """An id pointing at another record, when it is one (ids are text in the API)."""
+    value = raw.get(name)
+    return value if isinstance(value, str) and value else None
+
+
+def parse_day(value: Any, field: str) -> date | None:
+    """Alexis dates are date-times ("2024-01-01T00:00:00.000+00:00"); the day is what counts."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise InvalidValue(field, "is not a date")
     try:
-        return date.fromisoformat(str(value)[:10])
+        return datetime.fromisoformat(value).date()
     except ValueError:
         raise InvalidValue(field, "is not a date") from None
 
@@ -65,7 +115,7 @@ def parse_moment(value: str | None) -> datetime | None:
 
 def _bank_account(raw: Mapping[str, Any]) -> BankAccount | None:
     """The account number for a Norwegian account, else the IBAN (seed 001)."""
-    account = raw.get("bankAccount") or {}
+    account = _object(raw, "bankAccount")
     country = (_text(account, "country") or "NO").upper()
     source = "number" if country == "NO" else "iban"
     number = _text(account, source)
@@ -80,15 +130,27 @@ def _bank_account(raw: Mapping[str, Any]) -> BankAccount | None:
     )
 
 
+def _record_id(raw: Mapping[str, Any]) -> str:
+    ident = raw.get("id")
+    return ident if isinstance(ident, str) and ident else "(no id)"
+
+
+def _not_an_object(entity: str) -> InvalidRecord:
+    return InvalidRecord(entity, "(not an object)", "the record is not a JSON object")
+
+
 def employee(raw: Mapping[str, Any]) -> Employee | InvalidRecord:
-    key = _text(raw, "employeeNumber") or ""
+    if not isinstance(raw, Mapping):
+        return _not_an_object("employee")
+    number = raw.get("employeeNumber")
+    key = number.strip() if isinstance(number, str) and number.strip() else ""
     try:
-        if not key:
+        if not _text(raw, "employeeNumber"):
             raise InvalidValue("employeeNumber", "is empty")
         work = _text(raw, "workEmail")
         private = _text(raw, "privateEmail")
         ssn = _text(raw, "ssn")
-        address = raw.get("homeAddress") or {}
+        address = _object(raw, "homeAddress")
         return Employee(
             key=key,
             first_name=_text(raw, "firstName") or "",
@@ -108,10 +170,10 @@ def employee(raw: Mapping[str, Any]) -> Employee | InvalidRecord:
             bank_account=_bank_account(raw),
             department=_text(raw, "departmentId"),
             office=_text(raw, "officeId"),
-            active=bool(raw.get("active", True)),
+            active=_flag(raw, "active", True),
         )
     except InvalidValue as error:
-        return InvalidRecord.from_error("employee", key or f"id {raw.get('id')}", error)
+        return InvalidRecord.from_error("employee", key or f"id {_record_id(raw)}", error)
 
 
 def employment(
@@ -119,54 +181,65 @@ def employment(
     employee_number: str | None,
     type_name: str | None,
 ) -> Employment | InvalidRecord:
-    key = f"{employee_number or raw.get('employeeId')}/{raw.get('id')}"
+    if not isinstance(raw, Mapping):
+        return _not_an_object("employment")
+    key = f"{employee_number or ref(raw, 'employeeId') or '(no employee)'}/{_record_id(raw)}"
     try:
         if employee_number is None:
             raise InvalidValue("employment.employeeId", "names no employee")
+        if _record_id(raw) == "(no id)":
+            raise InvalidValue("employment.id", "is missing")
+        if type_name is CLASH:
+            raise InvalidValue("employment.typeId", "names more than one employment type")
         start = parse_day(raw.get("startDate"), "employment.startDate")
         if start is None:
             raise InvalidValue("employment.startDate", "is required")
         end = parse_day(raw.get("endDate"), "employment.endDate")
-        note = parse_employment_note(raw.get("note"), end)
-        rate = raw.get("rate")
+        note = parse_employment_note(_text(raw, "note"), end)
         return Employment(
             employee_key=employee_number,
             period=DateRange(start, end, field="employment"),
             form=employment_form_from_type_name(type_name),
-            rate=Decimal(str(rate)) if rate is not None else None,
+            rate=_number(raw, "rate", "employment.rate"),
             profession_code=note.profession_code,
             end_reason=note.end_reason,
-            key=str(raw["id"]),
+            key=raw["id"],
         )
     except InvalidValue as error:
-        return InvalidRecord.from_error("employment", key, error)
+        return InvalidRecord.from_error("employment", key, error, employee_number)
 
 
 def compensation(
     raw: Mapping[str, Any], employee_number: str | None
 ) -> Compensation | InvalidRecord:
-    key = f"{employee_number or raw.get('employeeId')}/{raw.get('id')}"
+    if not isinstance(raw, Mapping):
+        return _not_an_object("compensation")
+    key = f"{employee_number or ref(raw, 'employeeId') or '(no employee)'}/{_record_id(raw)}"
     try:
         if employee_number is None:
             raise InvalidValue("compensation.employeeId", "names no employee")
+        if _record_id(raw) == "(no id)":
+            raise InvalidValue("compensation.id", "is missing")
         effective = parse_day(raw.get("effectiveDate"), "compensation.effectiveDate")
         if effective is None:
             raise InvalidValue("compensation.effectiveDate", "is required")
-        try:
-            period = PayoutPeriod(raw.get("payoutPeriod"))
-        except ValueError:
-            raise InvalidValue(
-                "compensation.payoutPeriod", "is not a known payout period"
-            ) from None
+        period = raw.get("payoutPeriod")
+        if period not in PayoutPeriod.__members__.values():
+            raise InvalidValue("compensation.payoutPeriod", "is not a known payout period")
+        amount = _number(raw, "amount", "compensation.amount")
+        if amount is None:
+            raise InvalidValue("compensation.amount", "is required")
         return Compensation(
             employee_key=employee_number,
             effective_date=effective,
-            payout_period=period,
-            amount=Decimal(str(raw.get("amount"))),
-            key=str(raw["id"]),
+            payout_period=PayoutPeriod(period),
+            amount=amount,
+            key=raw["id"],
         )
     except InvalidValue as error:
-        return InvalidRecord.from_error("compensation", key, error)
+        # owner: an invalid latest row must hold the employee back, never let an older salary
+        # through as if it were the current one
+        return InvalidRecord.from_error("compensation", key, error, employee_number)
 
 
 def absence(
@@ -176,35 +249,46 @@ def absence(
     user_code: str | None,
     tenant_mapping: Mapping[str, str],
 ) -> Absence | InvalidRecord:
-    key = str(raw.get("id"))
+    if not isinstance(raw, Mapping):
+        return _not_an_object("absence")
+    key = _record_id(raw)
     try:
         if employee_number is None:
             raise InvalidValue("leave.employeeId", "names no employee")
+        if key == "(no id)":
+            raise InvalidValue("leave.id", "is missing")
         if leave_type is None:
             raise InvalidValue("leave.typeId", "names no leave type")
+        if leave_type is CLASH:
+            raise InvalidValue("leave.typeId", "names more than one leave type")
         kind = leave_type.get("kind")
         code = resolve_absence_code(
             type_id=str(leave_type["id"]),
             name=str(leave_type.get("name") or ""),
             user_code=user_code,
-            kind=LeaveKind(kind) if kind in LeaveKind.__members__ else None,
+            kind=LeaveKind(kind)
+            if isinstance(kind, str) and kind in LeaveKind.__members__
+            else None,
             tenant_mapping=tenant_mapping,
         )
         start = parse_day(raw.get("startDate"), "leave.startDate")
         end = parse_day(raw.get("endDate"), "leave.endDate")
-        if start is None or end is None:
-            raise InvalidValue(
-                "leave.startDate" if start is None else "leave.endDate", "is required"
-            )
+        if start is None:
+            raise InvalidValue("leave.startDate", "is required")
+        if end is None:
+            raise InvalidValue("leave.endDate", "the leave has no end date; payroll needs one")
+        status = raw.get("status")
+        if status not in LeaveStatus.__members__.values():
+            raise InvalidValue("leave.status", "is not a known leave status")
         return Absence(
             key=key,
             employee_key=employee_number,
             code=code,
             period=DateRange(start, end, field="leave"),
-            status=LeaveStatus(raw.get("status")),
+            status=LeaveStatus(status),
             # Alexis has no grade; a half-day leave is half of that day.
             percent=HALF_DAY if raw.get("duration") == "half_day" else FULL,
             leave_type=str(leave_type.get("name") or ""),
         )
     except InvalidValue as error:
-        return InvalidRecord.from_error("absence", key, error)
+        return InvalidRecord.from_error("absence", key, error, employee_number)

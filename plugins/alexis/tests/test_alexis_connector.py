@@ -111,6 +111,7 @@ async def test_employment_mapping(adapter):
         "1004/m4",
         "employment.note: reason '7' after the colon is not one of 1..6; payroll requires a "
         "reason when the employment has an end date",
+        owner="1004",  # the employee it hangs off
     )
     assert (employments["m5"].profession_code, employments["m5"].end_reason) == ("0111101", None)
 
@@ -151,6 +152,7 @@ async def test_absence_mapping_statuses_and_leave_types(adapter, sandbox):
         "l5",
         "leave.type: leave type 'Sabbatical' has code 'S1', which is not a payroll absence "
         "code: add the type to the flow's mapping",
+        owner="1003",
     )
     # withdrawn leaves come back with their status, so a flow can see an exported one go
     assert absences["l6"].status is LeaveStatus.CANCELLED

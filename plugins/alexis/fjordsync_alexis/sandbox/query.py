@@ -175,9 +175,18 @@ def apply_sort(records: list[dict[str, Any]], query: ListQuery) -> list[dict[str
     for name, descending in reversed(query.sort):
         present = [r for r in ordered if r.get(name) is not None]
         missing = [r for r in ordered if r.get(name) is None]
-        present.sort(key=lambda r: r[name], reverse=descending)
+        present.sort(key=lambda r: _sort_key(r[name]), reverse=descending)
         ordered = present + missing
     return ordered
+
+
+def _sort_key(value: Any) -> tuple[int, Any]:
+    """Numbers, then text, then anything else: dirty stored values of mixed types still sort."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return (0, value)
+    if isinstance(value, str):
+        return (1, value)
+    return (2, repr(value))
 
 
 def project(resource: str, record: dict[str, Any], query: ListQuery) -> dict[str, Any]:

@@ -10,6 +10,10 @@ Behaviour the spec leaves open, chosen here: the default page size is 100 and th
 ``select`` narrows the answer to the selected fields plus those the response schema requires;
 tokens are those given to the server (``sandbox-token`` by default); errors are NestJS-shaped
 ``{statusCode, message, error}``.
+
+Stored records may be dirty (text where a number belongs, an address as text, no ``id``): the
+vendor has been seen to send such, so the state holds them and serves them as stored; only the
+shape (lists of objects) and requests are checked.
 """
 
 from __future__ import annotations
@@ -51,6 +55,11 @@ _JOINS: dict[str, dict[str, tuple[str, str, str]]] = {
 }
 
 
+def _hashable(value: Any) -> Any:
+    """A stored id usable in a set (a dirty one may be an object or a list)."""
+    return value if isinstance(value, str | int | float | bool) or value is None else repr(value)
+
+
 def _error(status: int, message: Any, error: str | None = None) -> Response:
     payload: dict[str, Any] = {"statusCode": status, "message": message}
     if error:
@@ -81,10 +90,8 @@ class AlexisSandbox(Sandbox):
             raise ValueError(f"unknown resources: {', '.join(sorted(unknown))}")
         complete = self.empty_state()
         for name, records in state.items():
-            if not isinstance(records, list) or not all(
-                isinstance(r, dict) and "id" in r for r in records
-            ):
-                raise ValueError(f"{name} must be a list of records, each with an id")
+            if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
+                raise ValueError(f"{name} must be a list of records")
             complete[name] = records
         return complete
 
@@ -112,7 +119,7 @@ class AlexisSandbox(Sandbox):
         with self.lock:
             records = list(self.state[resource])
             if record_id is not None:
-                found = next((r for r in records if r["id"] == record_id), None)
+                found = next((r for r in records if r.get("id") == record_id), None)
                 if found is None:
                     return _error(404, "Not Found")
                 payload: dict[str, Any] = {
@@ -149,9 +156,9 @@ class AlexisSandbox(Sandbox):
             state_key, how, key = join
             related = self.state.get(state_key, [])
             if how == "field":
-                wanted = {r.get(key) for r in records} - {None}
-                loaded[name] = [r for r in related if r["id"] in wanted]
+                wanted = {_hashable(r.get(key)) for r in records} - {None}
+                loaded[name] = [r for r in related if _hashable(r.get("id")) in wanted]
             else:
-                ids = {r["id"] for r in records}
-                loaded[name] = [r for r in related if r.get(key) in ids]
+                ids = {_hashable(r.get("id")) for r in records}
+                loaded[name] = [r for r in related if _hashable(r.get(key)) in ids]
         return loaded
