@@ -248,3 +248,19 @@ def test_a_long_run_reports_progress_in_plain_lines_off_a_terminal(systems):
     lines = [line for line in result.stdout.splitlines() if line.startswith("hours: ")]
     assert lines[-1] == "hours: 40/40 written"
     assert 5 <= len(lines) <= 11
+
+
+def test_hours_sharing_a_workhourid_in_smartdok_are_conflicts_and_neither_is_sent(systems):
+    erp, sd, config = systems(count=2)
+    twin = dict(sd.state["WorkHours"][0], NetHours=3.0, Comment="Annen")
+    sd.state["WorkHours"].append(twin)
+    code, document = run_hours(config)
+    by_key = {i["key"]: i for i in document["items"]}
+    assert (by_key["9000"]["outcome"], by_key["9000"]["message"]) == (
+        "conflict",
+        "2 source records share key '9000': none is written until one is left",
+    )
+    assert code == 1
+    assert set(notes_in(erp)) == {"fjordsync:acme:9001"}
+    marked = {h["WorkHourID"] for h in sd.state["WorkHours"] if h["ExportedExternal"]}
+    assert marked == {9001}
