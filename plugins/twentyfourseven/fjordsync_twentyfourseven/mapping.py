@@ -312,13 +312,11 @@ def _kind(value: Any) -> str:
 
 
 def _text(raw: Mapping[str, Any], name: str) -> str | None:
-    """A payroll string field, stripped; None when absent or empty. A value of another JSON
-    type makes the record invalid (a number is taken as its text: payroll means strings)."""
+    """A payroll string field, stripped; None when absent or empty. Payroll sends every value
+    as a string: a value of another JSON type makes the record invalid."""
     value = raw.get(name)
     if value is None:
         return None
-    if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
-        value = str(value)
     if not isinstance(value, str):
         raise Unfit(name, f"is not text ({_kind(value)}); {FIX_IN_PAYROLL}")
     return value.strip() or None

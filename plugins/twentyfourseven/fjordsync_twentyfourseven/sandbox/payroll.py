@@ -5,7 +5,9 @@ bearer token that expires; every value in bodies is a string; ``GET /employee/v2
 array of one; creating an existing ``empId`` is a 409; employments are upserted by
 ``employment_id`` (generated as "<empId>-<n>"), ``enddate_reason`` is required with ``enddate``;
 absences are created, or updated by ``serialNo``, ``childId`` is required for category
-``sick_child``; dates come back as "YYYY-MM-DD HH:MM:SS"; there is no delete.
+``sick_child``; dates come back as "YYYY-MM-DD HH:MM:SS"; there is no delete. Stored records may
+be dirty (a missing key, an object where a string belongs): they are served as stored, never a
+crash; requests are still validated.
 """
 
 from __future__ import annotations
@@ -78,6 +80,11 @@ def _strings(value: Any) -> Any:
     return str(value)
 
 
+def _day(value: Any) -> str:
+    """The date part of a stored date, "" for a stored value that is no text (dirty state)."""
+    return value[:10] if isinstance(value, str) else ""
+
+
 def _error(status: int, message: str) -> Response:
     return json_response(status, {"status": status, "message": message})
 
@@ -132,13 +139,13 @@ class PayrollApi:
             case ("POST", ["employee", "v2"]):
                 return self._create_employee(body)
             case ("GET", ["employee", "v2", emp_id]):
-                found = [e for e in self.state["payroll/employee"] if e["empId"] == emp_id]
+                found = [e for e in self.state["payroll/employee"] if e.get("empId") == emp_id]
                 return json_response(200, found) if found else _error(404, "no such employee")
             case ("POST", ["employee", "v2", emp_id]):
                 return self._update_employee(emp_id, body)
             case ("GET", ["employment", "v2", emp_id]):
                 return json_response(
-                    200, [e for e in self.state["payroll/employment"] if e["empId"] == emp_id]
+                    200, [e for e in self.state["payroll/employment"] if e.get("empId") == emp_id]
                 )
             case ("POST", ["employment", "v2", emp_id]):
                 return self._upsert_employments(emp_id, body)
@@ -161,7 +168,7 @@ class PayrollApi:
         if not isinstance(body, dict) or not str(body.get("empId", "")).strip():
             return _error(400, "empId is required")
         body = _strings(body)
-        if any(e["empId"] == body["empId"] for e in self.state["payroll/employee"]):
+        if any(e.get("empId") == body["empId"] for e in self.state["payroll/employee"]):
             return _error(409, f"an employee with empId {body['empId']} exists already")
         self.state["payroll/employee"].append(body)
         return Response(200, json.dumps({"empId": body["empId"]}).encode(), write=True)
@@ -182,7 +189,7 @@ class PayrollApi:
     def _upsert_employments(self, emp_id: str, body: Any) -> Response:
         if not isinstance(body, list):
             return _error(400, "the body must be an array of employments")
-        if not any(e["empId"] == emp_id for e in self.state["payroll/employee"]):
+        if not any(e.get("empId") == emp_id for e in self.state["payroll/employee"]):
             return _error(400, f"no employee with empId {emp_id}")
         rows = self.state["payroll/employment"]
         saved = []
@@ -191,9 +198,9 @@ class PayrollApi:
                 (
                     r
                     for r in rows
-                    if r["empId"] == emp_id
+                    if r.get("empId") == emp_id
                     and item.get("employment_id")
-                    and r["employment_id"] == item["employment_id"]
+                    and r.get("employment_id") == item["employment_id"]
                 ),
                 None,
             )
@@ -208,7 +215,7 @@ class PayrollApi:
                 return _error(400, "startdate (YYYY-MM-DD) is required for new employments")
             if existing is None:
                 if not merged.get("employment_id"):
-                    taken = sum(1 for r in rows if r["empId"] == emp_id)
+                    taken = sum(1 for r in rows if r.get("empId") == emp_id)
                     merged["employment_id"] = f"{emp_id}-{taken + 1}"
                 rows.append(merged)
             else:
@@ -221,13 +228,13 @@ class PayrollApi:
         query = request.query_dict()
         rows = self.state["payroll/absence"]
         if emp_id is not None:
-            rows = [r for r in rows if r["empId"] == emp_id]
+            rows = [r for r in rows if r.get("empId") == emp_id]
         if query.get("serialNo"):
-            rows = [r for r in rows if r["serialNo"] == query["serialNo"]]
+            rows = [r for r in rows if r.get("serialNo") == query["serialNo"]]
         if query.get("datefrom"):
-            rows = [r for r in rows if (r.get("endDate") or "9999")[:10] >= query["datefrom"]]
+            rows = [r for r in rows if (_day(r.get("endDate")) or "9999") >= query["datefrom"]]
         if query.get("dateto"):
-            rows = [r for r in rows if r["startDate"][:10] <= query["dateto"]]
+            rows = [r for r in rows if (_day(r.get("startDate")) or "") <= query["dateto"]]
         return rows
 
     def _save_absence(self, body: Any) -> Response:
@@ -237,7 +244,7 @@ class PayrollApi:
         for required in ("empId", "absenceType"):
             if not body.get(required):
                 return _error(400, f"{required} is required")
-        if not any(e["empId"] == body["empId"] for e in self.state["payroll/employee"]):
+        if not any(e.get("empId") == body["empId"] for e in self.state["payroll/employee"]):
             return _error(400, f"no employee with empId {body['empId']}")
         kinds = {t["code"]: t for t in self.state["payroll/absencetypes"]}
         kind = kinds.get(body["absenceType"])
@@ -255,7 +262,7 @@ class PayrollApi:
         rows = self.state["payroll/absence"]
         serial = body.get("serialNo")
         if serial:
-            existing = next((r for r in rows if r["serialNo"] == serial), None)
+            existing = next((r for r in rows if r.get("serialNo") == serial), None)
             if existing is None:
                 return _error(400, f"no absence with serialNo {serial}")
             existing.update(
@@ -266,7 +273,13 @@ class PayrollApi:
                 }
             )
             return Response(200, json.dumps({"serialNo": serial}).encode(), write=True)
-        serial = str(max((int(r["serialNo"]) for r in rows), default=100) + 1)
+        serial = str(
+            max(
+                (int(r["serialNo"]) for r in rows if str(r.get("serialNo", "")).isdigit()),
+                default=100,
+            )
+            + 1
+        )
         record = {
             "empId": "",
             "serialNo": serial,

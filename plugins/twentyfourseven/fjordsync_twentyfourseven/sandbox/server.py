@@ -5,7 +5,10 @@ State (``GET/PUT /_sandbox/state``): ``Project``, ``PersonItem``, ``User``, ``Wo
 ``SalaryType``, ``Hour`` hold SOAP records with the WSDL's element names as keys; the sandbox's
 own bookkeeping uses keys that start with ``_`` (``_Deactivated`` on a project: it is only listed
 by ``GetDeactivatedProjects``; ``_DateChanged`` and ``_DateRegistered`` on an hour, for
-``ChangedAfter``/``RegisteredAfter``). ``payroll/employee``, ``payroll/employment`` (each with its
+``ChangedAfter``/``RegisteredAfter``). Stored values may be dirty, as the real service's are (a
+date that is no date, an id that is no number, a control character or a lone surrogate in a
+text): they are served as stored, the forbidden characters as character references like .NET's
+serializer writes them. ``payroll/employee``, ``payroll/employment`` (each with its
 ``empId``), ``payroll/absence``, ``payroll/absencetypes`` and ``payroll/child`` hold the payroll
 API's own JSON.
 
@@ -107,6 +110,27 @@ def _moment(value: Any) -> datetime | None:
 
 def _int(value: Any) -> int | None:
     return None if value in (None, "", UNSET_INT, str(UNSET_INT)) else int(value)
+
+
+# The state may hold what the real service does hold and send: a date that is no date, an id
+# that is no number, a control character in a name. Reading stored values never fails on them:
+# a stored value that cannot be read is "there" for a filter on presence and matches no range.
+def _stored_moment(value: Any) -> datetime | None:
+    try:
+        return _moment(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _stored_int(value: Any) -> Any:
+    try:
+        return _int(value)
+    except (TypeError, ValueError):
+        return value
+
+
+def _next_id(records: list[dict[str, Any]], floor: int) -> int:
+    return max((r["Id"] for r in records if type(r.get("Id")) is int), default=floor) + 1
 
 
 def _now() -> datetime:
@@ -361,10 +385,12 @@ class TwentyFourSevenSandbox(Sandbox):
             people = [p for p in people if p.get("EmployeeId") == _int(search["EmployeeId"])]
         if search.get("IsEmployee") in ("True", "False"):
             wanted = search["IsEmployee"] == "True"
-            people = [p for p in people if (_int(p.get("EmployeeId")) is not None) == wanted]
+            people = [p for p in people if (_stored_int(p.get("EmployeeId")) is not None) == wanted]
         if _moment(search.get("ChangedAfter")):
             after = _moment(search["ChangedAfter"])
-            people = [p for p in people if (_moment(p.get("DateChanged")) or UNSET_DATE) > after]
+            people = [
+                p for p in people if (_stored_moment(p.get("DateChanged")) or UNSET_DATE) > after
+            ]
         if search.get("Email"):
             wanted_email = search["Email"].lower()
             people = [
@@ -384,7 +410,7 @@ class TwentyFourSevenSandbox(Sandbox):
         if _int(item.get("Id")) is None:
             if _int(item.get("EmployeeId")) is not None:
                 raise SoapFault("Employees cannot be created through PersonService")
-            item["Id"] = max((p["Id"] for p in people), default=1000) + 1
+            item["Id"] = _next_id(people, 1000)
             people.append(_jsonable(item))
             return item["Id"]
         for index, person in enumerate(people):
@@ -402,7 +428,7 @@ class TwentyFourSevenSandbox(Sandbox):
         if _moment(search.get("ChangedAfter")):
             after = _moment(search["ChangedAfter"])
             projects = [
-                p for p in projects if (_moment(p.get("DateChanged")) or UNSET_DATE) > after
+                p for p in projects if (_stored_moment(p.get("DateChanged")) or UNSET_DATE) > after
             ]
         if _int(search.get("CustomerId")) is not None:
             projects = [p for p in projects if p.get("CustomerId") == _int(search["CustomerId"])]
@@ -434,7 +460,7 @@ class TwentyFourSevenSandbox(Sandbox):
         item["DateChanged"] = _iso(_now())
         projects = self.state["Project"]
         if _int(item.get("Id")) is None:
-            item["Id"] = max((p["Id"] for p in projects), default=1000) + 1
+            item["Id"] = _next_id(projects, 1000)
             item.setdefault("DateRegistered", item["DateChanged"])
             projects.append(_jsonable(item))
             return item["Id"]
@@ -457,9 +483,11 @@ class TwentyFourSevenSandbox(Sandbox):
             hours = [h for h in hours if h.get("Id") in set(ids)]
         start, stop = _moment(search.get("StartTime")), _moment(search.get("StopTime"))
         if start:
-            hours = [h for h in hours if (_moment(h.get("StartTime")) or UNSET_DATE) >= start]
+            hours = [
+                h for h in hours if (_stored_moment(h.get("StartTime")) or UNSET_DATE) >= start
+            ]
         if stop:
-            hours = [h for h in hours if (_moment(h.get("StartTime")) or UNSET_DATE) <= stop]
+            hours = [h for h in hours if (_stored_moment(h.get("StartTime")) or UNSET_DATE) <= stop]
         # ChangedAfter and RegisteredAfter have minute precision: seconds are ignored.
         for field, own in (
             ("ChangedAfter", "_DateChanged"),
@@ -468,7 +496,7 @@ class TwentyFourSevenSandbox(Sandbox):
             after = _moment(search.get(field))
             if after:
                 after = after.replace(second=0)
-                hours = [h for h in hours if (_moment(h.get(own)) or UNSET_DATE) > after]
+                hours = [h for h in hours if (_stored_moment(h.get(own)) or UNSET_DATE) > after]
         status = search.get("Status")
         if status and status != "none":
             hours = [h for h in hours if _hour_status(h) == status]
@@ -497,7 +525,7 @@ class TwentyFourSevenSandbox(Sandbox):
         hours = self.state["Hour"]
         hour_id = _int(item.get("Id"))
         if hour_id is None:
-            item["Id"] = max((h["Id"] for h in hours), default=5000) + 1
+            item["Id"] = _next_id(hours, 5000)
             item.update({"_DateRegistered": now, "_DateChanged": now})
             hours.append(item)
             return item["Id"]

@@ -122,11 +122,15 @@ class SoapService:
         return SoapCall(version, operation, dict(value or {}))
 
     def answer(self, call: SoapCall, result: Any) -> bytes:
+        """The answer envelope. A character XML 1.0 forbids in a stored text goes out as a
+        character reference (``&#x1;``), as .NET's XmlSerializer writes it: lxml would refuse
+        it, so it is parked as a private-use placeholder and put back after serializing."""
         operation = self.bindings[call.version]._operations[call.operation]
         names = [name for name, _ in operation.output.body.type.elements]
-        values = {names[0]: result} if names else {}
+        values = {names[0]: _park(result)} if names else {}
         envelope = operation.output.serialize(**values).content
-        return etree.tostring(envelope, xml_declaration=True, encoding="utf-8")
+        body = etree.tostring(envelope, xml_declaration=True, encoding="utf-8")
+        return _PARKED.sub(lambda m: b"&#x" + m.group(1) + b";", body)
 
     def fault(self, version: str, fault: SoapFault) -> bytes:
         if version == SOAP12:
@@ -157,6 +161,20 @@ class SoapService:
                 if name not in result and default is not None and default != "":
                     result[name] = default
         return result
+
+
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_PARKED = re.compile("\ue000([0-9A-F]+)\ue001".encode())
+
+
+def _park(value: Any) -> Any:
+    if isinstance(value, str):
+        return _NOT_XML.sub(lambda m: f"\ue000{ord(m.group(0)):X}\ue001", value)
+    if isinstance(value, dict):
+        return {k: _park(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_park(v) for v in value]
+    return value
 
 
 def _escape(text: str) -> str:
