@@ -2,6 +2,12 @@
 
 Exit codes: 0 success; 1 partial (a run where some records were invalid, in conflict or failed);
 2 failure, or a usage, config or plugin error. ``--json`` prints one JSON document on stdout.
+
+No traceback reaches a user: an error fjordsync expects prints its one-line message; anything
+else prints one line naming the error's class, the run and the log file, where the traceback
+goes (``--log-file``, else ``fjordsync.logs.default_log_file()``). Text that comes from data
+(names, keys, vendors' messages) is printed with control characters escaped and rich markup not
+interpreted, so a project named ``\x1b[2J`` cannot clear the screen.
 """
 
 from __future__ import annotations
@@ -9,13 +15,18 @@ from __future__ import annotations
 import json
 import sys
 import threading
+from datetime import UTC, datetime
 from importlib import metadata
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
+from fjordsync import logs
+from fjordsync.domain.codes import AbsenceCode
 from fjordsync.errors import ConfigError, FjordsyncError
 
 if TYPE_CHECKING:
@@ -51,7 +62,7 @@ app.add_typer(runs_app, name="runs")
 app.add_typer(sandbox_app, name="sandbox")
 
 out = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # an error line stays one line, for grep
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
 ConfigOption = Annotated[
@@ -67,11 +78,59 @@ LedgerOption = Annotated[
 ]
 
 
+class UsageError(FjordsyncError):
+    """A command-line option is wrong (exit 2)."""
+
+
+def _plain(value: Any) -> str:
+    """Data as it may be shown: controls escaped (markup is the caller's to escape)."""
+    return logs.escape_controls("" if value is None else str(value))
+
+
+def _m(value: Any) -> str:
+    """Data to put into a line that has rich markup of its own."""
+    return escape(_plain(value))
+
+
+def _t(value: Any) -> Text:
+    """Data as a table cell: controls escaped, no markup interpreted."""
+    return Text(_plain(value))
+
+
+def _message(error: BaseException) -> str:
+    """An error's message for the user: secrets the config resolved and credentials by their
+    shape masked (an adapter may echo what a vendor sent back), controls escaped."""
+    return _plain(logs.redact(str(error)))
+
+
 def _fail(error: Exception, as_json: bool) -> NoReturn:
     if as_json:
-        print(json.dumps({"error": type(error).__name__, "message": str(error)}))
+        print(json.dumps({"error": type(error).__name__, "message": logs.redact(str(error))}))
     else:
-        err.print(f"[bold red]error:[/] {error}", highlight=False, markup=True)
+        err.print(f"[bold red]error:[/] {escape(_message(error))}", highlight=False, markup=True)
+    raise typer.Exit(EXIT_ERROR)
+
+
+def _unexpected(error: BaseException, run_id: int | None, as_json: bool) -> NoReturn:
+    """One line for the user, the traceback to the log file; exit 2."""
+    name = type(error).__name__
+    in_run = f" in run {run_id}" if run_id is not None else ""
+    path = logs.write_trace(error, f"unexpected error ({name}){in_run}")
+    where = f"details in {path}" if path else "no log file could be written"
+    line = f"fjordsync: unexpected error ({name}){in_run} — {where}"
+    if as_json:
+        print(
+            json.dumps(
+                {
+                    "error": name,
+                    "message": line,
+                    "run_id": run_id,
+                    "log_file": str(path) if path else None,
+                }
+            )
+        )
+    else:
+        err.print(_t(line), highlight=False)
     raise typer.Exit(EXIT_ERROR)
 
 
@@ -90,6 +149,12 @@ def _version_callback(value: bool) -> None:
         raise typer.Exit()
 
 
+def _log_level_option(value: str) -> str:
+    if value.upper() not in logs.LEVELS:
+        raise typer.BadParameter(f"{_plain(value)!r} is not one of {', '.join(logs.LEVELS)}")
+    return value.upper()
+
+
 @app.callback()
 def _main(
     version: Annotated[
@@ -101,8 +166,35 @@ def _main(
             help="Show the version and exit.",
         ),
     ] = False,
+    log_level: Annotated[
+        str,
+        typer.Option(
+            "--log-level",
+            envvar=logs.LOG_LEVEL_ENV,
+            callback=_log_level_option,
+            metavar="[" + "|".join(logs.LEVELS) + "]",
+            help="Log records from this level on (credentials and personal numbers are masked "
+            "at every level).",
+        ),
+    ] = logs.DEFAULT_LEVEL,
+    log_file: Annotated[
+        str | None,
+        typer.Option(
+            "--log-file",
+            envvar=logs.LOG_FILE_ENV,
+            help="Log to this file (created 0600) instead of stderr. Tracebacks of unexpected "
+            "errors go here, else to fjordsync.log in the user's state directory.",
+        ),
+    ] = None,
 ) -> None:
-    """Keeps HR, project and time data in step between Nordic business systems."""
+    """Keeps HR, project and time data in step between Nordic business systems.
+
+    --log-level and --log-file may also be given after the command."""
+    try:
+        logs.configure(log_level, log_file)
+    except OSError as exc:
+        reason = str(exc) if isinstance(exc, PermissionError) and exc.errno is None else None
+        _fail(UsageError(f"--log-file: {reason or exc.strerror}"), False)
 
 
 @app.command("plugins")
@@ -121,10 +213,10 @@ def plugins_command(as_json: JsonOption = False) -> None:
         table.add_column(column)
     for row in rows:
         table.add_row(
-            f"{row['name']}\n[dim]{row['title']}[/]",
-            row["distribution"],
-            row["version"],
-            ", ".join(row["capabilities"]) or "[yellow]no adapter yet[/]",
+            f"{_m(row['name'])}\n[dim]{_m(row['title'])}[/]",
+            _t(row["distribution"]),
+            _t(row["version"]),
+            _m(", ".join(row["capabilities"])) or "[yellow]no adapter yet[/]",
         )
     out.print(table)
 
@@ -153,8 +245,9 @@ def config_check(
                 )
             )
         else:
-            err.print(f"[bold red]{file}: invalid[/]", highlight=False)
-            err.print(str(exc), highlight=False, markup=False)
+            err.print(f"[bold red]{_m(file)}: invalid[/]", highlight=False)
+            for line in logs.redact(str(exc)).splitlines():  # one problem a line
+                err.print(_t(line), highlight=False)
         raise typer.Exit(EXIT_ERROR) from None
     except FjordsyncError as exc:
         _fail(exc, as_json)
@@ -182,19 +275,21 @@ def config_check(
     if as_json:
         print(json.dumps(summary, indent=2))
         return
-    out.print(f"[bold green]{file}: valid[/]", highlight=False)
+    out.print(f"[bold green]{_m(file)}: valid[/]", highlight=False)
     for name, tenant in summary["tenants"].items():
-        table = Table(title=f"tenant {name}")
+        table = Table(title=_t(f"tenant {name}"))
         for column in ("flow", "source", "target", "schedule"):
             table.add_column(column)
         for flow_name, flow in tenant["flows"].items():
             source = f"{flow['source']} ({tenant['connections'][flow['source']]})"
             target = f"{flow['target']} ({tenant['connections'][flow['target']]})"
             enabled = "" if flow["enabled"] else " [dim](disabled)[/]"
-            table.add_row(flow_name + enabled, source, target, flow["schedule"] or "manual")
+            table.add_row(
+                _m(flow_name) + enabled, _t(source), _t(target), _t(flow["schedule"] or "manual")
+            )
         out.print(table)
     for warning in config.warnings:
-        err.print(f"[yellow]warning:[/] {warning}", highlight=False)
+        err.print(f"[yellow]warning:[/] {_m(warning)}", highlight=False)
 
 
 def _schedule_text(schedule: Any) -> str | None:
@@ -233,6 +328,11 @@ def runs_list(
 ) -> None:
     """The latest runs, newest first."""
     store = _ledger(config, ledger, as_json)
+    if store is not None:
+        try:
+            store.close_dead_runs()  # a run whose process died is shown as interrupted
+        except FjordsyncError as exc:
+            _fail(exc, as_json)
     runs: list[RunRecord] = store.runs(tenant=tenant, flow=flow, limit=limit) if store else []
     if as_json:
         print(json.dumps({"runs": [run.as_dict() for run in runs]}, indent=2))
@@ -248,12 +348,12 @@ def runs_list(
         counts = ", ".join(f"{k} {v}" for k, v in run.counts.items() if v)
         table.add_row(
             str(run.id),
-            run.tenant,
-            run.flow,
-            run.trigger,
+            _t(run.tenant),
+            _t(run.flow),
+            _t(run.trigger),
             run.started_at.strftime("%Y-%m-%d %H:%M:%S"),
-            status,
-            counts,
+            _t(status),
+            _t(counts),
         )
     out.print(table)
 
@@ -274,8 +374,8 @@ def runs_show(
         print(json.dumps(run.as_dict(), indent=2))
         return
     out.print(
-        f"[bold]Run {run.id}[/]: {run.flow} for {run.tenant}, {run.trigger}"
-        f"{' (dry run)' if run.dry_run else ''}, [bold]{run.status}[/]",
+        f"[bold]Run {run.id}[/]: {_m(run.flow)} for {_m(run.tenant)}, {_m(run.trigger)}"
+        f"{' (dry run)' if run.dry_run else ''}, [bold]{_m(run.status)}[/]",
         highlight=False,
     )
     out.print(
@@ -285,17 +385,17 @@ def runs_show(
         else "still running"
     )
     if run.message:
-        out.print(run.message, markup=False, highlight=False)
+        out.print(_t(run.message), highlight=False)
     table = Table()
     for column in ("record", "action", "outcome", "fields", "message"):
         table.add_column(column)
     for item in run.items:
         table.add_row(
-            item.record_key,
-            item.action,
-            item.outcome,
-            ", ".join(item.changed_fields),
-            item.message or "",
+            _t(item.record_key),
+            _t(item.action),
+            _t(item.outcome),
+            _t(", ".join(item.changed_fields)),
+            _t(item.message),
         )
     out.print(table)
 
@@ -355,7 +455,7 @@ def _result_document(result: Any, show_personal: bool) -> dict[str, Any]:
 def _print_result(result: Any, show_personal: bool, limit: int = 12) -> None:
     title = "Plan" if result.dry_run else "Run"
     out.print(
-        f"[bold]{title} {result.run_id}[/]: {result.flow} for {result.tenant}"
+        f"[bold]{title} {result.run_id}[/]: {_m(result.flow)} for {_m(result.tenant)}"
         f"{' (dry run: nothing written)' if result.dry_run else ''}",
         highlight=False,
     )
@@ -372,29 +472,36 @@ def _print_result(result: Any, show_personal: bool, limit: int = 12) -> None:
         for column in ("record", "action", "outcome", "details"):
             table.add_column(column)
         for item in shown:
-            details = "\n".join(
-                f"{name}: {_shown(name, old, show_personal)} -> {_shown(name, new, show_personal)}"
+            lines = [
+                _plain(
+                    f"{name}: {_shown(name, old, show_personal)} -> "
+                    f"{_shown(name, new, show_personal)}"
+                )
                 for name, old, new in item.changes
-            )
-            details = "\n".join(part for part in (details, item.message) if part)
-            table.add_row(item.key, item.action, item.outcome, details)
+            ]
+            if item.message:
+                lines.append(_plain(item.message))
+            table.add_row(_t(item.key), _t(item.action), _t(item.outcome), Text("\n".join(lines)))
         for outcome, count in hidden.items():
             table.add_row(
                 "…",
                 "",
-                outcome,
-                f"and {count} more ({outcome}): see --json or "
-                f"`fjordsync runs show {result.run_id}`",
+                _t(outcome),
+                _t(
+                    f"and {count} more ({outcome}): see --json or "
+                    f"`fjordsync runs show {result.run_id}`"
+                ),
             )
         out.print(table)
     unchanged = sum(1 for i in result.items if i.outcome == "unchanged")
     counts = ", ".join(f"{k} {v}" for k, v in result.counts.items())
     out.print(
-        f"{unchanged} unchanged. {counts or 'nothing to do'}. Status: [bold]{result.status}[/]",
+        f"{unchanged} unchanged. {_m(counts) or 'nothing to do'}. "
+        f"Status: [bold]{_m(result.status)}[/]",
         highlight=False,
     )
     for note in result.notes:
-        out.print(f"[yellow]note:[/] {note}", highlight=False)
+        out.print(f"[yellow]note:[/] {_m(note)}", highlight=False)
 
 
 class _ProgressReporter:
@@ -416,13 +523,13 @@ class _ProgressReporter:
 
                 self.bar = Progress(console=out, transient=True)
                 self.bar.start()
-                self.task = self.bar.add_task(f"{self.flow}: writing", total=total)
+                self.task = self.bar.add_task(f"{_m(self.flow)}: writing", total=total)
             self.bar.update(self.task, completed=done)
             return
         tenth = done * 10 // total
         if tenth != self.last_tenth:
             self.last_tenth = tenth
-            out.print(f"{self.flow}: {done}/{total} written", highlight=False)
+            out.print(_t(f"{self.flow}: {done}/{total} written"), highlight=False)
 
     def close(self) -> None:
         if self.bar is not None:
@@ -467,8 +574,15 @@ def run_command(
     from fjordsync.domain.values import DateRange
     from fjordsync.runtime.runner import run_flow
 
+    try:
+        employees_scope = _employee_numbers(employees)
+        absence_codes = _absence_codes(absence_types)
+    except UsageError as exc:
+        _fail(exc, as_json)
     container = _container(config=config)
     reporter = _ProgressReporter(flow, enabled=not as_json and not dry_run)
+    started = datetime.now(UTC)
+    loaded = None
     try:
         period = None
         if from_date or to_date:
@@ -489,14 +603,8 @@ def run_command(
                 flow,
                 tenant=tenant,
                 dry_run=dry_run,
-                employees_scope=frozenset(e.strip() for e in employees.split(",") if e.strip())
-                if employees
-                else None,
-                absence_codes=frozenset(
-                    c.strip().zfill(2) for c in absence_types.split(",") if c.strip()
-                )
-                if absence_types
-                else None,
+                employees_scope=employees_scope,
+                absence_codes=absence_codes,
                 retry_failed=retry_failed,
                 progress=reporter,
                 period=period,
@@ -506,12 +614,75 @@ def run_command(
     except FjordsyncError as exc:
         reporter.close()
         _fail(exc, as_json)
+    except Exception as exc:  # a bug, here or in a plugin: one line, the trace to the log file
+        reporter.close()
+        _unexpected(exc, _failed_run(container, loaded, tenant, flow, started, exc), as_json)
     reporter.close()
     if as_json:
         print(json.dumps(_result_document(result, show_personal_data), indent=2))
     else:
         _print_result(result, show_personal_data)
     raise typer.Exit({"succeeded": EXIT_OK, "partial": EXIT_PARTIAL}.get(result.status, EXIT_ERROR))
+
+
+def _employee_numbers(option: str | None) -> frozenset[str] | None:
+    if option is None:
+        return None
+    numbers = frozenset(e.strip() for e in option.split(",") if e.strip())
+    if not numbers:
+        # An empty selection must not widen to everyone.
+        raise UsageError(
+            "--employees: no employee number given; write N,N,... or leave the option out "
+            "to sync every employee in the flow's scope"
+        )
+    return numbers
+
+
+def _absence_codes(option: str | None) -> frozenset[str] | None:
+    if option is None:
+        return None
+    valid = [code.value for code in AbsenceCode]
+    codes = [c.strip().zfill(2) for c in option.split(",") if c.strip()]
+    unknown = [code for code in codes if code not in valid]
+    if not codes or unknown:
+        what = (
+            "no absence code given"
+            if not codes
+            else f"unknown absence code{'s' if len(unknown) > 1 else ''} "
+            + ", ".join(repr(_plain(code)) for code in unknown)
+        )
+        raise UsageError(f"--absence-types: {what} (valid: {', '.join(valid)})")
+    return frozenset(codes)
+
+
+def _failed_run(
+    container: AppContainer,
+    config: Any,
+    tenant: str | None,
+    flow: str,
+    started: datetime,
+    error: BaseException,
+) -> int | None:
+    """The run this command started, if it got that far, closed as failed (the runner closes
+    runs on the errors it expects; this one it did not expect)."""
+    if config is None:
+        return None
+    try:
+        tenant_name, _ = config.tenant(tenant)
+        ledger = container.ledger()
+        runs = ledger.runs(tenant=tenant_name, flow=flow, limit=1)
+        if not runs or runs[0].started_at < started:
+            return None
+        if runs[0].status == "running":
+            ledger.finish_run(
+                runs[0].id,
+                status="failed",
+                counts={},
+                message=f"unexpected error ({type(error).__name__}): see the log file",
+            )
+        return runs[0].id
+    except Exception:  # the ledger may be what broke: the trace of the error still matters more
+        return None
 
 
 @app.command("check")
@@ -563,21 +734,21 @@ def check_command(
         )
     elif not findings:
         out.print(
-            f"[bold green]{flow}: the ids line up[/] (credentials work, every code the "
+            f"[bold green]{_m(flow)}: the ids line up[/] (credentials work, every code the "
             "flow matches on exists on both sides)",
             highlight=False,
         )
     else:
-        table = Table(title=f"{flow}: {len(findings)} to fix before the first run")
+        table = Table(title=_t(f"{flow}: {len(findings)} to fix before the first run"))
         for column in ("what", "code", "change in", "problem", "proposal"):
             table.add_column(column)
         for finding in findings:
             table.add_row(
-                finding.subject,
-                finding.record,
-                finding.change_in,
-                finding.message,
-                finding.proposal,
+                _t(finding.subject),
+                _t(finding.record),
+                _t(finding.change_in),
+                _t(finding.message),
+                _t(finding.proposal),
             )
         out.print(table)
     raise typer.Exit(EXIT_PARTIAL if findings else EXIT_OK)
@@ -600,7 +771,7 @@ def serve_command(
     try:
         loaded = container.config()
         if not once:
-            err.print(f"serving the schedules of {config} (Ctrl-C to stop)", highlight=False)
+            err.print(_t(f"serving the schedules of {config} (Ctrl-C to stop)"), highlight=False)
         asyncio.run(
             serve(
                 loaded,
@@ -609,7 +780,7 @@ def serve_command(
                 container.clock().now,
                 tick_seconds=tick,
                 once=once,
-                report=lambda line: out.print(line, highlight=False),
+                report=lambda line: out.print(_t(line), highlight=False),
             )
         )
     except KeyboardInterrupt:
@@ -667,7 +838,7 @@ def sandbox_serve(
     except ValueError as exc:
         _fail(FjordsyncError(f"--seed {seed}: {exc}"), False)
     server.start(port)
-    err.print(f"{spec.title} sandbox at {server.url} (Ctrl-C to stop)", highlight=False)
+    err.print(_t(f"{spec.title} sandbox at {server.url} (Ctrl-C to stop)"), highlight=False)
     print(
         json.dumps(
             {"sandbox": name, "url": server.url, "connections": spec.connection(server.url)}
@@ -743,13 +914,23 @@ def write_demo_config(path: str, urls: dict[str, str], connections: dict[str, di
             'schedule = { days = ["mon", "tue", "wed", "thu", "fri"], time = "06:30" }',
             "",
         ]
-    with open(path, "w", encoding="utf-8") as handle:
-        handle.write(
-            "# Written by `fjordsync sandbox up`: the demo tenant, wired to the "
-            "sandboxes.\n" + "\n".join(lines)
-        )
-    with open(f"{path}.secrets", "w", encoding="utf-8") as handle:
-        handle.write("".join(f'{k} = "{v}"\n' for k, v in secrets.items()))
+    # Both 0600: the secrets file is refused otherwise, and the config names where they are.
+    _write_private(
+        path,
+        "# Written by `fjordsync sandbox up`: the demo tenant, wired to the sandboxes.\n"
+        + "\n".join(lines),
+    )
+    _write_private(f"{path}.secrets", "".join(f'{k} = "{v}"\n' for k, v in secrets.items()))
+
+
+def _write_private(path: str, text: str) -> None:
+    """Write ``path`` afresh, 0600 whatever the umask and whatever mode an older file had."""
+    import os
+
+    if os.path.exists(path):
+        os.chmod(path, 0o600)
+    with open(logs.open_private(path, append=False), "w", encoding="utf-8") as handle:
+        handle.write(text)
 
 
 @sandbox_app.command("up")
@@ -792,8 +973,10 @@ def sandbox_up(
         with open(urls_out, "w", encoding="utf-8") as handle:
             json.dump(urls, handle)
     err.print(
-        f"sandboxes up: {', '.join(f'{n} {u}' for n, u in urls.items())}; config in "
-        f"{config_out} (Ctrl-C to stop)",
+        _t(
+            f"sandboxes up: {', '.join(f'{n} {u}' for n, u in urls.items())}; config in "
+            f"{config_out} (Ctrl-C to stop)"
+        ),
         highlight=False,
     )
     try:
@@ -822,12 +1005,46 @@ def sandbox_generate(
         print(text)
 
 
+LOG_OPTIONS = ("--log-level", "--log-file")
+
+
+def _hoist_log_options(args: list[str]) -> list[str]:
+    """--log-level and --log-file are the group's options, which click takes only before the
+    command; users write them anywhere (``fjordsync run hours --log-level DEBUG``)."""
+    front: list[str] = []
+    rest: list[str] = []
+    index = 0
+    while index < len(args):
+        arg = args[index]
+        if arg == "--":
+            rest += args[index:]
+            break
+        if arg in LOG_OPTIONS and index + 1 < len(args):
+            front += args[index : index + 2]
+            index += 2
+            continue
+        if arg.startswith(tuple(f"{option}=" for option in LOG_OPTIONS)):
+            front.append(arg)
+        else:
+            rest.append(arg)
+        index += 1
+    return front + rest
+
+
 def main() -> None:
+    args = _hoist_log_options(sys.argv[1:])
     try:
-        app()
+        app(args=args, prog_name="fjordsync")
     except FjordsyncError as exc:  # anything a command did not handle itself
-        err.print(f"[bold red]error:[/] {exc}", highlight=False)
+        err.print(f"[bold red]error:[/] {escape(_message(exc))}", highlight=False)
         sys.exit(EXIT_ERROR)
+    except typer.Exit as exc:  # raised outside click's own handling (by _unexpected)
+        sys.exit(exc.exit_code)
+    except Exception as exc:
+        try:
+            _unexpected(exc, None, "--json" in args)
+        except typer.Exit as done:
+            sys.exit(done.exit_code)
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@
 
     [ledger]
     url = "sqlite:///fjordsync.db"        # relative SQLite paths are relative to this file
+    key_file = "fjordsync.db.key"         # the fingerprint key (default: beside a SQLite file)
 
     secrets_file = "secrets.toml"         # optional: NAME = "value" lines, kept out of git
 
@@ -20,7 +21,8 @@
 Every problem is reported with the file, the key path and what is wrong, all at once. Secrets
 are written as ``${ENV_VAR}`` and resolved from the environment, then from the secrets file
 (``secrets_file`` or ``FJORDSYNC_SECRETS_FILE``); a secret setting written out literally is an
-error, so a config file can be committed to git safely. Secret values never appear in errors.
+error, so a config file can be committed to git safely. Secret values never appear in errors,
+and no error quotes a setting's value. A secrets file that others can read or write is refused.
 """
 
 from __future__ import annotations
@@ -141,6 +143,9 @@ class TenantConfig(_Strict):
 
 class LedgerConfig(_Strict):
     url: str = "sqlite:///fjordsync.db"
+    # The fingerprint key's file (relative to the config file). Default: FJORDSYNC_LEDGER_KEY,
+    # else FJORDSYNC_LEDGER_KEY_FILE, else <ledger file>.key beside a SQLite ledger.
+    key_file: str | None = None
 
 
 class _FileModel(_Strict):
@@ -159,6 +164,18 @@ class Config:
     tenants: Mapping[str, TenantConfig]
     connection_settings: Mapping[str, Mapping[str, BaseModel]]
     warnings: tuple[str, ...] = ()
+    ledger_key_file: str | None = None
+
+    def secret_values(self) -> list[str]:
+        """Every resolved secret of every connection, to be masked wherever it might show up
+        (``fjordsync.logs.register_secrets``)."""
+        return [
+            value.get_secret_value()
+            for connections in self.connection_settings.values()
+            for settings in connections.values()
+            for value in vars(settings).values()
+            if isinstance(value, SecretStr) and value.get_secret_value()
+        ]
 
     def tenant(self, name: str | None) -> tuple[str, TenantConfig]:
         """The named tenant, or the only one when no name is given."""
@@ -215,7 +232,17 @@ def _dotted(location: tuple[Any, ...]) -> str:
     return ".".join(str(part) for part in location)
 
 
-def _pydantic_problems(error: ValidationError, prefix: str, problems: _Problems) -> None:
+def _pydantic_problems(
+    error: ValidationError,
+    prefix: str,
+    problems: _Problems,
+    *,
+    secret_fields: frozenset[str] = frozenset(),
+    sensitive: tuple[str, ...] = (),
+) -> None:
+    """Pydantic's messages, without the input (``include_input=False``); a validator's own
+    message may still quote its value, so for a secret field only the kind of problem is kept,
+    and any known secret value left in a message is masked."""
     for item in error.errors(include_input=False, include_url=False):
         path = _dotted(tuple(p for p in (prefix, *item["loc"]) if p != ""))
         message = item["msg"]
@@ -223,6 +250,16 @@ def _pydantic_problems(error: ValidationError, prefix: str, problems: _Problems)
             message = "is not a known setting"
         elif item["type"] == "missing":
             message = "is required"
+        elif item["loc"] and item["loc"][0] in secret_fields:
+            message = (
+                "is a secret and must be a string"
+                if item["type"].endswith("_type")
+                else "is a secret whose value is not valid for this connector (the value is "
+                "not shown)"
+            )
+        for value in sensitive:
+            if len(value) >= 3:
+                message = message.replace(value, "***")
         problems.add(path, message)
 
 
@@ -255,10 +292,17 @@ def _resolve(
             return environ[name]
         if name in secrets:
             return secrets[name]
-        problems.add(path, f"environment variable {name} is not set, nor is it in the secrets file")
+        if not isinstance(secrets, _RefusedSecrets):  # else the refusal says it all
+            problems.add(
+                path, f"environment variable {name} is not set, nor is it in the secrets file"
+            )
         return ""
 
     return _REFERENCE.sub(lookup, value)
+
+
+class _RefusedSecrets(dict[str, str]):
+    """No secrets, because the secrets file was refused (that problem is reported already)."""
 
 
 def _read_secrets(
@@ -271,13 +315,26 @@ def _read_secrets(
     if not path.is_absolute():
         path = file.parent / path
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        mode = path.stat().st_mode & 0o777
     except FileNotFoundError:
         problems.add("secrets_file", f"secrets file {str(path)!r} does not exist")
-        return {}
-    except tomllib.TOMLDecodeError as exc:
+        return _RefusedSecrets()
+    if mode & 0o077 and os.name == "posix":
+        # Secrets others can read are no secrets, and a file others can write feeds us theirs.
+        problems.add(
+            "secrets_file",
+            f"secrets file {str(path)!r} can be read or written by others (mode {mode:04o}): "
+            f"chmod 600 {path}",
+        )
+        return _RefusedSecrets()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        problems.add("secrets_file", f"secrets file {str(path)!r} cannot be read: {exc.strerror}")
+        return _RefusedSecrets()
+    except tomllib.TOMLDecodeError as exc:  # its message gives a position, never the text
         problems.add("secrets_file", f"secrets file {str(path)!r} is not valid TOML: {exc}")
-        return {}
+        return _RefusedSecrets()
     not_text = [k for k, v in data.items() if not isinstance(v, str)]
     for key in not_text:
         problems.add("secrets_file", f"secret {key} must be a string")
@@ -336,12 +393,14 @@ def load_config(
         for flow_name, flow in tenant.flows.items():
             _check_flow(flow_name, flow, tenant, f"{base}.flows.{flow_name}", connectors, problems)
     problems.raise_if_any()
+    key_file = model.ledger.key_file
     return Config(
         file,
         _ledger_url(model.ledger.url, file),
         model.tenants,
         connection_settings,
         tuple(problems.warnings),
+        str(file.parent / key_file) if key_file else None,
     )
 
 
@@ -364,22 +423,34 @@ def _connection_settings(
         )
         return None
     model: type[BaseModel] = registered.connector.settings
-    for name, field in model.model_fields.items():
+    secret_fields = tuple(
+        name for name, field in model.model_fields.items() if _is_secret(field.annotation)
+    )
+    before = len(problems.items)
+    for name in secret_fields:
         raw = connection.settings.get(name)
-        if _is_secret(field.annotation) and isinstance(raw, str) and not _REFERENCE.search(raw):
+        if raw is not None and not (isinstance(raw, str) and _REFERENCE.search(raw)):
             problems.add(
                 f"{path}.settings.{name}",
                 'is a secret: write it as "${ENV_VAR}" and set that variable or put it in '
                 "the secrets file, never in the config file",
             )
-    before = len(problems.items)
     values = _resolve(connection.settings, f"{path}.settings", secrets, environ, problems)
     if len(problems.items) > before:
         return None
     try:
         return model.model_validate(values)
     except ValidationError as exc:
-        _pydantic_problems(exc, f"{path}.settings", problems)
+        sensitive = tuple(
+            str(values[name]) for name in secret_fields if isinstance(values.get(name), str)
+        ) + tuple(secrets.values())
+        _pydantic_problems(
+            exc,
+            f"{path}.settings",
+            problems,
+            secret_fields=frozenset(secret_fields),
+            sensitive=tuple(sorted(sensitive, key=len, reverse=True)),
+        )
         return None
 
 

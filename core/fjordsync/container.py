@@ -14,7 +14,7 @@ from pathlib import Path
 
 from dependency_injector import containers, providers
 
-from fjordsync import plugins
+from fjordsync import logs, plugins
 from fjordsync.config import Config, load_config
 from fjordsync.ledger import DEFAULT_LEDGER_URL, Ledger
 from fjordsync.ports import Clock
@@ -39,7 +39,12 @@ class CoreContainer(containers.DeclarativeContainer):
 
 
 def _optional_config(path: str | None, connectors: dict) -> Config | None:
-    return load_config(path, connectors=connectors) if path else None
+    if not path:
+        return None
+    config = load_config(path, connectors=connectors)
+    # From here on no log record, error line or run message shows these values.
+    logs.register_secrets(config.secret_values())
+    return config
 
 
 def resolve_ledger_url(explicit: str | None, config: Config | None) -> str:
@@ -50,6 +55,12 @@ def resolve_ledger_url(explicit: str | None, config: Config | None) -> str:
     if config is not None:
         return config.ledger_url
     return os.environ.get(LEDGER_URL_ENV) or DEFAULT_LEDGER_URL
+
+
+def ledger_key_file(config: Config | None) -> str | None:
+    """The config's ``[ledger] key_file``; None leaves the choice to the ledger (the
+    FJORDSYNC_LEDGER_KEY variables, else beside a SQLite file)."""
+    return config.ledger_key_file if config is not None else None
 
 
 def ledger_exists(url: str) -> bool:
@@ -69,5 +80,7 @@ class AppContainer(containers.DeclarativeContainer):
     config = providers.Singleton(_optional_config, settings.config_path, connectors)
     ledger_url = providers.Callable(resolve_ledger_url, settings.ledger_url, config)
     clock = providers.Singleton(SystemClock)
-    ledger = providers.Singleton(Ledger, url=ledger_url)
+    ledger = providers.Singleton(
+        Ledger, url=ledger_url, key_file=providers.Callable(ledger_key_file, config)
+    )
     core = providers.Container(CoreContainer, clock=clock, ledger=ledger)

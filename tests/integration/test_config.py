@@ -100,10 +100,103 @@ def test_flows_wired_to_a_connector_without_an_adapter_are_warned_about(tmp_path
 
 
 def test_secrets_come_from_a_secrets_file_when_not_in_the_environment(tmp_path, registered):
-    write(tmp_path, 'TOKEN_A = "from-the-file"\n', name="local-secrets.toml")
+    write(tmp_path, 'TOKEN_A = "from-the-file"\n', name="local-secrets.toml").chmod(0o600)
     path = write(tmp_path, 'secrets_file = "local-secrets.toml"\n' + textwrap.dedent(GOOD))
     config = load_config(path, connectors=registered, environ={})
     assert config.connection_settings["acme"]["hr"].token.get_secret_value() == "from-the-file"
+    assert config.secret_values() == ["from-the-file"]
+
+
+@pytest.mark.parametrize("mode", [0o644, 0o640, 0o620, 0o602])
+def test_a_secrets_file_others_can_read_or_write_is_refused(tmp_path, registered, mode):
+    secrets = write(tmp_path, 'TOKEN_A = "from-the-file"\n', name="local-secrets.toml")
+    secrets.chmod(mode)
+    path = write(tmp_path, 'secrets_file = "local-secrets.toml"\n' + textwrap.dedent(GOOD))
+    with pytest.raises(ConfigFileError) as caught:
+        load_config(path, connectors=registered, environ={})
+    assert caught.value.problems == [  # and no "not set" problem for TOKEN_A on top
+        (
+            "secrets_file",
+            f"secrets file {str(secrets)!r} can be read or written by others "
+            f"(mode {mode:04o}): chmod 600 {secrets}",
+        )
+    ]
+    assert "from-the-file" not in str(caught.value)
+    refused_by_env = {"FJORDSYNC_SECRETS_FILE": str(secrets)}
+    with pytest.raises(ConfigFileError, match="chmod 600"):
+        load_config(write(tmp_path, GOOD), connectors=registered, environ=refused_by_env)
+
+
+def test_no_config_error_carries_a_secret_value(tmp_path, registered):
+    from pydantic import BaseModel, SecretStr, field_validator
+
+    from fjordsync.connectors import Connector
+    from fjordsync.plugins import PluginInfo, RegisteredConnector
+
+    class GuidSettings(BaseModel):
+        model_config = {"extra": "forbid"}
+        application_id: SecretStr
+        password: SecretStr
+
+        @field_validator("application_id")
+        @classmethod
+        def _guid(cls, value):  # a careless plugin: its message quotes the value
+            raise ValueError(f"{value.get_secret_value()!r} is not a GUID")
+
+    guid = RegisteredConnector(
+        Connector("guid", "Checks its application id", GuidSettings),
+        PluginInfo("guid", "x", "guid-dist", "1.0"),
+    )
+    error = problems_of(
+        tmp_path,
+        """
+        [tenants.acme.connections.a]
+        plugin = "guid"
+        settings = { application_id = "${APP}", password = "${PW}" }
+        [tenants.acme.connections.b]
+        plugin = "guid"
+        settings = { application_id = 4711, password = ["hunter2-password"] }
+    """,
+        {**registered, "guid": guid},
+        environ={"APP": "not-a-guid-but-secret", "PW": "pw-value"},
+    )
+    assert error.problems == [
+        (
+            "tenants.acme.connections.a.settings.application_id",
+            "is a secret whose value is not valid for this connector (the value is not shown)",
+        ),
+        (
+            "tenants.acme.connections.b.settings.application_id",
+            'is a secret: write it as "${ENV_VAR}" and set that variable or put it in the '
+            "secrets file, never in the config file",
+        ),
+        (
+            "tenants.acme.connections.b.settings.password",
+            'is a secret: write it as "${ENV_VAR}" and set that variable or put it in the '
+            "secrets file, never in the config file",
+        ),
+    ]
+    for value in ("not-a-guid-but-secret", "4711", "hunter2-password"):
+        assert value not in str(error)
+
+
+def test_the_ledger_key_file_is_relative_to_the_config_file(tmp_path):
+    body = """
+        [ledger]
+        url = "sqlite:///state/ledger.db"
+        key_file = "keys/ledger.key"
+        [tenants.a.connections.m]
+        plugin = "memory"
+    """
+    assert load_config(write(tmp_path, body)).ledger_key_file == str(
+        tmp_path / "keys" / "ledger.key"
+    )
+    assert (
+        load_config(
+            write(tmp_path, body.replace('key_file = "keys/ledger.key"', ""))
+        ).ledger_key_file
+        is None
+    )
 
 
 def problems_of(tmp_path, body, registered, environ=SECRETS):
