@@ -1,5 +1,5 @@
 """Flows 4 and 5 end to end: `fjordsync run` against the AlexisHR and 24SevenOffice sandboxes;
-the payroll state is compared with the exact records FLOWS.md gives."""
+the payroll state is compared with the exact records docs/flows.md gives."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The business rules of FLOWS.md, each with its edge cases."""
+"""The business rules of docs/flows.md, each with its edge cases."""
 
 from datetime import UTC, date, datetime, time
 from decimal import Decimal

@@ -1,4 +1,4 @@
-"""Canonical code lists named in FLOWS.md, with the values the vendors use for them.
+"""Canonical code lists named in docs/flows.md, with the values the vendors use for them.
 
 Enum values are the vendors' own spellings where one vendor owns the code (payroll's
 ``employment_form``, ``enddate_reason``, ``salary_type``; Alexis' ``payoutPeriod``, leave

@@ -1,4 +1,4 @@
-"""Business rules of FLOWS.md, each stated once.
+"""Business rules of docs/flows.md, each stated once.
 
 Every function is pure: the clock, the tenant's mapping tables and the time zone come in as
 arguments. Failures are ``InvalidValue`` naming the field, so a flow can turn them into an
@@ -77,7 +77,7 @@ _MONTHLY_DIVISOR = {PayoutPeriod.ANNUAL: Decimal(12), PayoutPeriod.QUARTERLY: De
 
 
 def payroll_salary(compensation: Compensation) -> Salary:
-    """FLOWS.md flow 4: MONTHLY -> monthly, HOURLY -> hourly, ANNUAL/QUARTERLY -> monthly with
+    """docs/flows.md flow 4: MONTHLY -> monthly, HOURLY -> hourly, ANNUAL/QUARTERLY -> monthly with
     the amount divided by 12 or 3 (two decimals, half up); other periods cannot be expressed.
     A salary of zero or less is not a salary payroll can pay: invalid, never dropped in favour
     of an older one."""
@@ -250,7 +250,7 @@ def resolve_absence_code(
     kind: LeaveKind | None,
     tenant_mapping: Mapping[str, str] | None = None,
 ) -> AbsenceCode:
-    """The payroll code of a company's leave type, by FLOWS.md flow 5's chain:
+    """The payroll code of a company's leave type, by docs/flows.md flow 5's chain:
     the tenant's mapping (by type id, then name), the user-given code, the name, the kind.
     A type that resolves to nothing is an error, never a guess. The kind is not used for a
     type whose user-given code is not a payroll code (see below)."""

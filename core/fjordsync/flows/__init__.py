@@ -1,1 +1,1 @@
-"""Use cases: one module per flow, plain functions over the ports (see FLOWS.md)."""
+"""Use cases: one module per flow, plain functions over the ports (see docs/flows.md)."""

@@ -1,4 +1,4 @@
-"""Pure AlexisHR JSON -> domain translation, as FLOWS.md flows 4 and 5 state it.
+"""Pure AlexisHR JSON -> domain translation, as docs/flows.md flows 4 and 5 state it.
 
 Each function returns the domain record or an ``InvalidRecord`` naming the Alexis field that is
 wrong (never its value), so one bad record never hides the others. The functions are total:

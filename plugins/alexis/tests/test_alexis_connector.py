@@ -1,5 +1,5 @@
 """The AlexisHR connector against its sandbox over HTTP: paging, scopes, incremental reads and
-every mapping rule of FLOWS.md flows 4 and 5."""
+every mapping rule of docs/flows.md flows 4 and 5."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Pure SmartDok JSON <-> domain translation (FLOWS.md flows 1, 2 and 3).
+"""Pure SmartDok JSON <-> domain translation (docs/flows.md flows 1, 2 and 3).
 
 Every reading function is total: whatever SmartDok sends, it returns the domain record or an
 ``InvalidRecord`` naming the record and the SmartDok field, never raising and never guessing.
@@ -271,7 +271,7 @@ def work_hour(raw: Mapping[str, Any]) -> TimeEntry | InvalidRecord:
         day = _day(raw, "Date")
         if day is None:
             raise InvalidValue("Date", "is missing")
-        # NetHours, else OrdinaryHours (FLOWS.md); a NetHours that is there but no number is
+        # NetHours, else OrdinaryHours (docs/flows.md); a NetHours that is there but no number is
         # invalid, not a reason to fall back.
         hours = _number(raw, "NetHours")
         if hours is None:

@@ -423,7 +423,7 @@ def _money(value: Decimal) -> str:
 
 
 def payroll_employee_body(employee: Employee, *, defaults: bool) -> dict[str, Any]:
-    """FLOWS.md flow 4's employee fields, every value a string. ``defaults`` adds the fields
+    """docs/flows.md flow 4's employee fields, every value a string. ``defaults`` adds the fields
     that are written on create (vacation days, the type of the international id)."""
     address = employee.home_address or Address()
     bank = employee.bank_account

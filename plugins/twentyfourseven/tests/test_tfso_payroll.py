@@ -1,5 +1,5 @@
 """The 24SevenOffice payroll (Lønn) connector against its sandbox over HTTP: tokens, 409s,
-employment upserts, absence upserts, and every payroll field of FLOWS.md flow 4."""
+employment upserts, absence upserts, and every payroll field of docs/flows.md flow 4."""
 
 from __future__ import annotations
 
