@@ -152,3 +152,160 @@ def test_runs_list_uses_the_config_files_ledger(tmp_path):
     ledger.close()
     result = fjordsync("runs", "list", "--config", str(tmp_path / "c.toml"), "--json")
     assert [r["tenant"] for r in json.loads(result.stdout)["runs"]] == ["a"]
+
+
+def test_empty_selections_and_unknown_codes_are_usage_errors(tmp_path):
+    config = str(tmp_path / "never-read.toml")  # options are checked before the config is read
+    valid = "01, 02, 03, 04, 05, 06, 07, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21"
+    for args, message in [
+        (
+            ["payroll-employees", "--employees", ""],
+            "error: --employees: no employee number given; write N,N,... or leave the option "
+            "out to sync every employee in the flow's scope\n",
+        ),
+        (
+            ["payroll-employees", "--employees", " , "],
+            "error: --employees: no employee number given; write N,N,... or leave the option "
+            "out to sync every employee in the flow's scope\n",
+        ),
+        (
+            ["absences", "--absence-types", "zz"],
+            f"error: --absence-types: unknown absence code 'zz' (valid: {valid})\n",
+        ),
+        (
+            ["absences", "--absence-types", "4,8,zz"],
+            f"error: --absence-types: unknown absence codes '08', 'zz' (valid: {valid})\n",
+        ),
+        (
+            ["absences", "--absence-types", ","],
+            f"error: --absence-types: no absence code given (valid: {valid})\n",
+        ),
+    ]:
+        result = fjordsync("run", *args, "--config", config)
+        assert (result.returncode, result.stderr, result.stdout) == (2, message, ""), args
+    as_json = fjordsync("run", "absences", "--absence-types", "zz", "--config", config, "--json")
+    assert json.loads(as_json.stdout) == {
+        "error": "UsageError",
+        "message": f"--absence-types: unknown absence code 'zz' (valid: {valid})",
+    }
+
+
+BOOM_PLUGIN = """
+from fjordsync import Connector, hookimpl
+from fjordsync.testing.memory import InMemorySystem, MemorySettings
+
+
+class Boom(InMemorySystem):
+    async def read_projects(self, query):
+        raise RuntimeError("a bug in the adapter, password=hunter2-in-the-trace")
+
+
+@hookimpl
+def fjordsync_register_connectors(register):
+    register(Connector(name="boom", title="Raises", settings=MemorySettings, adapter=Boom))
+"""
+
+
+def test_an_unexpected_error_is_one_line_and_its_trace_goes_to_the_log_file(tmp_path):
+    site = tmp_path / "site"
+    info = site / "boom_plugin-1.0.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: boom-plugin\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text("[fjordsync]\nboom = boom_plugin\n")
+    (site / "boom_plugin.py").write_text(BOOM_PLUGIN)
+    (tmp_path / "c.toml").write_text(
+        '[ledger]\nurl = "sqlite:///l.db"\n'
+        '[tenants.acme.connections.src]\nplugin = "boom"\n'
+        '[tenants.acme.connections.dst]\nplugin = "memory"\n'
+        '[tenants.acme.flows.projects]\nsource = "src"\ntarget = "dst"\n'
+    )
+    env = {"PYTHONPATH": str(site), "XDG_STATE_HOME": str(tmp_path / "state")}
+    log_file = tmp_path / "f.log"
+    args = ["run", "projects", "--config", str(tmp_path / "c.toml")]
+    result = fjordsync(*args, "--log-file", str(log_file), env=env)
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == (
+        f"fjordsync: unexpected error (RuntimeError) in run 1 — details in {log_file}\n"
+    )
+    trace = log_file.read_text()
+    assert "ERROR fjordsync: unexpected error (RuntimeError) in run 1\nTraceback" in trace
+    assert trace.endswith("RuntimeError: a bug in the adapter, password=***\n")
+    run = json.loads(fjordsync("runs", "show", "1", "--config", args[-1], "--json", env=env).stdout)
+    assert run["status"] == "failed" and "hunter2" not in json.dumps(run)
+
+    # Without --log-file the trace goes to fjordsync.log in the user's state directory.
+    default = fjordsync(*args, env=env)
+    expected = tmp_path / "state" / "fjordsync" / "fjordsync.log"
+    assert default.stderr == (
+        f"fjordsync: unexpected error (RuntimeError) in run 2 — details in {expected}\n"
+    )
+    assert "Traceback" in expected.read_text() and oct(expected.stat().st_mode)[-3:] == "600"
+    as_json = json.loads(fjordsync(*args, "--json", env=env).stdout)
+    assert as_json == {
+        "error": "RuntimeError",
+        "message": f"fjordsync: unexpected error (RuntimeError) in run 3 — details in {expected}",
+        "run_id": 3,
+        "log_file": str(expected),
+    }
+
+
+def test_control_characters_and_markup_in_data_are_shown_escaped(tmp_path):
+    (tmp_path / "c.toml").write_text(
+        '[ledger]\nurl = "sqlite:///l.db"\n'
+        '[tenants.acme.connections.src]\nplugin = "memory"\n'
+        'settings = { projects = [{ key = "P-\\u001b[31m1[bold]", name = "Kaia" }] }\n'
+        '[tenants.acme.connections.dst]\nplugin = "memory"\n'
+        '[tenants.acme.flows.projects]\nsource = "src"\ntarget = "dst"\n'
+    )
+    args = ["run", "projects", "--config", str(tmp_path / "c.toml"), "--dry-run"]
+    table = fjordsync(*args)
+    assert table.returncode == 0, table.stderr
+    assert "\x1b" not in table.stdout
+    assert "│ P-\\x1b[31m1[bold] │ create │ planned │" in table.stdout
+    as_json = fjordsync(*args, "--json")
+    assert json.loads(as_json.stdout)["items"][0]["key"] == "P-\x1b[31m1[bold]"
+    assert "\x1b" not in as_json.stdout  # JSON escapes it: \u001b
+    shown = fjordsync("runs", "show", "2", "--config", str(tmp_path / "c.toml"))
+    assert "\x1b" not in shown.stdout and "P-\\x1b[31m1[bold]" in shown.stdout
+
+
+def test_sandbox_up_writes_its_config_and_secrets_0600(tmp_path):
+    import os
+
+    from fjordsync.cli import write_demo_config
+
+    connections = {
+        "alexis": {"alexis": {"token": "t-1"}},
+        "twentyfourseven": {
+            "twentyfourseven": {"application_id": "a-1", "password": "p-1", "username": "u"},
+            "twentyfourseven-payroll": {"access_token": "x-1"},
+        },
+        "smartdok": {"smartdok": {"api_token": "s-1"}},
+    }
+    old = os.umask(0o022)
+    try:
+        write_demo_config(str(tmp_path / "demo.toml"), {}, connections)
+    finally:
+        os.umask(old)
+    for name in ("demo.toml", "demo.toml.secrets"):
+        assert oct((tmp_path / name).stat().st_mode)[-3:] == "600", name
+    assert 'DEMO_PAYROLL_ACCESS_TOKEN = "x-1"' in (tmp_path / "demo.toml.secrets").read_text()
+    assert "x-1" not in (tmp_path / "demo.toml").read_text()
+
+
+def test_the_sqlite_ledger_is_created_0600_and_refused_when_shared(tmp_path):
+    import os
+
+    old = os.umask(0)
+    try:
+        Ledger(f"sqlite:///{tmp_path / 'ledger.db'}").close()
+    finally:
+        os.umask(old)
+    assert oct((tmp_path / "ledger.db").stat().st_mode)[-3:] == "600"
+    (tmp_path / "ledger.db").chmod(0o644)
+    result = fjordsync("runs", "list", "--ledger", f"sqlite:///{tmp_path / 'ledger.db'}")
+    assert (result.returncode, result.stderr) == (
+        2,
+        f"error: the ledger file {tmp_path / 'ledger.db'} can be read or written by others "
+        f"(mode 0644): chmod 600 {tmp_path / 'ledger.db'}\n",
+    )
