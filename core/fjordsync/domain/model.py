@@ -221,6 +221,9 @@ class TimeEntry:
     exported: bool = False
     updated: datetime | None = None
     target_key: str | None = None
+    # Read from a target: the marker an earlier write left in it (fjordsync:<tenant>:<key>),
+    # so two target entries carrying one source entry's marker can be told apart.
+    marker: str | None = None
 
     def __post_init__(self) -> None:
         _require_text(self.key, "key")
