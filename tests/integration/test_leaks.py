@@ -202,3 +202,40 @@ def test_the_ledger_file_alone_does_not_give_salaries_away(company, tmp_path):
     assert found(candidate_keys) == []
     real_key = bytes.fromhex((tmp_path / "demo.toml.ledger.db.key").read_text().strip())
     assert found([real_key]) == [NEW_SALARY]  # the search works when the key is known
+
+
+def test_a_key_kept_in_the_meta_table_is_moved_to_the_key_file(tmp_path, monkeypatch):
+    monkeypatch.delenv("FJORDSYNC_LEDGER_KEY", raising=False)
+    monkeypatch.delenv("FJORDSYNC_LEDGER_KEY_FILE", raising=False)
+    path = tmp_path / "ledger.db"
+    Ledger(f"sqlite:///{path}").close()
+    old_key = "ab" * 32
+    with sqlite3.connect(path) as db:  # as an older version left it
+        db.execute("INSERT INTO meta (name, value) VALUES ('fingerprint_key', ?)", (old_key,))
+    ledger = Ledger(f"sqlite:///{path}")
+    assert ledger.fingerprint_key == bytes.fromhex(old_key)  # old fingerprints stay valid
+    ledger.close()
+    key_file = tmp_path / "ledger.db.key"
+    assert key_file.read_text() == old_key + "\n"
+    assert oct(key_file.stat().st_mode)[-3:] == "600"
+    with sqlite3.connect(path) as db:
+        assert db.execute(
+            "SELECT count(*) FROM meta WHERE name = 'fingerprint_key'"
+        ).fetchone() == (0,)
+
+
+def test_a_key_file_others_can_read_is_refused(tmp_path, monkeypatch):
+    from fjordsync.errors import LedgerError
+
+    monkeypatch.delenv("FJORDSYNC_LEDGER_KEY", raising=False)
+    key_file = tmp_path / "shared.key"
+    key_file.write_text("cd" * 32 + "\n")
+    key_file.chmod(0o644)
+    ledger = Ledger(f"sqlite:///{tmp_path / 'l.db'}", key_file=key_file)
+    with pytest.raises(LedgerError) as caught:
+        ledger.fingerprint_key  # noqa: B018
+    assert str(caught.value) == (
+        f"the fingerprint key file {key_file} can be read or written by others (mode 0644): "
+        f"chmod 600 {key_file}"
+    )
+    ledger.close()

@@ -182,8 +182,10 @@ def test_only_one_of_many_concurrent_runs_gets_the_lock(ledger_url, clock):
         store.close()
 
 
-def test_fingerprint_key_is_generated_once_and_kept(ledger_url, clock, monkeypatch):
+def test_fingerprint_key_is_generated_once_and_kept(ledger_url, clock, monkeypatch, tmp_path):
     monkeypatch.delenv("FJORDSYNC_LEDGER_KEY", raising=False)
+    # The key lives outside the database; PostgreSQL has no file to put it beside.
+    monkeypatch.setenv("FJORDSYNC_LEDGER_KEY_FILE", str(tmp_path / "fingerprint.key"))
     first = Ledger(ledger_url, clock=clock)
     key = first.fingerprint_key
     assert len(key) == 32
