@@ -198,25 +198,38 @@ def _main(
 
 
 @app.command("plugins")
-def plugins_command(as_json: JsonOption = False) -> None:
-    """List the installed connector plugins: name, distribution, version and capabilities."""
+def plugins_command(
+    as_json: JsonOption = False,
+    show_all: Annotated[
+        bool, typer.Option("--all", help="Also the connectors made for tests and demos.")
+    ] = False,
+) -> None:
+    """List the installed connectors: the flows each can serve and on which side."""
     try:
         registered = _container().connectors()
     except FjordsyncError as exc:
         _fail(exc, as_json)
     rows = [item.as_dict() for item in registered.values()]
+    rows = [row for row in rows if show_all or not row["testing"]]
     if as_json:
         print(json.dumps({"connectors": rows}, indent=2))
         return
     table = Table(title="Installed connectors")
-    for column in ("connector", "distribution", "version", "capabilities"):
+    for column in ("connector", "distribution", "version", "flows it can serve"):
         table.add_column(column)
     for row in rows:
+        served = ", ".join(
+            f"{flow} ({' and '.join(sides)})" for flow, sides in row["flows"].items()
+        )
         table.add_row(
             f"{_m(row['name'])}\n[dim]{_m(row['title'])}[/]",
             _t(row["distribution"]),
             _t(row["version"]),
-            _m(", ".join(row["capabilities"])) or "[yellow]no adapter yet[/]",
+            _m(served)
+            if served
+            else "[yellow]no adapter yet[/]"
+            if not row["capabilities"]
+            else "[yellow]none of the flows[/]",
         )
     out.print(table)
 

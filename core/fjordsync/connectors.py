@@ -47,7 +47,8 @@ class Connector:
     ``pydantic.SecretStr``: they must then come from the environment or a secrets file).
     ``adapter`` is the class implementing some of the ports, built for a connection with
     ``adapter.from_settings(settings)``; ``None`` while a connector is registered ahead of its
-    adapter (it then has no capabilities).
+    adapter (it then has no capabilities). ``testing`` marks a connector made for tests, demos
+    and rehearsals rather than a real system: `fjordsync plugins` lists it only with ``--all``.
     """
 
     name: str
@@ -55,6 +56,7 @@ class Connector:
     settings: type[BaseModel]
     adapter: type | None = None
     system: str = ""
+    testing: bool = False
     capabilities: tuple[str, ...] = field(init=False)
 
     def __post_init__(self) -> None:

@@ -24,6 +24,7 @@ import pluggy
 from fjordsync import hookspecs
 from fjordsync.connectors import Connector
 from fjordsync.errors import PluginError
+from fjordsync.flows.catalog import flows_served
 
 __all__ = [
     "ALLOW_ENV",
@@ -66,6 +67,11 @@ class RegisteredConnector:
             "distribution": self.plugin.distribution,
             "version": self.plugin.version,
             "capabilities": list(self.connector.capabilities),
+            "flows": {
+                flow: list(sides)
+                for flow, sides in flows_served(self.connector.capabilities).items()
+            },
+            "testing": self.connector.testing,
         }
 
 

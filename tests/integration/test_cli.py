@@ -23,7 +23,7 @@ def test_help_documents_exit_codes_and_version_prints():
 
 
 def test_plugins_table_lists_every_connector():
-    result = fjordsync("plugins")
+    result = fjordsync("plugins", "--all")
     assert result.returncode == 0
     for name in ("alexis", "smartdok", "twentyfourseven", "memory", "fjordsync-24sevenoffice"):
         assert name in result.stdout

@@ -35,13 +35,43 @@ def listed(result):
 
 
 def test_the_three_vendor_plugins_are_found_through_entry_points():
-    assert listed(fjordsync("plugins", "--json")) == BUILT_IN
+    assert listed(fjordsync("plugins", "--json", "--all")) == BUILT_IN
+
+
+def test_the_test_only_memory_connector_is_listed_only_with_all():
+    assert listed(fjordsync("plugins", "--json")) == [c for c in BUILT_IN if c[0] != "memory"]
+    table = fjordsync("plugins", env={"COLUMNS": "200"}).stdout
+    assert "memory" not in table
+    assert "memory" in fjordsync("plugins", "--all", env={"COLUMNS": "200"}).stdout
+
+
+def test_plugins_show_the_flows_each_connector_serves_and_on_which_side():
+    result = fjordsync("plugins", "--json")
+    flows = {c["name"]: c["flows"] for c in json.loads(result.stdout)["connectors"]}
+    assert flows["alexis"] == {
+        "employees": ["source"],
+        "payroll-employees": ["source"],
+        "absences": ["source"],
+    }
+    assert flows["twentyfourseven"] == {
+        "projects": ["source"],
+        "employees": ["source"],
+        "hours": ["target"],
+    }
+    assert flows["twentyfourseven-payroll"]["payroll-employees"] == ["target"]
+    assert flows["smartdok"]["hours"] == ["source"]
+    table = fjordsync("plugins", env={"COLUMNS": "250"}).stdout
+    assert "flows it can serve" in table
+    assert "projects (source), employees (source), hours (target)" in table
+    assert "EmployeeReader" not in table  # port names are for plugin authors, not users
 
 
 def test_allow_and_deny_lists_from_the_environment():
-    only = fjordsync("plugins", "--json", env={"FJORDSYNC_PLUGINS": "smartdok"})
+    only = fjordsync("plugins", "--json", "--all", env={"FJORDSYNC_PLUGINS": "smartdok"})
     assert [name for name, _, _ in listed(only)] == ["memory", "smartdok"]
-    without = fjordsync("plugins", "--json", env={"FJORDSYNC_DISABLE_PLUGINS": "alexis, smartdok"})
+    without = fjordsync(
+        "plugins", "--json", "--all", env={"FJORDSYNC_DISABLE_PLUGINS": "alexis, smartdok"}
+    )
     assert [name for name, _, _ in listed(without)] == [
         "memory",
         "twentyfourseven",
@@ -142,7 +172,7 @@ def csv_plugin_site(tmp_path_factory):
 
 
 def test_the_csv_example_plugin_is_found_once_installed(csv_plugin_site):
-    result = fjordsync("plugins", "--json", env={"PYTHONPATH": str(csv_plugin_site)})
+    result = fjordsync("plugins", "--json", "--all", env={"PYTHONPATH": str(csv_plugin_site)})
     rows = json.loads(result.stdout)["connectors"]
     csv = next(row for row in rows if row["name"] == "csv")
     assert csv == {
@@ -152,6 +182,8 @@ def test_the_csv_example_plugin_is_found_once_installed(csv_plugin_site):
         "distribution": "fjordsync-csv-example",
         "version": "0.3.1",
         "capabilities": ["EmployeeReader"],
+        "flows": {"employees": ["source"]},
+        "testing": False,
     }
     assert listed(result) == sorted([*BUILT_IN, ("csv", "fjordsync-csv-example", "0.3.1")])
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["FLOWS", "FlowDefinition"]
+__all__ = ["FLOWS", "FlowDefinition", "flows_served"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -16,6 +16,22 @@ class FlowDefinition:
     description: str
     source_ports: tuple[str, ...]
     target_ports: tuple[str, ...]
+
+    def sides(self, capabilities: tuple[str, ...] | list[str]) -> tuple[str, ...]:
+        """The sides of this flow ("source", "target") a connector with these ports can take."""
+        have = set(capabilities)
+        return tuple(
+            side
+            for side, ports in (("source", self.source_ports), ("target", self.target_ports))
+            if set(ports) <= have
+        )
+
+
+def flows_served(capabilities: tuple[str, ...] | list[str]) -> dict[str, tuple[str, ...]]:
+    """Per flow, the sides a connector with these ports can take (flows it cannot serve left
+    out): what `fjordsync plugins` shows instead of port names."""
+    served = {name: flow.sides(capabilities) for name, flow in FLOWS.items()}
+    return {name: sides for name, sides in served.items() if sides}
 
 
 FLOWS: dict[str, FlowDefinition] = {

@@ -296,5 +296,6 @@ def fjordsync_register_connectors(register: Any) -> None:
             settings=MemorySettings,
             adapter=InMemorySystem,
             system="memory",
+            testing=True,
         )
     )
