@@ -115,3 +115,8 @@ def test_a_leave_without_an_end_date_names_the_rule():
     with pytest.raises(InvalidValue) as raised:
         Absence("L1", "7", AbsenceCode.SICK_LEAVE, DateRange(date(2026, 10, 5)))
     assert str(raised.value) == "absence.period: the leave has no end date; payroll needs one"
+
+
+def test_json_text_loses_only_lone_surrogates():
+    assert carriable_text("\x1b[1mKar\ud800i\udfff\x01", json=True) == ("\x1b[1mKari\x01", 2)
+    assert carriable_text("\x1b[1mKar\ud800i\x01") == ("[1mKari", 3)

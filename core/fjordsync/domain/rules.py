@@ -189,16 +189,26 @@ def _forbidden_in_xml(character: str) -> bool:
     )
 
 
-def carriable_text(text: str) -> tuple[str, int]:
-    """``text`` without the characters XML 1.0 cannot carry, and how many were removed.
+def _not_in_utf8(character: str) -> bool:
+    return 0xD800 <= ord(character) <= 0xDFFF
 
-    The one rule for free text (comments, names) sent to a target: C0 control characters other
-    than tab, line feed and carriage return, lone surrogates (U+D800-U+DFFF) and U+FFFE/U+FFFF
-    are removed, because a SOAP target refuses the whole request for one of them and the rest
-    of the text is still worth sending. Nothing else is changed; the caller reports the count
-    (never the text) on the record's item.
+
+def carriable_text(text: str, *, json: bool = False) -> tuple[str, int]:
+    """``text`` without the characters the target cannot carry, and how many were removed.
+
+    The one rule for free text (comments, names, address lines) sent to a target: what its
+    wire format cannot carry is removed, because the target refuses (or the client cannot even
+    encode) the whole request for one such character, and the rest of the text is still worth
+    sending. XML 1.0 (SOAP and SmartDok targets, the default) cannot carry C0 control
+    characters other than tab, line feed and carriage return, lone surrogates (U+D800-U+DFFF)
+    and U+FFFE/U+FFFF. JSON sent as UTF-8 (``json=True``, payroll) carries every character
+    except lone surrogates, so only those go: a control character arrives as it is. Nothing
+    else is changed; the caller reports the count (never the text) on the record's item.
+    Identifiers (e-mail addresses) are never cleaned this way: without the character they
+    would be another address, so the caller makes the record invalid instead.
     """
-    kept = "".join(character for character in text if not _forbidden_in_xml(character))
+    forbidden = _not_in_utf8 if json else _forbidden_in_xml
+    kept = "".join(character for character in text if not forbidden(character))
     return kept, len(text) - len(kept)
 
 

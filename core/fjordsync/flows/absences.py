@@ -11,7 +11,16 @@ cancelled or denied after it was exported cannot be deleted through the payroll 
 Never guessed: a leave without an end date is ``invalid`` ("the leave has no end date; payroll
 needs one", raised by ``Absence`` and reported by the source as an ``InvalidRecord``): payroll
 absences are closed periods. Leaves sharing an id are all ``conflict``, and so is an
-``externalId`` several payroll absences share.
+``externalId`` several payroll absences share, and one whose payroll absence cannot be read (a
+create would make a second absence). A payroll absence whose ``externalId`` itself cannot be
+read (the adapter keys it ``payroll:<serialNo>``, with its employee as ``owner``) may be any of
+that employee's leaves: their creates are held back as ``conflict`` until it is corrected. An
+employee whose payroll record cannot be read holds back their leaves the same way. Looking up
+a sick child's payroll id, or working out a leave's days, that fails makes that leave alone
+``failed``/``invalid``; the run goes on.
+
+Text: an absence carries no free text (codes, dates, numbers and ids only), so no text rule
+applies.
 
 Exactly once: a pending write is recorded before each absence is created. Reconcile rule:
 payroll lists each absence with its ``externalId`` (the HR leave id) and the adapter's save
@@ -37,7 +46,19 @@ from fjordsync.domain.diff import (
 from fjordsync.domain.model import Absence, Employee, InvalidRecord
 from fjordsync.domain.rules import norwegian_working_days
 from fjordsync.domain.values import DateRange
-from fjordsync.flows.common import FlowContext, RunResult, apply_plan
+from fjordsync.errors import ConnectorError
+from fjordsync.flows.common import (
+    LOG,
+    FlowContext,
+    ItemOutcome,
+    RunResult,
+    apply_plan,
+    held_by_unreadable,
+    invalid_views,
+    readable,
+    unexpected,
+    views_of,
+)
 from fjordsync.ports import AbsenceReader, AbsenceWriter, ChildReader, EmployeeReader, Query
 
 SPEC = FieldSpec(owned={"employee", "code", "start", "end", "percent", "days", "child"})
@@ -73,16 +94,26 @@ async def run(
     read = await source.read_absences(
         Query(scope=context.scope, period=period, mapping=context.mapping)
     )
-    current_read = [
-        a for a in await target.read_absences(Query(period=period)) if isinstance(a, Absence)
-    ]
-    current, in_doubt = unique_by_key(current_read, lambda a: a.key, side="target")
-    in_payroll = {
-        e.key.strip() for e in await target.read_employees(Query()) if isinstance(e, Employee)
+    rows = await target.read_absences(Query(period=period))
+    current_read, unreadable = readable(rows)
+    # Payroll absences whose externalId could not be read: whose they are is all that is known.
+    unkeyed = {
+        (row.owner or "").strip(): row.message
+        for row in rows
+        if isinstance(row, InvalidRecord) and row.key.startswith("payroll:")
     }
+    current, in_doubt = unique_by_key(current_read, lambda a: a.key, side="target")
+    staff, staff_unreadable = readable(await target.read_employees(Query()))
+    in_payroll = {e.key.strip() for e in staff if isinstance(e, Employee)}
     unique, decided = unique_by_key(read, lambda r: r.key)
     doubtful = {d.key for d in in_doubt}
     decided += [d for d in in_doubt if d.key in unique]
+    held = held_by_unreadable(
+        [k for k, r in unique.items() if not isinstance(r, InvalidRecord)], unreadable
+    )
+    decided += held
+    doubtful |= {d.key for d in held}
+    failed: list[ItemOutcome] = []
     desired: dict[str, Absence] = {}
     for key, record in unique.items():
         if isinstance(record, InvalidRecord):
@@ -104,6 +135,28 @@ async def run(
             continue
         if record.status not in (LeaveStatus.APPROVED, LeaveStatus.CONFIRMED):
             continue
+        if record.employee_key.strip() in staff_unreadable:
+            decided.append(
+                Decision(
+                    key,
+                    ActionKind.CONFLICT,
+                    f"employee {record.employee_key}'s payroll record cannot be read "
+                    f"({staff_unreadable[record.employee_key.strip()]}): correct it in "
+                    "24SevenOffice Lønn first",
+                )
+            )
+            continue
+        if key not in current and record.employee_key.strip() in unkeyed:
+            decided.append(
+                Decision(
+                    key,
+                    ActionKind.CONFLICT,
+                    f"a payroll absence of employee {record.employee_key} cannot be read "
+                    f"({unkeyed[record.employee_key.strip()]}): it may be this leave, so none "
+                    "is created until it is corrected in 24SevenOffice Lønn",
+                )
+            )
+            continue
         if record.employee_key not in in_payroll:
             decided.append(
                 Decision(
@@ -116,7 +169,27 @@ async def run(
             continue
         absence = replace(record, target_key=current[key].target_key if key in current else None)
         if absence.code is AbsenceCode.SICK_CHILD:
-            children = await target.read_child_ids(absence.employee_key)
+            try:
+                children = await target.read_child_ids(absence.employee_key)
+            except Exception as error:  # this leave alone cannot be planned; the run goes on
+                if not isinstance(error, ConnectorError):
+                    LOG.exception("reading the children of leave %s's employee failed", key)
+                why = (
+                    str(error)
+                    if isinstance(error, ConnectorError)
+                    else unexpected(error, "reading the employee's children")
+                )
+                failed.append(
+                    ItemOutcome(
+                        "absence",
+                        key,
+                        "create" if key not in current else "update",
+                        "failed",
+                        f"sick child (02) needs the child's payroll id, which could not be read "
+                        f"({why})",
+                    )
+                )
+                continue
             if len(children) != 1:
                 why = (
                     "no child registered in payroll: add the child in Lønn"
@@ -133,18 +206,17 @@ async def run(
                 continue
             absence = replace(absence, child_id=children[0])
         desired[key] = absence
-    the_plan = plan(
-        [_view(a, _days(a)) for a in desired.values()],
-        [_view(a, _days(a)) for a in current.values()],
-        SPEC,
-        decided=decided,
-    )
+    have, unviewable = views_of(current.items(), lambda a: _view(a, _days(a)), "absence")
+    decided += held_by_unreadable([k for k in desired if k in unviewable], unviewable)
+    want, unplannable = views_of(desired.items(), lambda a: _view(a, _days(a)), "absence")
+    decided += invalid_views(unplannable)
+    the_plan = plan(want, have, SPEC, decided=decided)
 
     async def write(action: Action) -> str:
         absence = desired[action.key]
         return await target.save_absence(absence, _days(absence))
 
-    return await apply_plan(
+    result = await apply_plan(
         context,
         the_plan,
         "absence",
@@ -152,3 +224,17 @@ async def run(
         exactly_once=True,
         target_name="24SevenOffice Lønn",
     )
+    for item in failed:  # kept in the history like every item apply_plan records
+        if context.scope.record_keys and item.key not in context.scope.record_keys:
+            continue  # a retry plans only the records it names
+        context.state.record_item(
+            context.run_id,
+            entity=item.entity,
+            key=item.key,
+            action=item.action,
+            outcome=item.outcome,
+            message=item.message,
+        )
+        result.items.append(item)
+    result.items.sort(key=lambda item: (item.entity, item.key))
+    return result

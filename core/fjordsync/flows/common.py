@@ -21,13 +21,16 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import Counter
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from fjordsync.domain.diff import Action, ActionKind, Plan, fingerprint
-from fjordsync.errors import ConnectorError, RateLimited
+from fjordsync.domain.diff import Action, ActionKind, Decision, Plan, Record, fingerprint
+from fjordsync.domain.matching import normalise_key
+from fjordsync.domain.model import InvalidRecord
+from fjordsync.domain.rules import carriable_text
+from fjordsync.errors import ConnectorError, InvalidValue, RateLimited
 from fjordsync.ports import Scope, SyncState
 
 __all__ = [
@@ -35,9 +38,15 @@ __all__ = [
     "ItemOutcome",
     "RunResult",
     "apply_plan",
+    "carried",
+    "held_by_unreadable",
+    "invalid_views",
     "marker_for",
+    "project_safely",
+    "readable",
     "status_of",
     "unexpected",
+    "views_of",
 ]
 
 LOG = logging.getLogger("fjordsync.flows")
@@ -52,6 +61,89 @@ def unexpected(error: BaseException, doing: str) -> str:
     """The message of an error that is not one of fjordsync's: its class only, since its text
     may carry the record's values."""
     return f"unexpected error ({type(error).__name__}) {doing}; the details are in the log"
+
+
+def readable(
+    records: Iterable[Any], key_of: Callable[[InvalidRecord], str] = lambda r: r.key
+) -> tuple[list[Any], dict[str, str]]:
+    """A target read split into the records that could be read and, by (normalised) key, the
+    message of each that could not. A target record that cannot be read is never treated as
+    absent: that would create a second record beside it (see ``held_by_unreadable``)."""
+    kept: list[Any] = []
+    unreadable: dict[str, str] = {}
+    for record in records:
+        if isinstance(record, InvalidRecord):
+            key = normalise_key(key_of(record))
+            if key:
+                unreadable.setdefault(key, record.message)
+        else:
+            kept.append(record)
+    return kept, unreadable
+
+
+def held_by_unreadable(keys: Iterable[str], unreadable: Mapping[str, str]) -> list[Decision]:
+    """A ``conflict`` for each source key whose target record cannot be read: neither a create
+    (a second record) nor an update (of fields never compared) can be right until a person
+    corrects it in the target."""
+    return [
+        Decision(
+            key,
+            ActionKind.CONFLICT,
+            f"the target's record for key {key!r} cannot be read ({unreadable[normalise_key(key)]}"
+            "): correct it there first",
+        )
+        for key in keys
+        if normalise_key(key) in unreadable
+    ]
+
+
+def carried(label: str, text: str | None, *, json: bool = False) -> tuple[str | None, str]:
+    """``text`` without what the target cannot carry (``rules.carriable_text``) and the item's
+    note saying how many characters went (never which text), or "" when none did."""
+    if not text:
+        return text, ""
+    kept, removed = carriable_text(text, json=json)
+    if not removed:
+        return text, ""
+    what = "lone surrogates" if json else "control characters"
+    return kept, f"{label}: {removed} character(s) that cannot be sent ({what}) were removed"
+
+
+def views_of(
+    records: Iterable[tuple[str, Any]], view: Callable[[Any], Record], entity: str
+) -> tuple[list[Record], dict[str, str]]:
+    """Each (key, record)'s plan view, and by key the message of each whose view could not be
+    made (a bug or a value it meets): that record alone is held back, the run goes on. A source
+    record so held is ``invalid``; a target record so held counts as unreadable
+    (``held_by_unreadable``)."""
+    made: list[Record] = []
+    failed: dict[str, str] = {}
+    for key, record in records:
+        try:
+            made.append(view(record))
+        except InvalidValue as error:
+            failed[normalise_key(key)] = str(error)
+        except Exception as error:
+            LOG.exception("the view of %s %s failed", entity, key)
+            failed[normalise_key(key)] = unexpected(error, f"reading this {entity}")
+    return made, failed
+
+
+def invalid_views(failed: Mapping[str, str]) -> list[Decision]:
+    return [Decision(key, ActionKind.INVALID, message) for key, message in failed.items()]
+
+
+def project_safely(key: str, entity: str, project: Callable[[], Any]) -> Any | Decision:
+    """``project()``, or, when it raises, that record's ``invalid`` decision: one record's bad
+    value (or a bug it meets) never stops the run. An ``InvalidValue`` names its field; any
+    other error is named by its class only (its text may carry the values)."""
+    try:
+        return project()
+    except InvalidValue as error:
+        return Decision(key, ActionKind.INVALID, str(error))
+    except Exception as error:
+        LOG.exception("projecting %s %s failed", entity, key)
+        return Decision(key, ActionKind.INVALID, unexpected(error, f"reading this {entity}"))
 
 
 @dataclass

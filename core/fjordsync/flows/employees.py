@@ -7,8 +7,12 @@ only. Before creating, the free SmartDok licences are counted: creates that do n
 ``invalid`` with that reason, and the run says how many licences are missing.
 
 Never guessed: CRM persons sharing a Contact id are all ``conflict`` (none is written), and so
-is an employee number several SmartDok users share. Names lose the characters XML cannot carry
-(``rules.carriable_text``), said in the item's message.
+is an employee number several SmartDok users share, and a number whose SmartDok user cannot be
+read (``conflict``: creating it would make a second user). Text rules: the first and last name
+lose the characters XML cannot carry (``rules.carriable_text``), said in the item's message; a
+name empty after that (or only whitespace) is ``invalid`` ("name is empty"), never sent for
+SmartDok to refuse. E-mail addresses and phone numbers are value objects that cannot hold such
+characters (an address without one would be another address).
 
 Exactly once: a pending write is recorded before each user is created. Reconcile rule: SmartDok's
 user list shows a created user by its employee number, so on the next run the plan for a pending
@@ -30,11 +34,22 @@ from fjordsync.domain.diff import (
     unique_by_key,
 )
 from fjordsync.domain.model import Employee, InvalidRecord
-from fjordsync.domain.rules import carriable_text, truncate
-from fjordsync.flows.common import FlowContext, RunResult, apply_plan
+from fjordsync.domain.rules import truncate
+from fjordsync.flows.common import (
+    FlowContext,
+    RunResult,
+    apply_plan,
+    carried,
+    held_by_unreadable,
+    invalid_views,
+    project_safely,
+    readable,
+    views_of,
+)
 from fjordsync.ports import EmployeeReader, EmployeeWriter, LicenseReader, Query
 
 NAME_LIMIT = 50
+EMPTY_NAME = "name is empty: give the contact a first or last name in 24SevenOffice"
 SPEC = FieldSpec(owned={"name", "email", "mobile"})
 
 
@@ -48,10 +63,16 @@ def _view(employee: Employee) -> Record:
     return Record(employee.key.strip(), fields, employee.target_key)
 
 
-def _sendable(employee: Employee) -> tuple[Employee, str]:
-    first, removed_first = carriable_text(employee.first_name)
-    last, removed_last = carriable_text(employee.last_name)
-    removed = removed_first + removed_last
+def _sendable(employee: Employee) -> tuple[Employee, str] | Decision:
+    """The person as SmartDok can take them and the item's note, or their ``invalid``
+    decision: SmartDok's one ``Name`` is first and last name, so it is empty only when both
+    are."""
+    first, _ = carried("name", employee.first_name)
+    last, _ = carried("name", employee.last_name)
+    first, last = first or "", last or ""
+    if not (first.strip() or last.strip()):
+        return Decision(employee.key, ActionKind.INVALID, EMPTY_NAME)
+    removed = len(employee.first_name or "") + len(employee.last_name or "") - len(first + last)
     if not removed:
         return employee, ""
     note = f"name: {removed} character(s) that cannot be sent (control characters) were removed"
@@ -68,11 +89,21 @@ async def run(context: FlowContext, source: EmployeeReader, target: EmployeeRead
         if isinstance(record, InvalidRecord):
             decided.append(Decision(key, ActionKind.INVALID, record.message))
             continue
-        people[key], note = _sendable(replace(record, key=key))
+        made = project_safely(key, "employee", lambda r=record, k=key: _sendable(replace(r, key=k)))
+        if isinstance(made, Decision):
+            decided.append(made)
+            continue
+        people[key], note = made
         if note:
             item_notes[key] = note
-    current = [e for e in await target.read_employees(Query()) if isinstance(e, Employee)]
-    known = {e.key.strip() for e in current}
+    current, unreadable = readable(await target.read_employees(Query()))
+    current_views, unviewable = views_of(((e.key, e) for e in current), _view, "employee")
+    unreadable = {**unviewable, **unreadable}
+    decided += held_by_unreadable(people, unreadable)
+    desired_views, failed = views_of(people.items(), _view, "employee")
+    decided += invalid_views(failed)
+    # A number SmartDok holds but cannot read is not new: never a create, nor a licence.
+    known = {e.key.strip() for e in current} | set(unreadable)
     new = sorted(key for key in people if key not in known)
     for key in new:
         if people[key].work_email is None and people[key].private_email is None:
@@ -102,9 +133,7 @@ async def run(context: FlowContext, source: EmployeeReader, target: EmployeeRead
                         "more or end users who have left",
                     )
                 )
-    the_plan = plan(
-        [_view(e) for e in people.values()], [_view(e) for e in current], SPEC, decided=decided
-    )
+    the_plan = plan(desired_views, current_views, SPEC, decided=decided)
     fields = {"name": ("first_name", "last_name"), "email": ("work_email",), "mobile": ("mobile",)}
 
     async def write(action: Action) -> str:

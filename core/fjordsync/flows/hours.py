@@ -20,8 +20,14 @@ link is saved (same transaction), so a kill or a failing ``mark_exported`` loses
 next run sends the owed marks first, and a mark that fails stays owed and is named in a note.
 
 Never guessed: hours sharing a WorkHourID are all ``conflict``; clock times outside the entry's
-day (00-24) or a stop before the start are ``invalid``. Comments lose the characters XML cannot
-carry (``rules.carriable_text``), said in the item's message.
+day (00-24) or a stop before the start are ``invalid``. Two or more ERP hours carrying one
+SmartDok hour's marker (``TimeEntry.marker``, read from ``InternalNote``) make that hour a
+``conflict`` ("N hours in the target carry the marker of this hour: remove all but one by
+hand"): nothing is sent, linked or reconciled for it, since either could be the transfer. A
+linked hour whose ERP hour cannot be read is a ``conflict`` too: whether it is locked or
+approved there cannot be seen. Text rules: the comment (``Description``) loses the characters
+XML cannot carry (``rules.carriable_text``), said in the item's message; the marker is
+fjordsync's own text.
 """
 
 from __future__ import annotations
@@ -49,7 +55,10 @@ from fjordsync.flows.common import (
     ItemOutcome,
     RunResult,
     apply_plan,
+    held_by_unreadable,
     marker_for,
+    project_safely,
+    readable,
     unexpected,
 )
 from fjordsync.ports import (
@@ -139,7 +148,11 @@ async def run(
         if isinstance(record, InvalidRecord):
             decided.append(Decision(source_key, ActionKind.INVALID, record.message))
         elif record.approved:
-            entries[source_key], note = _sendable(record)
+            made = project_safely(source_key, ENTITY, lambda r=record: _sendable(r))
+            if isinstance(made, Decision):
+                decided.append(made)
+                continue
+            entries[source_key], note = made
             if note:
                 item_notes[source_key] = note
     contacts = {
@@ -159,27 +172,56 @@ async def run(
         if isinstance(c, CodeItem) and c.active
     }
     for key, entry in entries.items():
-        problem = clock_time_problem(entry.day, entry.start, entry.stop) or _missing_reference(
-            entry, contacts, projects, work_types, salary_types
+        problem = project_safely(
+            key,
+            ENTITY,
+            lambda e=entry: (
+                clock_time_problem(e.day, e.start, e.stop)
+                or _missing_reference(e, contacts, projects, work_types, salary_types)
+            ),
         )
-        if problem:
+        if isinstance(problem, Decision):
+            decided.append(problem)
+        elif problem:
             decided.append(Decision(key, ActionKind.INVALID, problem))
+    links = context.state.links(context.tenant, context.flow, ENTITY)
+    in_erp_read, unreadable = readable(await target.read_time_entries(Query(period=period)))
+    target_hours = {t.target_key: t for t in in_erp_read if isinstance(t, TimeEntry)}
+    carrying: dict[str, int] = {}  # marker -> how many ERP hours carry it
+    for hour in target_hours.values():
+        if hour.marker:
+            carrying[hour.marker.strip()] = carrying.get(hour.marker.strip(), 0) + 1
+    for source_key in entries:
+        twice = carrying.get(marker_for(context, source_key), 0)
+        if twice > 1:
+            decided.append(
+                Decision(
+                    source_key,
+                    ActionKind.CONFLICT,
+                    f"{twice} hours in the target carry the marker of this hour: remove all but "
+                    "one by hand",
+                )
+            )
+        link = links.get(source_key)
+        if link is not None and link.target_key.strip() in unreadable:
+            # Whether the ERP hour is locked or approved cannot be seen: nothing is sent.
+            [held_back] = held_by_unreadable([link.target_key.strip()], unreadable)
+            decided.append(Decision(source_key, ActionKind.CONFLICT, held_back.message))
     held = {d.key for d in decided}
     entries = {k: e for k, e in entries.items() if k not in held}
 
     reconciled, unresolved = await _reconcile_pending(context, target, entries)
     for source_key in [*reconciled, *unresolved]:  # nothing more to plan for them
         entries.pop(source_key)
-    links = context.state.links(context.tenant, context.flow, ENTITY)
-    target_hours = {
-        t.target_key: t
-        for t in await target.read_time_entries(Query(period=period))
-        if isinstance(t, TimeEntry)
-    }
     key = context.state.fingerprint_key
     desired, current = [], []
-    for source_key, entry in entries.items():
-        desired.append(Record(source_key, {"fingerprint": fingerprint(_values(entry), key)}))
+    for source_key, entry in list(entries.items()):
+        made = project_safely(source_key, ENTITY, lambda e=entry: fingerprint(_values(e), key))
+        if isinstance(made, Decision):
+            decided.append(made)
+            entries.pop(source_key)
+            continue
+        desired.append(Record(source_key, {"fingerprint": made}))
         link = links.get(source_key)
         if link is None:
             continue

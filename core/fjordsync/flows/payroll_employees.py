@@ -12,7 +12,21 @@ one's bank account must never reach the other's payroll record), and so is an em
 payroll employees share; likewise employments sharing an id. A compensation HR could not read
 (an ``InvalidRecord`` of entity ``compensation``; its ``owner``, else the key before "/", is
 the employee) makes the employee's current salary unknown: the employee is ``invalid``, never
-paid an older salary. A latest salary of zero or less is invalid too (``rules.payroll_salary``).
+paid an older salary, even when the unreadable one looks older: its date may be what could not
+be read, so that it is older cannot be proved, and one rule holds for every unreadable row. A
+latest salary of zero or less is invalid too (``rules.payroll_salary``). A payroll employee
+that cannot be read makes the HR employee with its empId a ``conflict`` (a create would make a
+second one); a payroll employment that cannot be read (its ``owner`` the empId) holds back that
+employee's employment creates and the employment linked to it as ``conflict``: it may be the
+one a create would make again.
+
+Text rules (payroll takes JSON, which carries every character but a lone surrogate):
+``firstname``, ``lastname``, ``postaddress``, ``zipcode`` and ``city`` lose their lone
+surrogates (``rules.carriable_text(json=True)``), said in the item's message; control
+characters arrive as they are. A first or last name empty after that (or only whitespace) is
+``invalid`` ("first name is empty" / "last name is empty"), never sent for payroll to refuse.
+The e-mail is never cleaned: an address without one of its characters is another address, so
+an e-mail holding a character the target cannot carry makes the employee ``invalid``.
 
 Exactly once, employees: a pending write is recorded before each create; reconcile rule:
 payroll's employee list shows a created employee by its empId, so the next plan for it is
@@ -40,9 +54,24 @@ from fjordsync.domain.diff import (
     unique_by_key,
 )
 from fjordsync.domain.model import Compensation, Employee, Employment, InvalidRecord
-from fjordsync.domain.rules import contact_email, current_compensation, payroll_salary
+from fjordsync.domain.rules import (
+    carriable_text,
+    contact_email,
+    current_compensation,
+    payroll_salary,
+)
 from fjordsync.errors import InvalidValue
-from fjordsync.flows.common import LOG, FlowContext, RunResult, apply_plan, unexpected
+from fjordsync.flows.common import (
+    FlowContext,
+    RunResult,
+    apply_plan,
+    carried,
+    held_by_unreadable,
+    invalid_views,
+    project_safely,
+    readable,
+    views_of,
+)
 from fjordsync.ports import (
     CompensationReader,
     EmployeeReader,
@@ -131,6 +160,40 @@ def _with_salary(employee: Employee, compensations: list[Compensation]) -> Emplo
     return replace(employee, salary=payroll_salary(current))
 
 
+def _sendable(employee: Employee) -> tuple[Employee, str]:
+    """The employee as payroll's JSON can carry them, and the item's note (module docstring's
+    text rules); raises ``InvalidValue`` for what cannot be sent at all."""
+    for field_name, email in (
+        ("workEmail", employee.work_email),
+        ("privateEmail", employee.private_email),
+    ):
+        if email is not None and carriable_text(str(email), json=True)[1]:
+            raise InvalidValue(
+                field_name,
+                "holds a character that cannot be sent, and the address without it would be "
+                "another address: correct it in AlexisHR",
+            )
+    notes = []
+    first, note = carried("firstname", employee.first_name, json=True)
+    notes.append(note)
+    last, note = carried("lastname", employee.last_name, json=True)
+    notes.append(note)
+    for field_name, text, label in (("firstName", first, "first"), ("lastName", last, "last")):
+        if not (text or "").strip():
+            raise InvalidValue(field_name, f"is empty: add the {label} name in AlexisHR")
+    address = employee.home_address
+    if address is not None:
+        street, note = carried("postaddress", address.street, json=True)
+        notes.append(note)
+        postal_code, note = carried("zipcode", address.postal_code, json=True)
+        notes.append(note)
+        city, note = carried("city", address.city, json=True)
+        notes.append(note)
+        address = replace(address, street=street, postal_code=postal_code, city=city)
+    cleaned = replace(employee, first_name=first or "", last_name=last or "", home_address=address)
+    return cleaned, "; ".join(n for n in notes if n)
+
+
 async def run(context: FlowContext, source: EmployeeReader, target: EmployeeReader) -> RunResult:
     assert isinstance(source, EmploymentReader) and isinstance(source, CompensationReader)
     assert isinstance(target, EmployeeWriter) and isinstance(target, EmploymentWriter)
@@ -147,28 +210,37 @@ async def run(context: FlowContext, source: EmployeeReader, target: EmployeeRead
             unreadable.setdefault(owner, f"{row.message}: the current salary cannot be known")
     unique, decided = unique_by_key(read, lambda r: r.key)
     people: dict[str, Employee] = {}
+    notes: dict[str, str] = {}
     for key, record in unique.items():
         if isinstance(record, InvalidRecord):
             decided.append(Decision(key, ActionKind.INVALID, record.message))
         elif key in unreadable:
             decided.append(Decision(key, ActionKind.INVALID, unreadable[key]))
         else:
-            try:
-                people[key] = _with_salary(replace(record, key=key), compensations[key])
-            except InvalidValue as error:
-                decided.append(Decision(key, ActionKind.INVALID, str(error)))
-            except Exception as error:  # one employee's bad data never stops the others
-                LOG.exception("the salary of employee %s could not be worked out", key)
-                decided.append(
-                    Decision(key, ActionKind.INVALID, unexpected(error, "working out the salary"))
-                )
-    current = [e for e in await target.read_employees(Query()) if isinstance(e, Employee)]
-    the_plan = plan(
-        [employee_view(e) for e in people.values()],
-        [employee_view(e) for e in current],
-        EMPLOYEE_SPEC,
-        decided=decided,
-    )
+            # One employee's bad data (or a bug it meets) never stops the others.
+            made = project_safely(
+                key,
+                "employee",
+                lambda r=record, k=key: _sendable(
+                    _with_salary(replace(r, key=k), compensations[k])
+                ),
+            )
+            if isinstance(made, Decision):
+                decided.append(made)
+                continue
+            people[key], note = made
+            if note:
+                notes[key] = note
+    current, in_doubt = readable(await target.read_employees(Query()))
+    current_views, unviewable = views_of(((e.key, e) for e in current), employee_view, "employee")
+    in_doubt = {**unviewable, **in_doubt}
+    held = held_by_unreadable(people, in_doubt)
+    decided += held
+    desired_views, failed = views_of(people.items(), employee_view, "employee")
+    decided += invalid_views(failed)
+    for decision in [*held, *invalid_views(failed)]:
+        people.pop(decision.key, None)  # their employments wait with them
+    the_plan = plan(desired_views, current_views, EMPLOYEE_SPEC, decided=decided)
 
     async def write_employee(action: Action) -> str:
         employee = people[action.key]
@@ -183,6 +255,7 @@ async def run(context: FlowContext, source: EmployeeReader, target: EmployeeRead
         the_plan,
         "employee",
         write_employee,
+        notes=notes,
         exactly_once=True,
         target_name="24SevenOffice Lønn",
     )
@@ -205,11 +278,15 @@ async def _employments(
     assert isinstance(target, EmploymentWriter)
     read = await source.read_employments(Query(scope=context.scope))
     links = context.state.links(context.tenant, context.flow, "employment")
-    payroll = {
-        e.target_key: e
-        for e in await target.read_employments(Query(scope=context.scope))
-        if isinstance(e, Employment)
-    }
+    rows = await target.read_employments(Query(scope=context.scope))
+    in_lonn, unreadable = readable(rows)
+    payroll = {e.target_key: e for e in in_lonn}
+    # Whose payroll employments cannot all be read: a create for them could make a second one.
+    doubted: dict[str, str] = {}
+    for row in rows:
+        if isinstance(row, InvalidRecord):
+            owner = (row.owner or "").strip()
+            doubted.setdefault(owner or "*", row.message)
     desired: dict[str, Employment] = {}
     linked = {link.target_key for link in links.values()}
     unlinked: dict[str, list[Employment]] = defaultdict(list)
@@ -240,6 +317,24 @@ async def _employments(
             )
             continue
         link = links.get(key)
+        if link is not None and link.target_key.strip() in unreadable:
+            # The payroll employment this one is linked to: an update could not be compared.
+            [held] = held_by_unreadable([link.target_key.strip()], unreadable)
+            decided.append(Decision(key, ActionKind.CONFLICT, held.message))
+            continue
+        if link is None or link.target_key not in payroll:
+            why = doubted.get(record.employee_key.strip(), doubted.get("*"))
+            if why is not None:
+                decided.append(
+                    Decision(
+                        key,
+                        ActionKind.CONFLICT,
+                        f"a payroll employment of employee {record.employee_key} cannot be read "
+                        f"({why}): it may be this one, so none is created until it is corrected "
+                        "in 24SevenOffice Lønn",
+                    )
+                )
+                continue
         if link is not None:
             target_key = link.target_key
         elif key in pending:
@@ -252,17 +347,21 @@ async def _employments(
                 record, unlinked[record.employee_key], len(by_employee[record.employee_key])
             )
         desired[key] = replace(record, target_key=target_key)
-    current = [
-        employment_view(payroll[d.target_key], key)
-        for key, d in desired.items()
-        if d.target_key in payroll
-    ]
-    the_plan = plan(
-        [employment_view(e, k) for k, e in desired.items()],
-        current,
-        EMPLOYMENT_SPEC,
-        decided=decided,
+    current, unviewable = views_of(
+        (
+            (key, (payroll[d.target_key], key))
+            for key, d in desired.items()
+            if d.target_key in payroll
+        ),
+        lambda pair: employment_view(*pair),
+        "employment",
     )
+    decided += held_by_unreadable(unviewable, unviewable)
+    wanted, failed = views_of(
+        ((k, (e, k)) for k, e in desired.items()), lambda pair: employment_view(*pair), "employment"
+    )
+    decided += invalid_views(failed)
+    the_plan = plan(wanted, current, EMPLOYMENT_SPEC, decided=decided)
 
     async def write(action: Action) -> str:
         employment = desired[action.key]

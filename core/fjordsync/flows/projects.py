@@ -3,17 +3,26 @@
 Key: the ERP's project id = SmartDok's project number (trimmed). Owned: name (cut to SmartDok's
 70 characters, reported), active (deactivated in the ERP -> inactive), start and end dates,
 customer name. The number is written on create only. Read incrementally from the ERP by the
-time of the last run whose writes all got through: the cursor does not move while anything
-failed, was deferred or is in conflict, nor while a create's outcome is still unknown.
+time of the last run that settled everything: the cursor does not move while any record was
+invalid, failed, was deferred or is in conflict (an invalid project must be read again once it
+is corrected, and an unchanged corrected project is read only if the cursor waited for it), nor
+while a create's outcome is still unknown, nor after a ``--retry-failed`` run (it planned only
+some of the records read).
 
 Never guessed: ERP projects sharing an id are all ``conflict`` (none is written), and so is a
-number several SmartDok projects share. Names lose the characters XML cannot carry
-(``rules.carriable_text``), said in the item's message.
+number several SmartDok projects share, and a number whose SmartDok project cannot be read
+(``conflict``: creating it would make a second project). Text rules: the name and the customer
+name lose the characters XML cannot carry (``rules.carriable_text``), said in the item's
+message; a name that is empty after that (or only whitespace) is ``invalid`` ("name is empty"),
+never sent for SmartDok to refuse.
 
 Exactly once: a pending write is recorded before each create. Reconcile rule: SmartDok's project
 list shows a created project by its number, so on the next run the plan for a pending number is
 ``unchanged`` (linked, not sent again) or ``update``; only a number SmartDok does not list is
-created again.
+created again. A pending number the ERP read no longer returns (it was read incrementally) is
+reconciled against SmartDok by its number alone: listed there is linked, not listed is
+forgotten (nothing was made; the create happens when the project is read again), so a pending
+write never holds the cursor for ever.
 """
 
 from __future__ import annotations
@@ -27,19 +36,32 @@ from fjordsync.domain.diff import (
     Decision,
     FieldSpec,
     Record,
+    fingerprint,
     plan,
     unique_by_key,
 )
 from fjordsync.domain.model import InvalidRecord, Project
-from fjordsync.domain.rules import carriable_text, truncate
-from fjordsync.flows.common import FlowContext, RunResult, apply_plan
+from fjordsync.domain.rules import truncate
+from fjordsync.flows.common import (
+    FlowContext,
+    ItemOutcome,
+    RunResult,
+    apply_plan,
+    carried,
+    held_by_unreadable,
+    invalid_views,
+    project_safely,
+    readable,
+    views_of,
+)
 from fjordsync.ports import ProjectReader, ProjectWriter, Query
 
 NAME_LIMIT = 70
 SPEC = FieldSpec(owned={"name", "active", "start", "end", "customer_name"})
 CURSOR = "changed_after"
 ENTITY = "project"
-UNSETTLED = ("failed", "deferred", "conflict")
+UNSETTLED = ("failed", "deferred", "conflict", "invalid")
+EMPTY_NAME = "name is empty: give the project a name in 24SevenOffice"
 
 
 def _view(project: Project) -> Record:
@@ -56,20 +78,15 @@ def _view(project: Project) -> Record:
     )
 
 
-def _sendable(project: Project) -> tuple[Project, str]:
-    """The project as SmartDok can take it, and what had to change, for its item."""
-    said = []
-    name, removed = carriable_text(project.name)
-    if removed:
-        said.append(
-            f"name: {removed} character(s) that cannot be sent (control characters) were removed"
-        )
-    customer, removed_customer = carriable_text(project.customer_name or "")
-    if removed_customer:
-        said.append(
-            f"customer name: {removed_customer} character(s) that cannot be sent (control "
-            "characters) were removed"
-        )
+def _sendable(project: Project) -> tuple[Project, str] | Decision:
+    """The project as SmartDok can take it, and what had to change, for its item; or its
+    ``invalid`` decision when what is left cannot be sent."""
+    name, name_note = carried("name", project.name)
+    if not (name or "").strip():
+        return Decision(project.key.strip(), ActionKind.INVALID, EMPTY_NAME)
+    assert name is not None
+    customer, customer_note = carried("customer name", project.customer_name)
+    said = [note for note in (name_note, customer_note) if note]
     cut_name, cut = truncate(name, NAME_LIMIT)
     if cut:
         said.append(
@@ -79,7 +96,7 @@ def _sendable(project: Project) -> tuple[Project, str]:
         project,
         key=project.key.strip(),
         name=cut_name,
-        customer_name=customer if project.customer_name is not None else None,
+        customer_name=customer,
     )
     return sendable, "; ".join(said)
 
@@ -96,16 +113,21 @@ async def run(context: FlowContext, source: ProjectReader, target: ProjectReader
         if isinstance(record, InvalidRecord):
             decided.append(Decision(key, ActionKind.INVALID, record.message))
             continue
-        desired[key], note = _sendable(record)
+        made = project_safely(key, ENTITY, lambda r=record: _sendable(r))
+        if isinstance(made, Decision):
+            decided.append(made)
+            continue
+        desired[key], note = made
         if note:
             notes[key] = note
-    current = [p for p in await target.read_projects(Query()) if isinstance(p, Project)]
-    the_plan = plan(
-        [_view(p) for p in desired.values()],
-        [_view(p) for p in current],
-        SPEC,
-        decided=decided,
-    )
+    current, unreadable = readable(await target.read_projects(Query()))
+    current_views, unviewable = views_of(((p.key, p) for p in current), _view, ENTITY)
+    unreadable = {**unviewable, **unreadable}
+    decided += held_by_unreadable(desired, unreadable)
+    desired_views, failed = views_of(desired.items(), _view, ENTITY)
+    decided += invalid_views(failed)
+    early = _reconcile_unread(context, current, set(unreadable), read=set(unique))
+    the_plan = plan(desired_views, current_views, SPEC, decided=decided)
 
     async def write(action: Action) -> str:
         project = desired[action.key]
@@ -124,10 +146,55 @@ async def run(context: FlowContext, source: ProjectReader, target: ProjectReader
         exactly_once=True,
         target_name="SmartDok",
     )
+    result.items = sorted([*early, *result.items], key=lambda item: (item.entity, item.key))
     settled = not any(i.outcome in UNSETTLED for i in result.items)
-    if not context.dry_run and settled and not _unconfirmed(context):
+    retry = bool(context.scope.record_keys)
+    if not context.dry_run and settled and not retry and not _unconfirmed(context):
         context.state.advance_cursor(context.tenant, context.flow, CURSOR, context.now.isoformat())
     return result
+
+
+def _reconcile_unread(
+    context: FlowContext, current: list[Project], unreadable: set[str], read: set[str]
+) -> list[ItemOutcome]:
+    """Pending creates of projects this run did not read (the read is incremental), settled by
+    SmartDok's list alone: a number it lists once is linked; a number it does not list is
+    forgotten, since nothing was made and the project is created when it is read again. A
+    number listed several times (or unreadable) stays pending: a person decides first."""
+    if context.dry_run:
+        return []
+    pending = context.state.pending_writes(context.tenant, context.flow, ENTITY)
+    by_number: dict[str, list[Project]] = {}
+    for project in current:
+        by_number.setdefault(project.key.strip(), []).append(project)
+    items = []
+    for key in sorted(pending):
+        if key in read or key in unreadable:
+            # Read this run: apply_plan reconciles it with its plan. Unreadable in SmartDok: it
+            # may be the project that was made, so it stays pending until a person corrects it.
+            continue
+        held = by_number.get(key, [])
+        if not held:
+            context.state.forget_pending(
+                tenant=context.tenant, flow=context.flow, entity=ENTITY, source_key=key
+            )
+            continue
+        if len(held) > 1 or not held[0].target_key:
+            continue
+        message = "found in SmartDok after an answer was lost: linked, not sent again"
+        context.state.record_write(
+            context.run_id,
+            tenant=context.tenant,
+            flow=context.flow,
+            entity=ENTITY,
+            source_key=key,
+            target_key=held[0].target_key,
+            fingerprint=fingerprint(dict(_view(held[0]).fields), context.state.fingerprint_key),
+            action=ActionKind.CREATE.value,
+            message=message,
+        )
+        items.append(ItemOutcome(ENTITY, key, "create", "written", message))
+    return items
 
 
 def _unconfirmed(context: FlowContext) -> bool:

@@ -42,12 +42,20 @@ from fjordsync.ledger.schema import (
     RunItem,
     RunLock,
 )
+from fjordsync.logs import redact
 
 __all__ = ["DEFAULT_LEDGER_URL", "Ledger", "LinkState", "RunItemRecord", "RunRecord"]
 
 DEFAULT_LEDGER_URL = "sqlite:///fjordsync.db"
 FINGERPRINT_KEY_ENV = "FJORDSYNC_LEDGER_KEY"
 FINGERPRINT_KEY_FILE_ENV = "FJORDSYNC_LEDGER_KEY_FILE"
+
+
+def _masked(message: str | None) -> str | None:
+    """A message as the run history keeps it: masked like a log record (``logs.redact``), since
+    an error's text can carry a token, a personal number or an account, and a copied ledger
+    file must not give them away."""
+    return redact(message) if message else message
 
 
 def _utc(moment: datetime | None) -> datetime | None:
@@ -339,7 +347,7 @@ class Ledger:
                     record_key=key,
                     action=action,
                     outcome=outcome,
-                    message=message,
+                    message=_masked(message),
                     changed_fields=",".join(changed_fields) or None,
                 )
             )
@@ -353,7 +361,7 @@ class Ledger:
                 raise LedgerError(f"no run {run_id}")
             run.status = status
             run.counts = dict(counts)
-            run.message = message
+            run.message = _masked(message)
             run.finished_at = self._now()
 
     def close_dead_runs(self, *, tenant: str | None = None, flow: str | None = None) -> list[int]:
@@ -375,7 +383,7 @@ class Ledger:
                 if reason is None:
                     continue
                 run.status = "interrupted"
-                run.message = reason
+                run.message = _masked(reason)
                 run.finished_at = now
                 closed.append(run.id)
         return closed
@@ -468,7 +476,7 @@ class Ledger:
                     record_key=source_key,
                     action=action,
                     outcome="written",
-                    message=message,
+                    message=_masked(message),
                     changed_fields=",".join(changed_fields) or None,
                 )
             )

@@ -5,6 +5,8 @@ Every run that starts is closed in the history: with the flow's status; ``failed
 raised (a fjordsync error with its message, any other error by its class only, since its text
 may carry values); ``interrupted`` when it was cancelled. A run whose process died cannot close
 itself: the next run of that flow closes it as ``interrupted`` (``Ledger.close_dead_runs``).
+Every message stored (the run's and its items') is masked by the ledger (``logs.redact``) on the
+way in, so an error's text that carries a token or a personal number never reaches the history.
 """
 
 from __future__ import annotations
