@@ -292,7 +292,7 @@ class SmartDokAdapter:
         )
         # Every hour as it came, none merged by WorkHourID: two hours with one id are a
         # conflict for the core to report, not a choice for the connector to make.
-        entries = [mapping.work_hour(h) for page in pages for h in page]
+        entries = mapping.work_hours(h for page in pages for h in page)
         scope = query.scope
 
         def in_scope(entry: TimeEntry | InvalidRecord) -> bool:

@@ -12,7 +12,9 @@ quoted where that tells the clerk what to fix.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -24,7 +26,7 @@ from fjordsync.errors import InvalidValue
 
 PROJECT_NAME_LIMIT = 70
 USER_NAME_LIMIT = 50
-NO_WORK_HOUR_ID = "(no WorkHourID)"
+NO_WORK_HOUR_ID = "(no WorkHourID"  # the start of the stand-in key of an hour without one
 # Domain field -> SmartDok field, for the fields the flows own.
 PROJECT_FIELDS = {
     "name": "ProjectName",
@@ -110,6 +112,32 @@ def _by_id(raw: Mapping[str, Any], missing: str) -> str:
     return f"(no {missing})"
 
 
+def _match_key(raw: Mapping[str, Any], name: str) -> str | None:
+    """The flow's match key of a target record (``ProjectNumber``, ``EmployeeNo``), trimmed as
+    matching trims it, also when the record cannot be read otherwise: keyed by it, an invalid
+    target record holds back the source record that would match it, where SmartDok's own id
+    would let that record be created a second time. A whole number stands for its digits
+    here: that only ever holds a source record back, it is never written."""
+    value = raw.get(name)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if isinstance(value, str) and value.strip():
+        return value.strip()
+    return None
+
+
+def _in_vendor_terms(
+    error: InvalidValue, fields: Mapping[str, tuple[str, str | None]]
+) -> InvalidValue:
+    """A domain constructor's error with the SmartDok field it came from (``time_entry.hours``
+    -> ``NetHours``), so the clerk is told what to fix where they can fix it; ``fields`` maps a
+    domain field to the SmartDok field and, optionally, the rule in SmartDok's words."""
+    if error.field not in fields:
+        return error
+    name, problem = fields[error.field]
+    return InvalidValue(name, problem or error.problem)
+
+
 def _not_an_object(entity: str) -> InvalidRecord:
     return InvalidRecord(entity, "(not an object)", "the record is not a JSON object")
 
@@ -123,8 +151,7 @@ def project(raw: Mapping[str, Any]) -> Project | InvalidRecord:
     trims); ``target_key`` is SmartDok's own id, for updates."""
     if not isinstance(raw, Mapping):
         return _not_an_object("project")
-    number = raw.get("ProjectNumber")
-    key = number if isinstance(number, str) and number.strip() else _by_id(raw, "ProjectNumber")
+    key = _match_key(raw, "ProjectNumber") or _by_id(raw, "ProjectNumber")
     try:
         number = _text(raw, "ProjectNumber")
         if not number or not number.strip():
@@ -175,8 +202,7 @@ def _split_name(name: str) -> tuple[str, str]:
 def user(raw: Mapping[str, Any]) -> Employee | InvalidRecord:
     if not isinstance(raw, Mapping):
         return _not_an_object("employee")
-    number = raw.get("EmployeeNo")
-    key = number if isinstance(number, str) and number.strip() else _by_id(raw, "EmployeeNo")
+    key = _match_key(raw, "EmployeeNo") or _by_id(raw, "EmployeeNo")
     try:
         number = _text(raw, "EmployeeNo")
         ident = _text(raw, "Id")
@@ -247,24 +273,60 @@ def _clock(raw: Mapping[str, Any], name: str, day: date) -> datetime | None:
     return local_to_utc(local.date(), local.time(), NORWAY)
 
 
+def _no_work_hour_id(raw: Mapping[str, Any]) -> str:
+    """The stand-in key of an hour without a usable WorkHourID: what a clerk finds it by in
+    SmartDok (the employee number and the day; neither is personal), never one shared by all
+    such hours, which the core would take for one key held twice. ``work_hours`` numbers those
+    that are still alike."""
+    number = raw.get("EmployeeNo")
+    who = (
+        f"employee {number.strip()}"
+        if isinstance(number, str) and number.strip()
+        else "no EmployeeNo"
+    )
+    try:
+        day = _day(raw, "Date")
+    except InvalidValue:
+        day = None
+    return f"{NO_WORK_HOUR_ID}: {who}, {day.isoformat() if day else 'no Date'})"
+
+
+def work_hours(raws: Iterable[Any]) -> list[TimeEntry | InvalidRecord]:
+    """``work_hour`` of each, in order; hours without a WorkHourID that are alike (same employee
+    and day) get a counter, ``#1``, ``#2``, ..., so that each stays a record of its own."""
+    read = [work_hour(raw) for raw in raws]
+    alike = Counter(
+        r.key for r in read if isinstance(r, InvalidRecord) and r.key.startswith(NO_WORK_HOUR_ID)
+    )
+    seen: Counter[str] = Counter()
+    numbered: list[TimeEntry | InvalidRecord] = []
+    for record in read:
+        if isinstance(record, InvalidRecord) and alike.get(record.key, 0) > 1:
+            seen[record.key] += 1
+            record = replace(record, key=f"{record.key[:-1]}, #{seen[record.key]})")
+        numbered.append(record)
+    return numbered
+
+
 def work_hour(raw: Mapping[str, Any]) -> TimeEntry | InvalidRecord:
     """A v1 work hour. Times are local Norwegian time in decimal hours; they become UTC.
 
     The key is ``WorkHourID``: without a whole-number one the hour can be neither transferred
-    nor marked exported, so it is invalid under the key ``(no WorkHourID)``. ``owner`` is the
-    employee number when there is one."""
+    nor marked exported, so it is invalid under a stand-in key naming its employee and day
+    (``_no_work_hour_id``). ``owner`` is the employee number when there is one."""
     if not isinstance(raw, Mapping):
         return _not_an_object("hour")
     ident = raw.get("WorkHourID")
     usable = isinstance(ident, int) and not isinstance(ident, bool)
-    key = str(ident) if usable else NO_WORK_HOUR_ID
+    key = str(ident) if usable else _no_work_hour_id(raw)
     owner = raw.get("EmployeeNo")
     owner = owner.strip() if isinstance(owner, str) and owner.strip() else None
+    hours_field = "NetHours"
     try:
-        if ident is None:
+        if ident is None or (isinstance(ident, str) and not ident.strip()):
             raise InvalidValue("WorkHourID", "is missing")
         if not usable:
-            raise InvalidValue("WorkHourID", "must be a whole number")
+            raise InvalidValue("WorkHourID", "is not a whole number")
         number = _text(raw, "EmployeeNo")
         if not number or not number.strip():
             raise InvalidValue("EmployeeNo", "is required")
@@ -275,6 +337,7 @@ def work_hour(raw: Mapping[str, Any]) -> TimeEntry | InvalidRecord:
         # invalid, not a reason to fall back.
         hours = _number(raw, "NetHours")
         if hours is None:
+            hours_field = "OrdinaryHours"
             hours = _number(raw, "OrdinaryHours")
         if hours is None:
             raise InvalidValue("NetHours", "is missing, and so is OrdinaryHours")
@@ -283,20 +346,35 @@ def work_hour(raw: Mapping[str, Any]) -> TimeEntry | InvalidRecord:
         if start is None or stop is None:
             start = stop = None  # one end alone is no span
         project_number = _text(raw, "ProjectNumber")
-        return TimeEntry(
-            key=key,
-            employee_key=number,
-            project_key=(project_number or "").strip(),
-            day=day,
-            hours=hours,
-            work_type_code=_text(raw, "WorkDescriptionCode") or None,
-            salary_type_code=_text(raw, "WageCode") or None,
-            start=start,
-            stop=stop,
-            comment=_text(raw, "Comment") or None,
-            approved=_flag(raw, "AdminAttested"),
-            exported=_flag(raw, "ExportedExternal"),
-            updated=_aware(raw, "LastUpdated"),
-        )
+        if not project_number or not project_number.strip():
+            # An hour is transferred to a project: without its number there is none to look up.
+            raise InvalidValue("ProjectNumber", "is missing")
+        try:
+            return TimeEntry(
+                key=key,
+                employee_key=number,
+                project_key=project_number.strip(),
+                day=day,
+                hours=hours,
+                work_type_code=_text(raw, "WorkDescriptionCode") or None,
+                salary_type_code=_text(raw, "WageCode") or None,
+                start=start,
+                stop=stop,
+                comment=_text(raw, "Comment") or None,
+                approved=_flag(raw, "AdminAttested"),
+                exported=_flag(raw, "ExportedExternal"),
+                updated=_aware(raw, "LastUpdated"),
+            )
+        except InvalidValue as error:  # the domain's rule, told by the SmartDok field
+            raise _in_vendor_terms(
+                error,
+                {
+                    "time_entry.hours": (
+                        hours_field,
+                        "must be more than 0 and at most 24 for one day",
+                    ),
+                    "time_entry.stop": ("OrdinaryHoursTo", "is before OrdinaryHoursFrom"),
+                },
+            ) from None
     except InvalidValue as error:
         return InvalidRecord.from_error("hour", key, error, owner)

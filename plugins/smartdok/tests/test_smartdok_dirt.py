@@ -66,10 +66,22 @@ def test_an_hour_without_a_usable_work_hour_id_is_invalid_under_a_key_saying_so(
     missing = hour(7, "2001", "2026-03-02")
     del missing["WorkHourID"]
     assert mapping.work_hour(missing) == invalid(
-        "hour", "(no WorkHourID)", "WorkHourID: is missing", "2001"
+        "hour", "(no WorkHourID: employee 2001, 2026-03-02)", "WorkHourID: is missing", "2001"
     )
-    assert mapping.work_hour(hour("7", "2001", "2026-03-02")) == invalid(
-        "hour", "(no WorkHourID)", "WorkHourID: must be a whole number", "2001"
+    for blank in (None, "   "):
+        assert mapping.work_hour(hour(blank, "2001", "2026-03-02")) == invalid(
+            "hour", "(no WorkHourID: employee 2001, 2026-03-02)", "WorkHourID: is missing", "2001"
+        )
+    for wrong in ("7", "abc", 7000999.5, True):
+        assert mapping.work_hour(hour(wrong, "2001", "2026-03-02")) == invalid(
+            "hour",
+            "(no WorkHourID: employee 2001, 2026-03-02)",
+            "WorkHourID: is not a whole number",
+            "2001",
+        )
+    neither = hour(None, None, "2026-11-31")
+    assert mapping.work_hour(neither) == invalid(
+        "hour", "(no WorkHourID: no EmployeeNo, no Date)", "WorkHourID: is missing"
     )
     assert mapping.work_hour(hour(7, None, "2026-03-02")) == invalid(
         "hour", "7", "EmployeeNo: is required"
@@ -77,6 +89,86 @@ def test_an_hour_without_a_usable_work_hour_id_is_invalid_under_a_key_saying_so(
     assert mapping.work_hour("not an hour") == invalid(
         "hour", "(not an object)", "the record is not a JSON object"
     )
+
+
+def test_hours_without_a_work_hour_id_keep_a_key_each_and_only_alike_ones_are_numbered():
+    read = mapping.work_hours(
+        [
+            hour(None, "2001", "2026-11-03"),
+            hour("abc", "2001", "2026-11-03"),
+            hour(7000999.5, "2001", "2026-11-03"),
+            hour(None, "2002", "2026-11-03"),
+            hour(None, "2001", "2026-11-04"),
+            hour(8, "2001", "2026-11-03"),
+        ]
+    )
+    assert [r.key for r in read] == [
+        "(no WorkHourID: employee 2001, 2026-11-03, #1)",
+        "(no WorkHourID: employee 2001, 2026-11-03, #2)",
+        "(no WorkHourID: employee 2001, 2026-11-03, #3)",
+        "(no WorkHourID: employee 2002, 2026-11-03)",
+        "(no WorkHourID: employee 2001, 2026-11-04)",
+        "8",
+    ]
+    assert [r.message for r in read[:3]] == [
+        "WorkHourID: is missing",
+        "WorkHourID: is not a whole number",
+        "WorkHourID: is not a whole number",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"NetHours": -2.0}, "NetHours: must be more than 0 and at most 24 for one day"),
+        ({"NetHours": 0}, "NetHours: must be more than 0 and at most 24 for one day"),
+        ({"NetHours": 256.0}, "NetHours: must be more than 0 and at most 24 for one day"),
+        ({"NetHours": 1e308}, "NetHours: must be more than 0 and at most 24 for one day"),
+        (
+            {"NetHours": None, "OrdinaryHours": 25.0},
+            "OrdinaryHours: must be more than 0 and at most 24 for one day",
+        ),
+        (
+            {"OrdinaryHoursFrom": 15.0, "OrdinaryHoursTo": 7.0},
+            "OrdinaryHoursTo: is before OrdinaryHoursFrom",
+        ),
+        ({"ProjectNumber": None}, "ProjectNumber: is missing"),
+        ({"ProjectNumber": "  "}, "ProjectNumber: is missing"),
+    ],
+)
+def test_a_rule_of_the_domain_is_told_by_the_smartdok_field(fields, message):
+    raw = hour(7, "2001", "2026-03-02", **fields)
+    if fields.get("ProjectNumber", "") is None:
+        del raw["ProjectNumber"]
+    assert mapping.work_hour(raw) == invalid("hour", "7", message, "2001")
+
+
+@pytest.mark.parametrize(
+    ("fields", "key"),
+    [
+        ({"ProjectNumber": "1001  ", "Id": None}, "1001"),
+        ({"ProjectNumber": 1001}, "1001"),
+        ({"ProjectNumber": None}, "id 501"),
+    ],
+)
+def test_a_project_that_cannot_be_read_is_keyed_by_its_trimmed_project_number(fields, key):
+    read = mapping.project(project(501, "1001", "Skolebygg", **fields))
+    assert isinstance(read, InvalidRecord)
+    assert read.key == key
+
+
+@pytest.mark.parametrize(
+    ("fields", "key"),
+    [
+        ({"EmployeeNo": " 2001 ", "Id": None}, "2001"),
+        ({"EmployeeNo": 2001}, "2001"),
+        ({"EmployeeNo": "", "Name": 7}, "id 11111111-1111-4111-8111-111111111111"),
+    ],
+)
+def test_a_user_that_cannot_be_read_is_keyed_by_its_trimmed_employee_number(fields, key):
+    read = mapping.user(user("2001", "11111111-1111-4111-8111-111111111111", **fields))
+    assert isinstance(read, InvalidRecord)
+    assert read.key == key
 
 
 def test_clock_times_at_the_ends_of_the_day():
@@ -92,11 +184,7 @@ def test_clock_times_at_the_ends_of_the_day():
 @pytest.mark.parametrize(
     ("fields", "key", "message"),
     [
-        (
-            {"EmployeeNo": 2001},
-            "id 11111111-1111-4111-8111-111111111111",
-            "EmployeeNo: must be text",
-        ),
+        ({"EmployeeNo": 2001}, "2001", "EmployeeNo: must be text"),
         ({"Name": {"first": "Kari"}}, "2001", "Name: must be text"),
         ({"Email": ["e@x.no"]}, "2001", "Email: must be text"),
         ({"PhoneNumber": 92001}, "2001", "PhoneNumber: must be text"),
@@ -112,7 +200,7 @@ def test_a_user_with_wrong_types_is_invalid(fields, key, message):
 @pytest.mark.parametrize(
     ("fields", "key", "message"),
     [
-        ({"ProjectNumber": 1001}, "id 501", "ProjectNumber: must be text"),
+        ({"ProjectNumber": 1001}, "1001", "ProjectNumber: must be text"),
         ({"ProjectNumber": "  "}, "id 501", "ProjectNumber: is required"),
         ({"Id": "501"}, "1001", "Id: must be a whole number"),
         ({"IsActive": "true"}, "1001", "IsActive: must be true or false"),
@@ -157,7 +245,12 @@ async def test_dirty_hours_over_http_are_invalid_and_the_rest_goes_on():
                 "OrdinaryHoursFrom: 30.0 is not a time of day (0 to 24 hours)",
                 "2001",
             ),
-            invalid("hour", "(no WorkHourID)", "WorkHourID: is missing", "2001"),
+            invalid(
+                "hour",
+                "(no WorkHourID: employee 2001, 2026-03-04)",
+                "WorkHourID: is missing",
+                "2001",
+            ),
         ],
         key=str,
     )
