@@ -378,6 +378,9 @@ def _handler_for(sandbox: Sandbox) -> type[BaseHTTPRequestHandler]:
                 self.wfile.flush()
                 time.sleep(pause)
 
+        # Every standard method reaches the sandbox, which answers 405 where the vendor does;
+        # http.server would answer 501 ("not implemented") for a method without a do_ here.
         do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _serve
+        do_OPTIONS = do_TRACE = _serve
 
     return Handler

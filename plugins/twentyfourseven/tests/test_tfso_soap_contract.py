@@ -84,9 +84,16 @@ def _wanted(path):
     }[path]
 
 
-def post(sandbox, path, body, version=SOAP11, cookie=None, action=""):
+def post(sandbox, path, body, version=SOAP11, cookie=None):
+    """POST ``body`` as a .NET client does: the action, the body's element, goes in the
+    SOAPAction header (SOAP 1.1) or in the Content-Type's action parameter (SOAP 1.2)."""
     template, content_type = ENVELOPE[version]
-    headers = {"Content-Type": content_type, "SOAPAction": f"{TNS}/{action}"}
+    element = re.match(r"<(\w+)", body).group(1)
+    action = f"{TNS}/{element}"
+    if version == SOAP11:
+        headers = {"Content-Type": content_type, "SOAPAction": f'"{action}"'}
+    else:
+        headers = {"Content-Type": f'{content_type}; action="{action}"'}
     if cookie:
         headers["Cookie"] = f"ASP.NET_SessionId={cookie}"
     return httpx.post(f"{sandbox.url}{path}", content=template.format(body), headers=headers)

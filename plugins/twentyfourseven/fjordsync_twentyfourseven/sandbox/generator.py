@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import random
+import uuid
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -111,7 +112,8 @@ def generate(
             {
                 "ContactId": contact_id,
                 "EmployeeId": index + 1,
-                "Id": f"{rng.getrandbits(128):032x}",
+                # A System.Guid: the published schema's s1:guid pattern, with the dashes.
+                "Id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
                 "Name": f"{person.first_name} {person.last_name}",
             }
         )

@@ -19,15 +19,23 @@ may reach several identities (clients), one of them blocked; the data belongs to
 identity, and a session on another faults with "Client is not authenticated on this identity";
 at most ``requests_per_hour`` SOAP requests per user in each clock hour, then the quarantine
 fault; every SOAP answer carries ``APILimitRemaining`` and ``APILimitReset``; dates are UTC.
+
+Protocol, as ASMX has it: the Content-Type picks the SOAP version (``text/xml`` 1.1,
+``application/soap+xml`` 1.2, anything else 415) and an envelope of the other version is a
+VersionMismatch fault; SOAP 1.1 is dispatched by its required SOAPAction header, SOAP 1.2 by the
+Content-Type's ``action`` or else the body's element, and a body that is not the action's
+operation is refused; ``x.asmx`` takes POST and ``x.asmx?wsdl`` GET and HEAD, anything else is
+405 with ``Allow``; an error in a handler is a ``soap:Server`` fault, never a bare 500.
 """
 
 from __future__ import annotations
 
 import copy
+import re
 import secrets
 import threading
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -38,7 +46,16 @@ from fjordsync_twentyfourseven.sandbox.payroll import (
     PayrollApi,
     absence_types,
 )
-from fjordsync_twentyfourseven.sandbox.soap import SOAP11, SOAP12, SoapCall, SoapFault, SoapService
+from fjordsync_twentyfourseven.sandbox.soap import (
+    SOAP11,
+    SOAP12,
+    SoapCall,
+    SoapFault,
+    SoapService,
+    UnsupportedMediaType,
+    soap12_action,
+    soap_version,
+)
 
 WSDL_DIR = Path(__file__).resolve().parents[1] / "wsdl"
 # path (lower case: IIS paths are case-insensitive) -> (WSDL file, service name)
@@ -103,9 +120,21 @@ def _moment(value: Any) -> datetime | None:
         moment = value
     else:
         moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    moment = _naive_utc(moment)
     return None if moment <= UNSET_DATE else moment
+
+
+def _naive_utc(moment: datetime) -> datetime:
+    """``moment`` as naive UTC. An offset that carries it past either end of the range clamps
+    to that end, as .NET's XsdDateTime does: ``0001-01-01T00:00:00+01:00`` is the unset date
+    (DateTime.MinValue), not an error."""
+    if moment.tzinfo is None:
+        return moment
+    try:
+        return moment.astimezone(UTC).replace(tzinfo=None)
+    except OverflowError:
+        offset = moment.utcoffset() or timedelta(0)
+        return datetime.min if offset > timedelta(0) else datetime.max
 
 
 def _int(value: Any) -> int | None:
@@ -138,7 +167,8 @@ def _now() -> datetime:
 
 
 def _iso(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%S")
+    # isoformat, not strftime: "%Y" writes year 1 (the unset date) as "1", not "0001".
+    return moment.replace(microsecond=0, tzinfo=None).isoformat()
 
 
 class _Session:
@@ -216,20 +246,38 @@ class TwentyFourSevenSandbox(Sandbox):
         if path not in SERVICES:
             return json_response(404, {"error": f"no service at {request.path}"})
         soap = service(path)
-        if request.method == "GET":
-            wanted = {key.lower() for key, _ in request.query}
-            if "wsdl" in wanted:
-                base = f"http://{request.headers.get('host', '127.0.0.1')}"
-                return Response(
-                    200, soap.wsdl(base).encode(), content_type="text/xml; charset=utf-8"
-                )
-            return json_response(400, {"error": "ask for ?wsdl, or POST a SOAP envelope"})
-        if request.method != "POST":
-            return json_response(405, {"error": "SOAP services take POST"})
+        # Two resources per path: ``x.asmx?wsdl`` (GET, HEAD) and ``x.asmx`` (POST of an
+        # envelope). Any other method on either is 405 with the Allow that resource has, in
+        # the words IIS uses.
+        wants_wsdl = "wsdl" in {key.lower() for key, _ in request.query}
+        allowed = ("GET", "HEAD") if wants_wsdl else ("POST",)
+        if request.method not in allowed:
+            return Response(
+                405,
+                f"The HTTP verb {request.method} used to access path '{request.path}' is not "
+                "allowed.".encode(),
+                {"Allow": ", ".join(allowed)},
+                content_type="text/plain; charset=utf-8",
+            )
+        if wants_wsdl:
+            base = f"http://{request.headers.get('host', '127.0.0.1')}"
+            return Response(200, soap.wsdl(base).encode(), content_type="text/xml; charset=utf-8")
         return self._soap(soap, request)
 
     def _soap(self, soap: SoapService, request: Request) -> Response:
-        version = SOAP12 if "soap+xml" in request.headers.get("content-type", "") else SOAP11
+        request_type = request.headers.get("content-type", "")
+        try:
+            version = soap_version(request_type)
+        except UnsupportedMediaType as exc:
+            return Response(
+                415,
+                str(exc).encode(),
+                {"Accept": "text/xml, application/soap+xml"},
+                content_type="text/plain; charset=utf-8",
+            )
+        action = (
+            request.headers.get("soapaction") if version == SOAP11 else soap12_action(request_type)
+        )
         content_type = (
             "application/soap+xml; charset=utf-8"
             if version == SOAP12
@@ -237,7 +285,7 @@ class TwentyFourSevenSandbox(Sandbox):
         )
         headers: dict[str, str] = {}
         try:
-            call = soap.read(request.body)
+            call = soap.read(request.body, version, action)
             with self.lock:
                 headers.update(self._count(self._user_of(call, request)))
                 result, session_cookie, write = self._dispatch(soap, call, request)
@@ -246,6 +294,12 @@ class TwentyFourSevenSandbox(Sandbox):
                 headers["Set-Cookie"] = f"ASP.NET_SessionId={session_cookie}; path=/; HttpOnly"
             return Response(200, body, headers, content_type=content_type, write=write)
         except SoapFault as fault:  # ASMX answers every fault with HTTP 500
+            return Response(500, soap.fault(version, fault), headers, content_type=content_type)
+        except Exception as exc:  # a handler's error is a SOAP fault, as ASMX answers it
+            fault = SoapFault(
+                "System.Web.Services.Protocols.SoapException: Server was unable to process "
+                f"request. ---> System.Exception: {type(exc).__name__}: {exc}"
+            )
             return Response(500, soap.fault(version, fault), headers, content_type=content_type)
 
     # -- sessions, identities, rate limit ------------------------------------------------------
@@ -377,37 +431,88 @@ class TwentyFourSevenSandbox(Sandbox):
         return {k: v for k, v in record.items() if not k.startswith("_")}
 
     def _op_GetPersons(self, soap: SoapService, args: dict[str, Any]) -> Any:
-        search = args.get("personSearch") or {}
+        """Every documented filter of PersonSearchParameters, all of them together (AND); a
+        field at its WSDL default filters nothing. How the text filters match is not documented:
+        the sandbox decides, case-insensitively: ``Name`` is a part of "FirstName LastName",
+        ``Phone`` the end of a phone number's digits, ``Email`` and ``ConsumerPersonNo`` whole
+        values, ``Role`` the WorkPosition or a relation's Title; ``CustomerId`` is the person's
+        own or a relation's. ``GetRelationData`` false (the default) leaves RelationData out."""
+        search = soap.given("PersonSearchParameters", args.get("personSearch"))
         people = self.state["PersonItem"]
-        if _int(search.get("Id")) is not None:
-            people = [p for p in people if p.get("Id") == _int(search["Id"])]
-        if _int(search.get("EmployeeId")) is not None:
-            people = [p for p in people if p.get("EmployeeId") == _int(search["EmployeeId"])]
+        for field in ("Id", "EmployeeId"):
+            if field in search:
+                people = [p for p in people if _stored_int(p.get(field)) == int(search[field])]
+        if "CustomerId" in search:
+            wanted_customer = int(search["CustomerId"])
+            people = [
+                p
+                for p in people
+                if _stored_int(p.get("CustomerId")) == wanted_customer
+                or any(_stored_int(r.get("CustomerId")) == wanted_customer for r in _relations(p))
+            ]
         if search.get("IsEmployee") in ("True", "False"):
             wanted = search["IsEmployee"] == "True"
             people = [p for p in people if (_stored_int(p.get("EmployeeId")) is not None) == wanted]
-        if _moment(search.get("ChangedAfter")):
-            after = _moment(search["ChangedAfter"])
+        after = _moment(search.get("ChangedAfter"))
+        if after:
             people = [
                 p for p in people if (_stored_moment(p.get("DateChanged")) or UNSET_DATE) > after
             ]
-        if search.get("Email"):
+        if "Email" in search:
             wanted_email = search["Email"].lower()
             people = [
                 p
                 for p in people
                 if any(
-                    (e.get("Value") or "").lower() == wanted_email
-                    for e in (p.get("EmailAddresses") or {}).get("EmailAddress", [])
+                    _text(e.get("Value")).lower() == wanted_email
+                    for e in _items(p, "EmailAddresses", "EmailAddress")
                 )
             ]
-        return {"PersonItem": [soap.complete("PersonItem", self._visible(p)) for p in people]}
+        if "ConsumerPersonNo" in search:
+            people = [
+                p for p in people if _text(p.get("ConsumerPersonNo")) == search["ConsumerPersonNo"]
+            ]
+        if "Name" in search:
+            part = search["Name"].lower()
+            people = [
+                p
+                for p in people
+                if part in f"{_text(p.get('FirstName'))} {_text(p.get('LastName'))}".lower()
+            ]
+        if "Phone" in search:
+            digits = re.sub(r"\D", "", search["Phone"])
+            people = [
+                p
+                for p in people
+                if digits
+                and any(
+                    re.sub(r"\D", "", _text(n.get("Value"))).endswith(digits)
+                    for n in _items(p, "PhoneNumbers", "PhoneNumber")
+                )
+            ]
+        if "Role" in search:
+            role = search["Role"].lower()
+            people = [
+                p
+                for p in people
+                if _text(p.get("WorkPosition")).lower() == role
+                or any(_text(r.get("Title")).lower() == role for r in _relations(p))
+            ]
+        answers = []
+        for person in people:
+            visible = self._visible(person)
+            if not search.get("GetRelationData"):
+                visible.pop("RelationData", None)
+            answers.append(soap.complete("PersonItem", visible))
+        return {"PersonItem": answers}
 
     def _op_SavePerson(self, soap: SoapService, args: dict[str, Any]) -> Any:
         item = {k: v for k, v in (args.get("personItem") or {}).items() if v is not None}
         people = self.state["PersonItem"]
         item["DateChanged"] = _iso(_now())
-        if _int(item.get("Id")) is None:
+        # Id 0 is PersonItem.Id's WSDL default: a new person, as is an Id left out.
+        if _int(item.get("Id")) in (None, 0):
+            item.pop("Id", None)
             if _int(item.get("EmployeeId")) is not None:
                 raise SoapFault("Employees cannot be created through PersonService")
             item["Id"] = _next_id(people, 1000)
@@ -419,8 +524,17 @@ class TwentyFourSevenSandbox(Sandbox):
                 return person["Id"]
         raise SoapFault(f"Person with Id {item['Id']} does not exist")
 
-    def _projects(self, args: dict[str, Any], *, deactivated: bool) -> list[dict[str, Any]]:
-        search = args.get("Ps") or args.get("ps") or {}
+    def _projects(
+        self, soap: SoapService, args: dict[str, Any], *, deactivated: bool
+    ) -> list[dict[str, Any]]:
+        search = soap.given("ProjectSearch", args.get("Ps") or args.get("ps"))
+        for flag in ("MyProjects", "AllOpenProjects"):
+            # Which projects these mean is not documented: refused rather than ignored, so
+            # that nobody reads all projects as "mine".
+            if search.get(flag):
+                raise SoapFault(
+                    f"System.NotSupportedException: {flag} is not served by the sandbox"
+                )
         projects = [p for p in self.state["Project"] if bool(p.get("_Deactivated")) is deactivated]
         ids = (search.get("ProjectIds") or {}).get("int") or []
         if ids:
@@ -436,18 +550,33 @@ class TwentyFourSevenSandbox(Sandbox):
             projects = [
                 p for p in projects if search["Search"].lower() in str(p.get("Name", "")).lower()
             ]
+        # StartedAfter/StartedBefore: DateStart strictly after/before; no DateStart, no match.
+        started_after = _moment(search.get("StartedAfter"))
+        if started_after:
+            projects = [
+                p
+                for p in projects
+                if (_stored_moment(p.get("DateStart")) or UNSET_DATE) > started_after
+            ]
+        started_before = _moment(search.get("StartedBefore"))
+        if started_before:
+            projects = [
+                p
+                for p in projects
+                if UNSET_DATE < (_stored_moment(p.get("DateStart")) or UNSET_DATE) < started_before
+            ]
         return projects
 
     def _project_list(self, soap: SoapService, projects: list[dict[str, Any]]) -> Any:
         return {"Project": [soap.complete("Project", self._visible(p)) for p in projects]}
 
     def _op_GetProjectList(self, soap: SoapService, args: dict[str, Any]) -> Any:
-        return self._project_list(soap, self._projects(args, deactivated=False))
+        return self._project_list(soap, self._projects(soap, args, deactivated=False))
 
     _op_GetProjectsDetailed = _op_GetProjectList
 
     def _op_GetDeactivatedProjects(self, soap: SoapService, args: dict[str, Any]) -> Any:
-        return self._project_list(soap, self._projects(args, deactivated=True))
+        return self._project_list(soap, self._projects(soap, args, deactivated=True))
 
     def _op_GetSingleProject(self, soap: SoapService, args: dict[str, Any]) -> Any:
         for project in self.state["Project"]:
@@ -504,11 +633,13 @@ class TwentyFourSevenSandbox(Sandbox):
 
     def _op_SaveHour(self, soap: SoapService, args: dict[str, Any]) -> Any:
         item = _jsonable({k: v for k, v in (args.get("Hour") or {}).items() if v is not None})
-        total = Decimal(str(item.get("TotalHours", "0")))
-        if total > 255:
-            raise SoapFault(
-                "System.ArgumentException: TotalHours cannot be more than 255", client=True
-            )
+        for field in ("TotalHours", "TotalHoursInvoice"):  # both "max 255" (TimeService.md)
+            if Decimal(str(item.get(field, "0"))) > 255:
+                raise SoapFault(
+                    f"System.ArgumentException: {field} cannot be more than 255", client=True
+                )
+        if _int(item.get("OrderId")) is not None:  # "OrderId int (read-only)"
+            raise SoapFault("System.ArgumentException: OrderId is read-only", client=True)
         checks = (
             ("ContactId", "PersonItem", "Id"),
             ("ProjectId", "Project", "Id"),
@@ -554,6 +685,22 @@ class TwentyFourSevenSandbox(Sandbox):
         return {"SalaryType": [soap.complete("SalaryType", s) for s in self.state["SalaryType"]]}
 
 
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _items(record: dict[str, Any], array: str, item: str) -> list[dict[str, Any]]:
+    """The items of a stored array (``{"EmailAddresses": {"EmailAddress": [...]}}``); a
+    stored value of another shape holds none."""
+    holder = record.get(array)
+    items = holder.get(item) if isinstance(holder, dict) else None
+    return [i for i in items if isinstance(i, dict)] if isinstance(items, list) else []
+
+
+def _relations(person: dict[str, Any]) -> list[dict[str, Any]]:
+    return _items(person, "RelationData", "RelationData")
+
+
 def _hour_status(hour: dict[str, Any]) -> str:
     if hour.get("Approved") == "True":
         return "Approved"
@@ -571,7 +718,7 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, list):
         return [_jsonable(v) for v in value]
     if isinstance(value, datetime):
-        return _iso(value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value)
+        return _iso(_naive_utc(value))
     if isinstance(value, Decimal):
         return str(value)
     return value

@@ -30,12 +30,41 @@ _ADDRESS = re.compile(r'(<soap1?2?:address location=")https?://[^/"]+(/[^"]*")')
 
 
 class SoapFault(Exception):
-    """A SOAP fault: ``client`` faults are the caller's fault, the others the server's."""
+    """A SOAP fault: ``client`` faults are the caller's fault, the others the server's;
+    ``version_mismatch`` is the fault for an envelope of the other SOAP version."""
 
-    def __init__(self, message: str, *, client: bool = False) -> None:
+    def __init__(
+        self, message: str, *, client: bool = False, version_mismatch: bool = False
+    ) -> None:
         self.message = message
         self.client = client
+        self.version_mismatch = version_mismatch
         super().__init__(message)
+
+
+class UnsupportedMediaType(Exception):
+    """A POST whose Content-Type is neither SOAP 1.1's nor SOAP 1.2's: no SOAP answer fits."""
+
+
+# Content-Type -> the SOAP version ASMX reads the request as (the envelope must match it).
+MEDIA_TYPES = {"text/xml": SOAP11, "application/soap+xml": SOAP12}
+
+
+def soap_version(content_type: str) -> str:
+    """The SOAP version a request's Content-Type announces; UnsupportedMediaType if none."""
+    media_type = content_type.split(";", 1)[0].strip().lower()
+    if media_type not in MEDIA_TYPES:
+        raise UnsupportedMediaType(f"Request format is invalid: {content_type or '(none)'}.")
+    return MEDIA_TYPES[media_type]
+
+
+def soap12_action(content_type: str) -> str | None:
+    """The ``action`` parameter of a SOAP 1.2 Content-Type (SOAP 1.2 has no SOAPAction)."""
+    for parameter in content_type.split(";")[1:]:
+        name, _, value = parameter.strip().partition("=")
+        if name.strip().lower() == "action":
+            return value.strip().strip('"')
+    return None
 
 
 @dataclass
@@ -81,26 +110,65 @@ class SoapService:
         """The WSDL with its ``soap:address`` pointing at ``base_url``."""
         return _ADDRESS.sub(lambda m: f"{m.group(1)}{base_url}{m.group(2)}", self.wsdl_text)
 
-    def read(self, body: bytes) -> SoapCall:
+    def read(self, body: bytes, version: str, soap_action: str | None) -> SoapCall:
+        """The call in ``body``, read as ASMX reads it: the envelope must be of the ``version``
+        the Content-Type announced (else a VersionMismatch fault), the operation is the one the
+        SOAPAction names (SOAP 1.1: the header, required; SOAP 1.2: the Content-Type's
+        ``action``, or the body's element when there is none), and the body's element must be
+        that operation's."""
         try:
             envelope = etree.fromstring(body)
         except etree.XMLSyntaxError as exc:
             raise SoapFault(f"Server was unable to read request. ---> {exc}", client=True) from None
-        version = etree.QName(envelope).namespace
-        if version not in self.bindings or etree.QName(envelope).localname != "Envelope":
+        namespace = etree.QName(envelope).namespace
+        if namespace != version:
             raise SoapFault(
-                "Server did not recognize the value of HTTP Header SOAPAction", client=True
+                f"Possible SOAP version mismatch: Envelope namespace {namespace} was "
+                f"unexpected. Expecting {version}.",
+                version_mismatch=True,
             )
+        if etree.QName(envelope).localname != "Envelope":
+            raise SoapFault(
+                "Server was unable to read request. ---> the root element is not an Envelope",
+                client=True,
+            )
+        operations = self.bindings[version]._operations
+        by_action = {op.soapaction: name for name, op in operations.items()}
         body_element = envelope.find(f"{{{version}}}Body")
         payload = body_element[0] if body_element is not None and len(body_element) else None
+        if version == SOAP11 and soap_action is None:
+            raise SoapFault(
+                "Unable to handle request without a valid action parameter. Please supply a "
+                "valid soap action.",
+                client=True,
+            )
+        if soap_action is not None:
+            action = soap_action.strip().strip('"')
+            if action not in by_action:
+                raise SoapFault(
+                    f"Server did not recognize the value of HTTP Header SOAPAction: {action}.",
+                    client=True,
+                )
+            operation = by_action[action]
+        elif payload is not None and etree.QName(payload).localname in operations:
+            operation = etree.QName(payload).localname
+        else:
+            element = etree.QName(payload).localname if payload is not None else ""
+            raise SoapFault(
+                f"Server did not recognize the value of HTTP Header SOAPAction: {element}.",
+                client=True,
+            )
         if payload is None:
             raise SoapFault(
                 "Server was unable to read request. ---> the Body is empty", client=True
             )
-        operation = etree.QName(payload).localname
-        if operation not in self.bindings[version]._operations:
+        if payload.tag != f"{{{TNS}}}{operation}":
+            qname = etree.QName(payload)
             raise SoapFault(
-                f"Server did not recognize the value of HTTP Header SOAPAction: {TNS}/{operation}.",
+                "System.Web.Services.Protocols.SoapException: Server was unable to read "
+                "request. ---> System.InvalidOperationException: There is an error in XML "
+                f"document ({payload.sourceline}, 1). ---> System.InvalidOperationException: "
+                f"<{qname.localname} xmlns='{qname.namespace or ''}'> was not expected.",
                 client=True,
             )
         if not self.schema.validate(etree.ElementTree(payload)):
@@ -112,7 +180,7 @@ class SoapService:
                 f"System.InvalidOperationException: Instance validation error: {error.message}",
                 client=True,
             )
-        soap_operation = self.bindings[version]._operations[operation]
+        soap_operation = operations[operation]
         message = soap_operation.input.deserialize(envelope)
         value = serialize_object(message.body if hasattr(message, "body") else message, dict)
         # zeep unwraps an input of one part: always hand on {part name: value}.
@@ -135,6 +203,8 @@ class SoapService:
     def fault(self, version: str, fault: SoapFault) -> bytes:
         if version == SOAP12:
             code = "soap:Sender" if fault.client else "soap:Receiver"
+            if fault.version_mismatch:
+                code = "soap:VersionMismatch"
             body = (
                 f"<soap:Fault><soap:Code><soap:Value>{code}</soap:Value></soap:Code>"
                 f'<soap:Reason><soap:Text xml:lang="en">{_escape(fault.message)}'
@@ -142,6 +212,8 @@ class SoapService:
             )
         else:
             code = "soap:Client" if fault.client else "soap:Server"
+            if fault.version_mismatch:
+                code = "soap:VersionMismatch"
             body = (
                 f"<soap:Fault><faultcode>{code}</faultcode>"
                 f"<faultstring>{_escape(fault.message)}</faultstring><detail /></soap:Fault>"
@@ -160,6 +232,22 @@ class SoapService:
                 default = getattr(element, "default", None)
                 if name not in result and default is not None and default != "":
                     result[name] = default
+        return result
+
+    def given(self, type_name: str, record: dict[str, Any] | None) -> dict[str, Any]:
+        """The fields of ``record`` (a search) that are set: a field at the WSDL's declared
+        default is "not given", as .NET sees it (its deserializer cannot tell the default sent
+        from the default left out), so e.g. ``PersonSearchParameters.Id = 0`` filters nothing."""
+        xsd_type = self.client.get_type(f"{{{TNS}}}{type_name}")
+        result = {}
+        for name, element in xsd_type.elements:
+            value = (record or {}).get(name)
+            if value is None:
+                continue
+            default = getattr(element, "default", None)
+            if default is not None and value == element.type.pythonvalue(default):
+                continue
+            result[name] = value
         return result
 
 
