@@ -379,7 +379,7 @@ def run_once(
     command = [FJORDSYNC, "run", flow, "--config", str(systems.config), "--json", *extra]
     base = systems.writes()
     started = time.monotonic()
-    next_expiry = started + (rng.expovariate(1 / expire_every) if rng and expire_every else 1e9)
+    next_expiry = started + (expire_every * rng.uniform(0.5, 1.5) if rng and expire_every else 1e9)
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         process = subprocess.Popen(
             command,
@@ -404,7 +404,7 @@ def run_once(
             elif now >= next_expiry and rng is not None:
                 with contextlib.suppress(OSError, RuntimeError):
                     systems.expire()
-                next_expiry = now + rng.expovariate(1 / expire_every)
+                next_expiry = now + expire_every * rng.uniform(0.5, 1.5)
             time.sleep(0.005)
         process.wait()
         out.seek(0)
@@ -609,11 +609,13 @@ def chaos_flow(
         for number in range(1, options.max_runs + 1):
             with contextlib.suppress(OSError, RuntimeError):
                 faulty.expire()
-            # The first run is always killed, later ones at random; kills stop after two thirds
-            # of the budget, so that the loop can end. Most kills come in the middle of the
-            # writes (after a random number of them), some at a random moment.
-            kill = number == 1 or (
-                number <= options.max_runs * 2 // 3 and rng.random() < options.kill_share
+            # The first run is always killed (unless --kill-share is 0), later ones at random;
+            # kills stop after two thirds of the budget, so that the loop can end. Most kills
+            # come in the middle of the writes (after a random number of them), some at a
+            # random moment.
+            kill = options.kill_share > 0 and (
+                number == 1
+                or (number <= options.max_runs * 2 // 3 and rng.random() < options.kill_share)
             )
             by_time = kill and rng.random() < 0.2
             threshold = rng.randint(1, expected_writes) if kill and not by_time else None
