@@ -41,7 +41,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from fjordsync.errors import ConfigError
-from fjordsync.flows.catalog import FLOWS
+from fjordsync.flows.registry import FLOWS
 from fjordsync.ports import Scope
 
 __all__ = [
@@ -54,6 +54,7 @@ __all__ = [
     "ScopeConfig",
     "TenantConfig",
     "load_config",
+    "secret_settings",
 ]
 
 SECRETS_FILE_ENV = "FJORDSYNC_SECRETS_FILE"
@@ -269,6 +270,12 @@ def _is_secret(annotation: Any) -> bool:
     return any(_is_secret(arg) for arg in typing.get_args(annotation))
 
 
+def secret_settings(model: type[BaseModel]) -> tuple[str, ...]:
+    """The settings of a connector's model that are secrets (typed ``SecretStr``): a config
+    file names them as ``${NAME}``, their values come from the environment or the secrets file."""
+    return tuple(name for name, field in model.model_fields.items() if _is_secret(field.annotation))
+
+
 def _resolve(
     value: Any,
     path: str,
@@ -423,9 +430,7 @@ def _connection_settings(
         )
         return None
     model: type[BaseModel] = registered.connector.settings
-    secret_fields = tuple(
-        name for name, field in model.model_fields.items() if _is_secret(field.annotation)
-    )
+    secret_fields = secret_settings(model)
     before = len(problems.items)
     for name in secret_fields:
         raw = connection.settings.get(name)

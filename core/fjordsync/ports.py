@@ -35,23 +35,34 @@ __all__ = [
     "PORTS",
     "AbsenceReader",
     "AbsenceWriter",
+    "AbsencesSource",
+    "AbsencesTarget",
     "ChildReader",
     "Clock",
     "CodeListReader",
     "CompensationReader",
     "EmployeeReader",
     "EmployeeWriter",
+    "EmployeesSource",
+    "EmployeesTarget",
     "EmploymentReader",
     "EmploymentWriter",
     "ExportMarker",
+    "HoursSource",
+    "HoursTarget",
     "LicenseReader",
+    "PayrollEmployeesSource",
+    "PayrollEmployeesTarget",
     "ProjectReader",
     "ProjectWriter",
+    "ProjectsSource",
+    "ProjectsTarget",
     "Query",
     "Scope",
     "SyncState",
     "TimeEntryReader",
     "TimeEntryWriter",
+    "ports_of",
 ]
 
 
@@ -213,6 +224,57 @@ class LicenseReader(Protocol):
     async def free_licenses(self) -> int: ...
 
 
+# What each flow needs of its source and its target, as one Protocol per side (the flow's
+# signature takes it; the config refuses a connection whose connector lacks a part of it).
+
+
+@runtime_checkable
+class ProjectsSource(ProjectReader, Protocol): ...
+
+
+@runtime_checkable
+class ProjectsTarget(ProjectReader, ProjectWriter, Protocol): ...
+
+
+@runtime_checkable
+class EmployeesSource(EmployeeReader, Protocol): ...
+
+
+@runtime_checkable
+class EmployeesTarget(EmployeeReader, EmployeeWriter, LicenseReader, Protocol): ...
+
+
+@runtime_checkable
+class HoursSource(
+    TimeEntryReader, ExportMarker, CodeListReader, EmployeeReader, ProjectReader, Protocol
+):
+    """Hours' source: its entries, marks and code lists; its users and projects for the check."""
+
+
+@runtime_checkable
+class HoursTarget(
+    TimeEntryWriter, CodeListReader, EmployeeReader, ProjectReader, TimeEntryReader, Protocol
+): ...
+
+
+@runtime_checkable
+class PayrollEmployeesSource(EmployeeReader, EmploymentReader, CompensationReader, Protocol): ...
+
+
+@runtime_checkable
+class PayrollEmployeesTarget(
+    EmployeeReader, EmployeeWriter, EmploymentReader, EmploymentWriter, Protocol
+): ...
+
+
+@runtime_checkable
+class AbsencesSource(AbsenceReader, Protocol): ...
+
+
+@runtime_checkable
+class AbsencesTarget(AbsenceReader, AbsenceWriter, EmployeeReader, ChildReader, Protocol): ...
+
+
 # The ports a connector may implement, by name: its capabilities are checked against these.
 PORTS: dict[str, type] = {
     "EmployeeReader": EmployeeReader,
@@ -231,6 +293,12 @@ PORTS: dict[str, type] = {
     "CodeListReader": CodeListReader,
     "LicenseReader": LicenseReader,
 }
+
+
+def ports_of(protocol: type) -> tuple[str, ...]:
+    """The names of the ports (``PORTS``) a flow side's Protocol is made of, in its order."""
+    by_class = {port: name for name, port in PORTS.items()}
+    return tuple(by_class[cls] for cls in protocol.__mro__ if cls in by_class)
 
 
 @runtime_checkable

@@ -7,10 +7,12 @@ import asyncio
 import subprocess
 import sys
 import textwrap
+from dataclasses import replace
 
 import pytest
 
 from fjordsync.config import load_config
+from fjordsync.flows import registry
 from fjordsync.ledger import Ledger
 from fjordsync.ledger.store import lock_holder
 from fjordsync.plugins import connectors, get_plugin_manager
@@ -54,7 +56,7 @@ def test_an_unexpected_error_closes_the_run_as_failed_naming_only_its_class(setu
     async def broken(context, source, target):
         raise KeyError("15108695088")  # the text of an unknown error may be a value
 
-    monkeypatch.setitem(runner.FLOW_RUNNERS, "projects", broken)
+    monkeypatch.setitem(registry.FLOWS, "projects", replace(registry.FLOWS["projects"], run=broken))
     with pytest.raises(KeyError):
         run(config, registered, ledger)
     [record] = ledger.runs()
@@ -70,7 +72,9 @@ def test_a_cancelled_run_is_closed_as_interrupted(setup, monkeypatch):
     async def cancelled(context, source, target):
         raise asyncio.CancelledError
 
-    monkeypatch.setitem(runner.FLOW_RUNNERS, "projects", cancelled)
+    monkeypatch.setitem(
+        registry.FLOWS, "projects", replace(registry.FLOWS["projects"], run=cancelled)
+    )
     with pytest.raises(asyncio.CancelledError):
         run(config, registered, ledger)
     [record] = ledger.runs()

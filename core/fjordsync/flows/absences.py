@@ -59,7 +59,7 @@ from fjordsync.flows.common import (
     unexpected,
     views_of,
 )
-from fjordsync.ports import AbsenceReader, AbsenceWriter, ChildReader, EmployeeReader, Query
+from fjordsync.ports import AbsencesSource, AbsencesTarget, Query
 
 SPEC = FieldSpec(owned={"employee", "code", "start", "end", "percent", "days", "child"})
 
@@ -87,10 +87,8 @@ def _days(absence: Absence) -> int | None:
 
 
 async def run(
-    context: FlowContext, source: AbsenceReader, target: AbsenceReader, *, period: DateRange
+    context: FlowContext, source: AbsencesSource, target: AbsencesTarget, *, period: DateRange
 ) -> RunResult:
-    assert isinstance(target, AbsenceWriter) and isinstance(target, EmployeeReader)
-    assert isinstance(target, ChildReader)
     read = await source.read_absences(
         Query(scope=context.scope, period=period, mapping=context.mapping)
     )

@@ -46,7 +46,7 @@ from fjordsync.flows.common import (
     readable,
     views_of,
 )
-from fjordsync.ports import EmployeeReader, EmployeeWriter, LicenseReader, Query
+from fjordsync.ports import EmployeesSource, EmployeesTarget, Query
 
 NAME_LIMIT = 50
 EMPTY_NAME = "name is empty: give the contact a first or last name in 24SevenOffice"
@@ -79,8 +79,7 @@ def _sendable(employee: Employee) -> tuple[Employee, str] | Decision:
     return replace(employee, first_name=first, last_name=last), note
 
 
-async def run(context: FlowContext, source: EmployeeReader, target: EmployeeReader) -> RunResult:
-    assert isinstance(target, EmployeeWriter) and isinstance(target, LicenseReader)
+async def run(context: FlowContext, source: EmployeesSource, target: EmployeesTarget) -> RunResult:
     read = await source.read_employees(Query(scope=context.scope))
     unique, decided = unique_by_key(read, lambda r: r.key)
     people: dict[str, Employee] = {}

@@ -61,15 +61,7 @@ from fjordsync.flows.common import (
     readable,
     unexpected,
 )
-from fjordsync.ports import (
-    CodeListReader,
-    EmployeeReader,
-    ExportMarker,
-    ProjectReader,
-    Query,
-    TimeEntryReader,
-    TimeEntryWriter,
-)
+from fjordsync.ports import HoursSource, HoursTarget, Query
 
 ENTITY = "hour"
 MAX_HOURS = 255
@@ -132,11 +124,8 @@ def _missing_reference(
 
 
 async def run(
-    context: FlowContext, source: TimeEntryReader, target: TimeEntryWriter, *, period: DateRange
+    context: FlowContext, source: HoursSource, target: HoursTarget, *, period: DateRange
 ) -> RunResult:
-    assert isinstance(source, ExportMarker) and isinstance(target, CodeListReader)
-    assert isinstance(target, EmployeeReader) and isinstance(target, ProjectReader)
-    assert isinstance(target, TimeEntryReader)
     notes: list[str] = []
     if not context.dry_run:  # marks owed by earlier runs first, before anything new is sent
         notes += await _send_owed_marks(context, source)
@@ -289,10 +278,9 @@ def _sendable(entry: TimeEntry) -> tuple[TimeEntry, str]:
     )
 
 
-async def _send_owed_marks(context: FlowContext, source: TimeEntryReader) -> list[str]:
+async def _send_owed_marks(context: FlowContext, source: HoursSource) -> list[str]:
     """Tell SmartDok about every transferred hour it has not been told about, then settle those
     marks; a failure keeps them owed (for the next run) and says so in a note."""
-    assert isinstance(source, ExportMarker)
     by_export: dict[str, list[str]] = {}
     for source_key, export in context.state.owed_marks(context.tenant, context.flow).items():
         if source_key.strip():  # an hour without its id can never be marked: never sent
@@ -315,7 +303,7 @@ async def _send_owed_marks(context: FlowContext, source: TimeEntryReader) -> lis
 
 
 async def _reconcile_pending(
-    context: FlowContext, target: TimeEntryWriter, entries: dict[str, TimeEntry]
+    context: FlowContext, target: HoursTarget, entries: dict[str, TimeEntry]
 ) -> tuple[dict[str, str], dict[str, ItemOutcome]]:
     """Writes whose outcome a previous run never learnt: found in the ERP by their marker are
     linked now (and not sent again); not found may be sent again; a lookup that fails leaves

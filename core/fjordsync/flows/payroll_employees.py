@@ -72,14 +72,7 @@ from fjordsync.flows.common import (
     readable,
     views_of,
 )
-from fjordsync.ports import (
-    CompensationReader,
-    EmployeeReader,
-    EmployeeWriter,
-    EmploymentReader,
-    EmploymentWriter,
-    Query,
-)
+from fjordsync.ports import PayrollEmployeesSource, PayrollEmployeesTarget, Query
 
 EMPLOYEE_FIELDS = (
     "firstname",
@@ -194,10 +187,9 @@ def _sendable(employee: Employee) -> tuple[Employee, str]:
     return cleaned, "; ".join(n for n in notes if n)
 
 
-async def run(context: FlowContext, source: EmployeeReader, target: EmployeeReader) -> RunResult:
-    assert isinstance(source, EmploymentReader) and isinstance(source, CompensationReader)
-    assert isinstance(target, EmployeeWriter) and isinstance(target, EmploymentWriter)
-    assert isinstance(target, EmploymentReader)
+async def run(
+    context: FlowContext, source: PayrollEmployeesSource, target: PayrollEmployeesTarget
+) -> RunResult:
     query = Query(scope=context.scope)
     read = await source.read_employees(query)
     compensations: dict[str, list[Compensation]] = defaultdict(list)
@@ -270,12 +262,11 @@ async def run(context: FlowContext, source: EmployeeReader, target: EmployeeRead
 
 async def _employments(
     context: FlowContext,
-    source: EmploymentReader,
-    target: EmploymentReader,
+    source: PayrollEmployeesSource,
+    target: PayrollEmployeesTarget,
     people: dict[str, Employee],
     in_payroll: set[str],
 ) -> RunResult:
-    assert isinstance(target, EmploymentWriter)
     read = await source.read_employments(Query(scope=context.scope))
     links = context.state.links(context.tenant, context.flow, "employment")
     rows = await target.read_employments(Query(scope=context.scope))

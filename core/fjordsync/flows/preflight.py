@@ -9,15 +9,34 @@ changed, so the fix is always on the SmartDok side for flows 1 to 3.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 from fjordsync.domain.model import CodeItem, Employee, InvalidRecord, Project
 from fjordsync.domain.values import DateRange
-from fjordsync.ports import Query
+from fjordsync.ports import (
+    AbsencesSource,
+    AbsencesTarget,
+    EmployeesSource,
+    EmployeesTarget,
+    HoursSource,
+    HoursTarget,
+    PayrollEmployeesSource,
+    PayrollEmployeesTarget,
+    ProjectsSource,
+    ProjectsTarget,
+    Query,
+)
 
-__all__ = ["Finding", "check_flow"]
+__all__ = [
+    "Finding",
+    "check_absences",
+    "check_employees",
+    "check_hours",
+    "check_payroll_employees",
+    "check_projects",
+]
 
 WHERE = {
     "employee": "Firmaopplysninger -> Brukeroversikt (Ansattnummer)",
@@ -125,67 +144,86 @@ def _valid(records: Sequence[object], kind: type) -> list:
     return [r for r in records if isinstance(r, kind)]
 
 
-async def check_flow(
-    flow: str, source: object, target: object, *, today: date, mapping: dict | None = None
+async def check_employees(
+    source: EmployeesSource, target: EmployeesTarget, *, today: date, mapping: Mapping
 ) -> list[Finding]:
-    """Read-only: every mismatch between the codes the flow matches on."""
+    """Read-only: every target user whose number is no source employee's."""
     query = Query()
-    if flow == "employees":
-        erp = _valid(await source.read_employees(query), Employee)  # type: ignore[attr-defined]
-        sd = _valid(await target.read_employees(query), Employee)  # type: ignore[attr-defined]
-        return _employees(erp, sd)
-    if flow == "projects":
-        erp = _valid(await source.read_projects(query), Project)  # type: ignore[attr-defined]
-        sd = _valid(await target.read_projects(query), Project)  # type: ignore[attr-defined]
-        return _projects(erp, sd)
-    if flow == "hours":
-        smartdok, erp = source, target
-        findings = _employees(
-            _valid(await erp.read_employees(query), Employee),  # type: ignore[attr-defined]
-            _valid(await smartdok.read_employees(query), Employee),  # type: ignore[attr-defined]
-        )
-        findings += _projects(
-            _valid(await erp.read_projects(query), Project),  # type: ignore[attr-defined]
-            _valid(await smartdok.read_projects(query), Project),  # type: ignore[attr-defined]
-        )
-        findings += _codes(
-            "activity",
-            await smartdok.read_codes("activities"),  # type: ignore[attr-defined]
-            await erp.read_codes("work_types"),  # type: ignore[attr-defined]
-            "Work Type ID",
-        )
-        findings += _codes(
-            "wage",
-            await smartdok.read_codes("wages"),  # type: ignore[attr-defined]
-            await erp.read_codes("salary_types"),  # type: ignore[attr-defined]
-            "Salary Type ID",
-        )
-        return findings
-    if flow == "absences":
-        period = DateRange(today - timedelta(days=365), today + timedelta(days=365))
-        read = await source.read_absences(Query(period=period, mapping=mapping or {}))  # type: ignore[attr-defined]
-        unmapped: dict[str, int] = {}
-        for record in read:
-            if isinstance(record, InvalidRecord) and record.message.startswith("leave.type:"):
-                unmapped[record.message] = unmapped.get(record.message, 0) + 1
-        findings = []
-        for message, leaves in sorted(unmapped.items()):
-            named = re.search(r"leave type '([^']*)'", message)
-            findings.append(
-                Finding(
-                    "leave type",
-                    named.group(1) if named else "?",
-                    "fjordsync config",
-                    f"{message.removeprefix('leave.type: ')} ({leaves} leave(s) in the year around "
-                    "today use it)",
-                )
+    erp = _valid(await source.read_employees(query), Employee)
+    return _employees(erp, _valid(await target.read_employees(query), Employee))
+
+
+async def check_projects(
+    source: ProjectsSource, target: ProjectsTarget, *, today: date, mapping: Mapping
+) -> list[Finding]:
+    """Read-only: every target project whose number is no source project's."""
+    query = Query()
+    erp = _valid(await source.read_projects(query), Project)
+    return _projects(erp, _valid(await target.read_projects(query), Project))
+
+
+async def check_hours(
+    source: HoursSource, target: HoursTarget, *, today: date, mapping: Mapping
+) -> list[Finding]:
+    """Read-only: the users, projects, activities and wage types of the source that match
+    nothing in the target."""
+    query = Query()
+    smartdok, erp = source, target
+    findings = _employees(
+        _valid(await erp.read_employees(query), Employee),
+        _valid(await smartdok.read_employees(query), Employee),
+    )
+    findings += _projects(
+        _valid(await erp.read_projects(query), Project),
+        _valid(await smartdok.read_projects(query), Project),
+    )
+    findings += _codes(
+        "activity",
+        await smartdok.read_codes("activities"),
+        await erp.read_codes("work_types"),
+        "Work Type ID",
+    )
+    findings += _codes(
+        "wage",
+        await smartdok.read_codes("wages"),
+        await erp.read_codes("salary_types"),
+        "Salary Type ID",
+    )
+    return findings
+
+
+async def check_absences(
+    source: AbsencesSource, target: AbsencesTarget, *, today: date, mapping: Mapping
+) -> list[Finding]:
+    """Read-only: the leave types of the year around today that map to no payroll code."""
+    period = DateRange(today - timedelta(days=365), today + timedelta(days=365))
+    read = await source.read_absences(Query(period=period, mapping=mapping or {}))
+    unmapped: dict[str, int] = {}
+    for record in read:
+        if isinstance(record, InvalidRecord) and record.message.startswith("leave.type:"):
+            unmapped[record.message] = unmapped.get(record.message, 0) + 1
+    findings = []
+    for message, leaves in sorted(unmapped.items()):
+        named = re.search(r"leave type '([^']*)'", message)
+        findings.append(
+            Finding(
+                "leave type",
+                named.group(1) if named else "?",
+                "fjordsync config",
+                f"{message.removeprefix('leave.type: ')} ({leaves} leave(s) in the year around "
+                "today use it)",
             )
-        return findings
-    if flow == "payroll-employees":
-        read = await source.read_employees(query)  # type: ignore[attr-defined]
-        return [
-            Finding("employee", r.key, "AlexisHR", r.message)
-            for r in read
-            if isinstance(r, InvalidRecord)
-        ]
-    return []
+        )
+    return findings
+
+
+async def check_payroll_employees(
+    source: PayrollEmployeesSource, target: PayrollEmployeesTarget, *, today: date, mapping: Mapping
+) -> list[Finding]:
+    """Read-only: every source employee that cannot be read."""
+    read = await source.read_employees(Query())
+    return [
+        Finding("employee", r.key, "AlexisHR", r.message)
+        for r in read
+        if isinstance(r, InvalidRecord)
+    ]

@@ -54,7 +54,7 @@ from fjordsync.flows.common import (
     readable,
     views_of,
 )
-from fjordsync.ports import ProjectReader, ProjectWriter, Query
+from fjordsync.ports import ProjectsSource, ProjectsTarget, Query
 
 NAME_LIMIT = 70
 SPEC = FieldSpec(owned={"name", "active", "start", "end", "customer_name"})
@@ -84,7 +84,7 @@ def _sendable(project: Project) -> tuple[Project, str] | Decision:
     name, name_note = carried("name", project.name)
     if not (name or "").strip():
         return Decision(project.key.strip(), ActionKind.INVALID, EMPTY_NAME)
-    assert name is not None
+    name = name or ""
     customer, customer_note = carried("customer name", project.customer_name)
     said = [note for note in (name_note, customer_note) if note]
     cut_name, cut = truncate(name, NAME_LIMIT)
@@ -101,8 +101,7 @@ def _sendable(project: Project) -> tuple[Project, str] | Decision:
     return sendable, "; ".join(said)
 
 
-async def run(context: FlowContext, source: ProjectReader, target: ProjectReader) -> RunResult:
-    assert isinstance(target, ProjectWriter)
+async def run(context: FlowContext, source: ProjectsSource, target: ProjectsTarget) -> RunResult:
     since_text = context.state.cursor(context.tenant, context.flow, CURSOR)
     since = datetime.fromisoformat(since_text) if since_text else None
     read = await source.read_projects(Query(scope=context.scope, changed_since=since))

@@ -11,7 +11,7 @@ way in, so an error's text that carries a token or a personal number never reach
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -19,22 +19,13 @@ from typing import Any
 from fjordsync.config import Config
 from fjordsync.domain.values import DateRange
 from fjordsync.errors import ConfigError, FjordsyncError
-from fjordsync.flows import absences, employees, hours, payroll_employees, projects
 from fjordsync.flows.common import FlowContext, RunResult
-from fjordsync.flows.preflight import Finding, check_flow
+from fjordsync.flows.preflight import Finding
+from fjordsync.flows.registry import FLOWS
 from fjordsync.ledger import Ledger
 from fjordsync.ledger.store import lock_holder
 
-__all__ = ["FLOW_RUNNERS", "check", "run_flow"]
-
-FlowRunner = Callable[[FlowContext, Any, Any], Awaitable[RunResult]]
-FLOW_RUNNERS: dict[str, FlowRunner] = {
-    "projects": projects.run,
-    "employees": employees.run,
-    "hours": hours.run,
-    "payroll-employees": payroll_employees.run,
-    "absences": absences.run,
-}
+__all__ = ["check", "run_flow"]
 
 
 async def _close(*adapters: Any) -> None:
@@ -75,11 +66,10 @@ async def run_flow(
             file=str(config.path),
             path=f"tenants.{tenant_name}.flows",
         )
-    runner = FLOW_RUNNERS.get(flow)
-    if runner is None:
+    definition = FLOWS.get(flow)
+    if definition is None:
         raise FjordsyncError(
-            f"flow {flow!r} is not implemented in this version "
-            f"(implemented: {', '.join(FLOW_RUNNERS)})"
+            f"flow {flow!r} is not implemented in this version (implemented: {', '.join(FLOWS)})"
         )
     scope = flow_config.scope.to_scope()
     if employees_scope:
@@ -116,11 +106,8 @@ async def run_flow(
             concurrency=int(flow_config.options.get("concurrency", 4)),
             progress=progress,
         )
-        extra: dict[str, Any] = {}
-        if flow in ("hours", "absences"):
-            extra["period"] = period or hours.default_period(context.now)
         try:
-            result = await runner(context, source, target, **extra)
+            result = await definition.start(context, source, target, period)
         except FjordsyncError as error:
             ledger.finish_run(run_id, status="failed", counts={}, message=str(error))
             raise
@@ -166,11 +153,14 @@ async def check(
             file=str(config.path),
             path=f"tenants.{tenant_name}.flows",
         )
+    definition = FLOWS.get(flow)
+    if definition is None:
+        return []
     source = _build(config, connectors, tenant_name, flow_config.source)
     target = _build(config, connectors, tenant_name, flow_config.target)
     try:
-        return await check_flow(
-            flow, source, target, today=now().date(), mapping=dict(flow_config.mapping)
+        return await definition.review(
+            source, target, today=now().date(), mapping=dict(flow_config.mapping)
         )
     finally:
         await _close(source, target)
