@@ -51,6 +51,7 @@ from fjordsync.flows.common import (
     LOG,
     FlowContext,
     ItemOutcome,
+    Outcome,
     RunResult,
     apply_plan,
     held_by_unreadable,
@@ -181,8 +182,8 @@ async def run(
                     ItemOutcome(
                         "absence",
                         key,
-                        "create" if key not in current else "update",
-                        "failed",
+                        ActionKind.CREATE if key not in current else ActionKind.UPDATE,
+                        Outcome.FAILED,
                         f"sick child (02) needs the child's payroll id, which could not be read "
                         f"({why})",
                     )

@@ -24,6 +24,7 @@ from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from fjordsync.domain.diff import Action, ActionKind, Decision, Plan, Record, fingerprint
@@ -36,6 +37,7 @@ from fjordsync.ports import Scope, SyncState
 __all__ = [
     "FlowContext",
     "ItemOutcome",
+    "Outcome",
     "RunResult",
     "apply_plan",
     "carried",
@@ -163,12 +165,30 @@ class FlowContext:
     progress: Callable[[int, int], None] | None = None  # (writes done, writes planned)
 
 
+class Outcome(StrEnum):
+    """What became of one record in a run (a str: JSON and the ledger keep the word)."""
+
+    WRITTEN = "written"
+    FAILED = "failed"
+    PLANNED = "planned"  # a dry run's create or update
+    UNCHANGED = "unchanged"
+    SKIPPED = "skipped"
+    INVALID = "invalid"
+    CONFLICT = "conflict"
+    DEFERRED = "deferred"  # a write a rate limit left for the next run
+
+    @property
+    def settled(self) -> bool:
+        """Nothing is left to do for the record (a cursor may pass it)."""
+        return self not in (Outcome.FAILED, Outcome.DEFERRED, Outcome.CONFLICT, Outcome.INVALID)
+
+
 @dataclass(frozen=True)
 class ItemOutcome:
     entity: str
     key: str
-    action: str  # create, update, unchanged, skip, invalid, conflict
-    outcome: str  # written, failed, planned, unchanged, skipped, invalid, conflict, deferred
+    action: ActionKind  # create, update, unchanged, skip, invalid, conflict
+    outcome: Outcome
     message: str = ""
     changes: tuple[tuple[str, Any, Any], ...] = ()  # field, old, new (masked when shown)
 
@@ -198,24 +218,29 @@ def status_of(items: list[ItemOutcome], stopped: str | None = None) -> str:
     got through; partial otherwise. (A run whose process died is closed by the ledger as
     ``interrupted``; the runner closes one stopped by a cancel the same way.)"""
     outcomes = Counter(item.outcome for item in items)
-    bad = outcomes["failed"] + outcomes["invalid"] + outcomes["conflict"] + outcomes["deferred"]
+    bad = (
+        outcomes[Outcome.FAILED]
+        + outcomes[Outcome.INVALID]
+        + outcomes[Outcome.CONFLICT]
+        + outcomes[Outcome.DEFERRED]
+    )
     if not bad and not stopped:
         return "succeeded"
     if (
-        outcomes["failed"] + outcomes["deferred"]
-        and not outcomes["written"]
-        and not (outcomes["unchanged"] or outcomes["planned"])
+        outcomes[Outcome.FAILED] + outcomes[Outcome.DEFERRED]
+        and not outcomes[Outcome.WRITTEN]
+        and not (outcomes[Outcome.UNCHANGED] or outcomes[Outcome.PLANNED])
     ):
         return "failed"
     return "partial"
 
 
-def _outcome_of_decision(action: Action) -> str:
+def _outcome_of_decision(action: Action) -> Outcome:
     return {
-        ActionKind.UNCHANGED: "unchanged",
-        ActionKind.SKIP: "skipped",
-        ActionKind.INVALID: "invalid",
-        ActionKind.CONFLICT: "conflict",
+        ActionKind.UNCHANGED: Outcome.UNCHANGED,
+        ActionKind.SKIP: Outcome.SKIPPED,
+        ActionKind.INVALID: Outcome.INVALID,
+        ActionKind.CONFLICT: Outcome.CONFLICT,
     }[action.kind]
 
 
@@ -285,7 +310,9 @@ async def apply_plan(
             # Created by an earlier run whose answer was lost: the target has it as planned.
             message = f"found in {target_name} after an answer was lost: linked, not sent again"
             save(action, action.target_key, message, ())
-            items.append(ItemOutcome(entity, action.key, "create", "written", message))
+            items.append(
+                ItemOutcome(entity, action.key, ActionKind.CREATE, Outcome.WRITTEN, message)
+            )
             continue
         if action.key in pending and action.kind.writes:
             lost = (
@@ -300,7 +327,7 @@ async def apply_plan(
                 ItemOutcome(
                     entity,
                     action.key,
-                    action.kind.value,
+                    action.kind,
                     _outcome_of_decision(action),
                     action.message,
                 )
@@ -310,13 +337,13 @@ async def apply_plan(
         changes = tuple((c.field, c.old, c.new) for c in action.changes)
         message = notes.get(action.key, "")
         if context.dry_run:  # the plan is recorded; the target is not touched
-            record(ItemOutcome(entity, action.key, action.kind.value, "planned", message, changes))
+            record(ItemOutcome(entity, action.key, action.kind, Outcome.PLANNED, message, changes))
             return
         async with limit:
             if stopped:
                 record(
                     ItemOutcome(
-                        entity, action.key, action.kind.value, "deferred", stopped[0], changes
+                        entity, action.key, action.kind, Outcome.DEFERRED, stopped[0], changes
                     )
                 )
                 return
@@ -335,14 +362,14 @@ async def apply_plan(
                 stopped.append(str(limited))
                 record(
                     ItemOutcome(
-                        entity, action.key, action.kind.value, "deferred", str(limited), changes
+                        entity, action.key, action.kind, Outcome.DEFERRED, str(limited), changes
                     )
                 )
                 return
             except ConnectorError as error:
                 record(
                     ItemOutcome(
-                        entity, action.key, action.kind.value, "failed", str(error), changes
+                        entity, action.key, action.kind, Outcome.FAILED, str(error), changes
                     )
                 )
                 return
@@ -352,12 +379,12 @@ async def apply_plan(
                 )
                 failed = unexpected(error, f"in the {action.kind.value} of this {entity}")
                 record(
-                    ItemOutcome(entity, action.key, action.kind.value, "failed", failed, changes)
+                    ItemOutcome(entity, action.key, action.kind, Outcome.FAILED, failed, changes)
                 )
                 return
         save(action, target_key, message, changes)
         items.append(
-            ItemOutcome(entity, action.key, action.kind.value, "written", message, changes)
+            ItemOutcome(entity, action.key, action.kind, Outcome.WRITTEN, message, changes)
         )
 
     writes = the_plan.writes

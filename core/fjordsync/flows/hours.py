@@ -53,6 +53,7 @@ from fjordsync.flows.common import (
     LOG,
     FlowContext,
     ItemOutcome,
+    Outcome,
     RunResult,
     apply_plan,
     held_by_unreadable,
@@ -253,8 +254,8 @@ async def run(
             ItemOutcome(
                 ENTITY,
                 source_key,
-                "create",
-                "written",
+                ActionKind.CREATE,
+                Outcome.WRITTEN,
                 "found in 24SevenOffice by its marker after an answer "
                 "was lost: linked, not sent again",
             )
@@ -328,8 +329,8 @@ async def _reconcile_pending(
             unresolved[source_key] = ItemOutcome(
                 ENTITY,
                 source_key,
-                "create",
-                "failed",
+                ActionKind.CREATE,
+                Outcome.FAILED,
                 f"an earlier transfer got no answer and it could not be checked ({why}): "
                 "not sent again until it can",
             )
@@ -338,8 +339,8 @@ async def _reconcile_pending(
                     context.run_id,
                     entity=ENTITY,
                     key=source_key,
-                    action="create",
-                    outcome="failed",
+                    action=ActionKind.CREATE,
+                    outcome=Outcome.FAILED,
                     message=unresolved[source_key].message,
                 )
             continue
@@ -360,7 +361,7 @@ async def _reconcile_pending(
             source_key=source_key,
             target_key=target_key,
             fingerprint=fingerprint(_values(entry), context.state.fingerprint_key),
-            action="create",
+            action=ActionKind.CREATE,
             message="reconciled: found by its marker",
             owed_mark=export_id(context),
         )

@@ -63,6 +63,7 @@ from fjordsync.domain.rules import (
 from fjordsync.errors import InvalidValue
 from fjordsync.flows.common import (
     FlowContext,
+    Outcome,
     RunResult,
     apply_plan,
     carried,
@@ -252,7 +253,7 @@ async def run(
         target_name="24SevenOffice Lønn",
     )
     in_payroll = {e.key.strip() for e in current} | {
-        i.key for i in result.items if i.entity == "employee" and i.outcome == "written"
+        i.key for i in result.items if i.entity == "employee" and i.outcome is Outcome.WRITTEN
     }
     employments = await _employments(context, source, target, people, in_payroll)
     result.items += employments.items

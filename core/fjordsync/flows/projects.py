@@ -45,6 +45,7 @@ from fjordsync.domain.rules import truncate
 from fjordsync.flows.common import (
     FlowContext,
     ItemOutcome,
+    Outcome,
     RunResult,
     apply_plan,
     carried,
@@ -60,7 +61,6 @@ NAME_LIMIT = 70
 SPEC = FieldSpec(owned={"name", "active", "start", "end", "customer_name"})
 CURSOR = "changed_after"
 ENTITY = "project"
-UNSETTLED = ("failed", "deferred", "conflict", "invalid")
 EMPTY_NAME = "name is empty: give the project a name in 24SevenOffice"
 
 
@@ -146,7 +146,7 @@ async def run(context: FlowContext, source: ProjectsSource, target: ProjectsTarg
         target_name="SmartDok",
     )
     result.items = sorted([*early, *result.items], key=lambda item: (item.entity, item.key))
-    settled = not any(i.outcome in UNSETTLED for i in result.items)
+    settled = all(i.outcome.settled for i in result.items)
     retry = bool(context.scope.record_keys)
     if not context.dry_run and settled and not retry and not _unconfirmed(context):
         context.state.advance_cursor(context.tenant, context.flow, CURSOR, context.now.isoformat())
@@ -192,7 +192,7 @@ def _reconcile_unread(
             action=ActionKind.CREATE.value,
             message=message,
         )
-        items.append(ItemOutcome(ENTITY, key, "create", "written", message))
+        items.append(ItemOutcome(ENTITY, key, ActionKind.CREATE, Outcome.WRITTEN, message))
     return items
 
 
