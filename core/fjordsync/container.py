@@ -1,13 +1,15 @@
 """Wiring with dependency-injector: the one place adapters are chosen.
 
-``CoreContainer`` declares what the use cases need as ``Dependency`` placeholders. A host product
-embedding fjordsync fills them with its own objects (``CoreContainer(clock=..., ledger=...)``), or
+``CoreContainer`` declares what the use cases need as ``Dependency`` placeholders: a ``Clock`` and
+the ``SyncState`` port the flows record in. A host product embedding fjordsync fills them with its
+own objects (``CoreContainer(clock=..., state=...)``: a ``Ledger``, or its own state store), or
 skips DI and calls the flow functions directly. ``AppContainer`` is the CLI's wiring: it fills the
-core from the config file and the installed plugins.
+core from the config file and the installed plugins, the state with its ledger.
 """
 
 from __future__ import annotations
 
+import inspect
 import os
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,7 +19,7 @@ from dependency_injector import containers, providers
 from fjordsync import logs, plugins
 from fjordsync.config import Config, load_config
 from fjordsync.ledger import DEFAULT_LEDGER_URL, Ledger
-from fjordsync.ports import Clock
+from fjordsync.ports import Clock, SyncState
 
 __all__ = ["LEDGER_URL_ENV", "AppContainer", "CoreContainer", "SystemClock", "resolve_ledger_url"]
 
@@ -31,11 +33,32 @@ class SystemClock:
         return datetime.now(UTC)
 
 
+_SYNC_STATE_MEMBERS = frozenset(
+    {name for name in vars(SyncState) if not name.startswith("_")} | set(SyncState.__annotations__)
+)
+
+
+class _HasSyncStateMembers(type):
+    def __instancecheck__(cls, instance: object) -> bool:
+        # Looked up statically: reading a Ledger's ``fingerprint_key`` would create its key file
+        # (or fail without one), and ``isinstance`` with a runtime protocol reads it on 3.11.
+        missing = object()
+        return all(
+            inspect.getattr_static(instance, name, missing) is not missing
+            for name in _SYNC_STATE_MEMBERS
+        )
+
+
+class ProvidesSyncState(metaclass=_HasSyncStateMembers):
+    """``isinstance(x, ProvidesSyncState)``: ``x`` has every member of ``ports.SyncState``."""
+
+
 class CoreContainer(containers.DeclarativeContainer):
-    """What the use cases need from outside."""
+    """What the use cases need from outside: the clock, and the ``SyncState`` port the flows
+    record in (a ``Ledger`` provides it)."""
 
     clock = providers.Dependency(instance_of=Clock)
-    ledger = providers.Dependency(instance_of=Ledger)
+    state = providers.Dependency(instance_of=ProvidesSyncState)
 
 
 def _optional_config(path: str | None, connectors: dict) -> Config | None:
@@ -83,4 +106,4 @@ class AppContainer(containers.DeclarativeContainer):
     ledger = providers.Singleton(
         Ledger, url=ledger_url, key_file=providers.Callable(ledger_key_file, config)
     )
-    core = providers.Container(CoreContainer, clock=clock, ledger=ledger)
+    core = providers.Container(CoreContainer, clock=clock, state=ledger)

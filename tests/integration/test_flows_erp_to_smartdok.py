@@ -330,22 +330,19 @@ def test_serve_runs_a_scheduled_flow_when_due_and_queues_the_next(systems, tmp_p
     first = fjordsync("serve", "--config", str(config), "--once", env=ENV)
     assert first.returncode == 0 and first.stdout.strip() == ""  # queued, not run
     ledger = Ledger(f"sqlite:///{tmp_path / 'ledger.db'}")
-    queued = json.loads(ledger.cursor("acme", "projects", "schedule"))
-    due = datetime.fromisoformat(queued["next_due"])
+    queued = ledger.schedule("acme", "projects")
+    due = queued.next_due
     assert (due.astimezone(UTC).hour, due.minute) in ((5, 5), (4, 5))  # 06:05 CET/CEST
     assert ledger.runs() == []
-    ledger.advance_cursor(
-        "acme",
-        "projects",
-        "schedule",
-        json.dumps({**queued, "next_due": "2026-01-01T00:00:00+00:00"}),
+    ledger.set_schedule(
+        "acme", "projects", spec=queued.spec, next_due=datetime(2026, 1, 1, tzinfo=UTC)
     )  # it is due
     second = fjordsync("serve", "--config", str(config), "--once", env=ENV)
     assert "acme  projects: succeeded" in second.stdout
     [run] = ledger.runs()
     assert (run.trigger, run.status, run.counts) == ("scheduled", "succeeded", {"written": 3})
-    after = json.loads(ledger.cursor("acme", "projects", "schedule"))
-    local = datetime.fromisoformat(after["next_due"]).astimezone(ZoneInfo("Europe/Oslo"))
+    after = ledger.schedule("acme", "projects")
+    local = after.next_due.astimezone(ZoneInfo("Europe/Oslo"))
     assert local.strftime("%a %H:%M") in ("Mon 06:30", "Wed 06:30", "Fri 06:30")
     ledger.close()
 

@@ -9,7 +9,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
 from fjordsync.errors import LedgerError, RunLocked
-from fjordsync.ledger import Ledger
+from fjordsync.ledger import Ledger, ScheduleState
 from fjordsync.ledger.schema import Base
 
 
@@ -52,6 +52,7 @@ def test_migrations_create_exactly_the_schema_of_the_models(ledger):
     assert diff == []
     tables = set(inspect(ledger.engine).get_table_names())
     assert {"links", "runs", "run_items", "cursors", "pending_writes", "run_locks"} <= tables
+    assert {"schedules", "owed_marks"} <= tables
 
 
 def test_reopening_a_migrated_ledger_keeps_its_data(ledger_url, clock):
@@ -300,3 +301,87 @@ def test_a_run_on_another_machine_is_trusted_until_its_lock_expires(ledger, cloc
         assert ledger.run(run_id).message == (
             "the process running it (pid 4242 on host other-host) is gone: its run lock expired"
         )
+
+
+def test_schedule_state_is_kept_per_tenant_and_flow_in_utc(ledger):
+    from zoneinfo import ZoneInfo
+
+    assert ledger.schedule("acme", "projects") is None
+    oslo = datetime(2026, 11, 25, 6, 5, tzinfo=ZoneInfo("Europe/Oslo"))
+    ledger.set_schedule("acme", "projects", spec="mon 06:30:00 Europe/Oslo", next_due=oslo)
+    state = ledger.schedule("acme", "projects")
+    assert (state.spec, state.next_due) == ("mon 06:30:00 Europe/Oslo", oslo)
+    assert state.next_due.tzinfo == UTC
+    later = datetime(2026, 11, 30, 5, 30, tzinfo=UTC)
+    ledger.set_schedule("acme", "projects", spec="mon,thu 06:30:00 Europe/Oslo", next_due=later)
+    assert ledger.schedule("acme", "projects").next_due == later
+    assert ledger.schedule("other", "projects") is None
+    assert ledger.cursor("acme", "projects", "schedule") is None  # not in the cursors any more
+
+
+def test_migration_0003_moves_schedule_state_out_of_the_cursors_and_back(ledger_url, clock):
+    import json
+
+    from alembic import command
+    from sqlalchemy import text
+
+    from fjordsync.ledger import migrate
+
+    store = Ledger(ledger_url, clock=clock, upgrade=False)
+    migrate.upgrade(store.engine, "0002")
+    rows = {
+        ("acme", "projects", "schedule"): json.dumps(
+            {"next_due": "2026-11-25T05:05:00+00:00", "signature": "mon 06:30:00 Europe/Oslo"}
+        ),
+        ("acme", "hours", "schedule"): "not json",  # unreadable: stays, treated as never seen
+        ("acme", "projects", "changed_after"): "2026-11-01T00:00:00Z",
+    }
+    with store.engine.begin() as connection:
+        for (tenant, flow, name), value in rows.items():
+            connection.execute(
+                text(
+                    "INSERT INTO cursors (tenant, flow, name, value, updated_at) "
+                    "VALUES (:tenant, :flow, :name, :value, :at)"
+                ),
+                {"tenant": tenant, "flow": flow, "name": name, "value": value, "at": clock.now},
+            )
+    migrate.upgrade(store.engine)
+    assert store.schedule("acme", "projects") == ScheduleState(
+        "mon 06:30:00 Europe/Oslo", datetime(2026, 11, 25, 5, 5, tzinfo=UTC)
+    )
+    assert store.cursor("acme", "projects", "schedule") is None
+    assert store.cursor("acme", "hours", "schedule") == "not json"
+    assert store.schedule("acme", "hours") is None
+    assert store.cursor("acme", "projects", "changed_after") == "2026-11-01T00:00:00Z"
+    store.set_schedule(
+        "acme",
+        "hours",
+        spec="fri 07:00:00 Europe/Oslo",
+        next_due=datetime(2026, 11, 27, 6, 0, tzinfo=UTC),
+    )
+    command.downgrade(migrate.alembic_config(store.engine), "0002")
+    assert "schedules" not in inspect(store.engine).get_table_names()
+    assert json.loads(store.cursor("acme", "projects", "schedule")) == {
+        "next_due": "2026-11-25T05:05:00+00:00",
+        "signature": "mon 06:30:00 Europe/Oslo",
+    }
+    assert json.loads(store.cursor("acme", "hours", "schedule")) == {
+        "next_due": "2026-11-27T06:00:00+00:00",
+        "signature": "fri 07:00:00 Europe/Oslo",
+    }
+    assert store.cursor("acme", "projects", "changed_after") == "2026-11-01T00:00:00Z"
+    store.close()
+
+
+def test_the_core_container_provides_the_sync_state_port(tmp_path):
+    from dependency_injector.errors import Error
+
+    from fjordsync.container import AppContainer, CoreContainer, SystemClock
+
+    app = AppContainer()
+    app.settings.from_dict({"config_path": None, "ledger_url": f"sqlite:///{tmp_path / 'l.db'}"})
+    assert app.core.state() is app.ledger()
+    assert not (tmp_path / "l.db.key").exists()  # checking the port does not make the key
+    with pytest.raises(Error, match="is not an instance of"):
+        CoreContainer(clock=SystemClock(), state=object()).state()
+    app.ledger().close()

@@ -129,3 +129,17 @@ class RunLock(Base):
     holder: Mapped[str] = mapped_column(String(200))
     acquired_at: Mapped[datetime]
     expires_at: Mapped[datetime]
+
+
+class Schedule(Base):
+    """When a scheduled flow of a tenant is due next (UTC), and the schedule (its days, time and
+    zone as text) that time was worked out from. No row: the schedule was never seen, so the
+    first-run rule applies; another schedule text: it was changed, so the time is worked out
+    again."""
+
+    __tablename__ = "schedules"
+    tenant: Mapped[str] = mapped_column(String(100), primary_key=True)
+    flow: Mapped[str] = mapped_column(String(100), primary_key=True)
+    spec: Mapped[str] = mapped_column(String(255))
+    next_due: Mapped[datetime]
+    updated_at: Mapped[datetime]

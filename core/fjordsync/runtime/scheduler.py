@@ -1,17 +1,16 @@
 """The embedded scheduler: runs each flow when its schedule says, in this process.
 
-The next due time of each scheduled flow is kept in the ledger (cursor ``schedule``), so a
-restart neither repeats nor skips a run, and several ``serve`` processes sharing a ledger never
-run one flow twice at once (the run lock). A schedule seen for the first time is queued for
-shortly after 06:00 CET the next day (seed 001); after each run the next time follows the
-schedule's own days, time and zone. A flow whose run is locked (a manual run is going on) is
-tried again at the next tick.
+The next due time of each scheduled flow is kept in the ledger's ``schedules`` table, with the
+schedule it was worked out from, so a restart neither repeats nor skips a run, and several
+``serve`` processes sharing a ledger never run one flow twice at once (the run lock). A schedule
+seen for the first time is queued for shortly after 06:00 CET the next day (seed 001); after
+each run the next time follows the schedule's own days, time and zone. A flow whose run is locked (a
+manual run is going on) is tried again at the next tick.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import Callable, Mapping
 from datetime import datetime
@@ -25,7 +24,6 @@ from fjordsync.runtime.runner import run_flow
 
 __all__ = ["serve", "tick"]
 
-CURSOR = "schedule"
 log = logging.getLogger("fjordsync.scheduler")
 
 
@@ -38,15 +36,15 @@ def _next(schedule: ScheduleConfig, after: datetime) -> datetime:
 
 
 def _due(ledger: Ledger, tenant: str, flow: str, schedule: ScheduleConfig, now: datetime) -> bool:
-    raw = ledger.cursor(tenant, flow, CURSOR)
-    state = json.loads(raw) if raw else None
+    state, spec = ledger.schedule(tenant, flow), _signature(schedule)
     if state is None:  # first seen: queued for shortly after 06:00 CET tomorrow
-        state = {"next_due": first_run(now).isoformat(), "signature": _signature(schedule)}
-        ledger.advance_cursor(tenant, flow, CURSOR, json.dumps(state))
-    elif state.get("signature") != _signature(schedule):  # the schedule was changed
-        state = {"next_due": _next(schedule, now).isoformat(), "signature": _signature(schedule)}
-        ledger.advance_cursor(tenant, flow, CURSOR, json.dumps(state))
-    return datetime.fromisoformat(state["next_due"]) <= now
+        next_due = first_run(now)
+    elif state.spec != spec:  # the schedule was changed
+        next_due = _next(schedule, now)
+    else:
+        return state.next_due <= now
+    ledger.set_schedule(tenant, flow, spec=spec, next_due=next_due)
+    return next_due <= now
 
 
 async def tick(
@@ -73,11 +71,9 @@ async def tick(
             except FjordsyncError as error:
                 log.warning("scheduled %s for %s failed: %s", flow, tenant, error)
                 status = "failed"
-            state = {
-                "next_due": _next(schedule, now()).isoformat(),
-                "signature": _signature(schedule),
-            }
-            ledger.advance_cursor(tenant, flow, CURSOR, json.dumps(state))
+            ledger.set_schedule(
+                tenant, flow, spec=_signature(schedule), next_due=_next(schedule, now())
+            )
             done.append((tenant, flow, status))
     return done
 

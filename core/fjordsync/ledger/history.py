@@ -1,0 +1,229 @@
+"""Run history: runs with their per-record items (no personal data, messages masked), and
+closing the runs whose process died as ``interrupted``."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from fjordsync.errors import LedgerError
+from fjordsync.ledger.engine import LedgerEngine, _masked, _utc
+from fjordsync.ledger.locks import _holder_is_dead, _process_of
+from fjordsync.ledger.schema import Run, RunItem, RunLock
+
+__all__ = ["History", "RunItemRecord", "RunRecord"]
+
+
+@dataclass(frozen=True, slots=True)
+class RunItemRecord:
+    entity: str
+    record_key: str
+    action: str
+    outcome: str
+    message: str | None
+    changed_fields: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RunRecord:
+    id: int
+    tenant: str
+    flow: str
+    trigger: str
+    dry_run: bool
+    status: str
+    started_at: datetime
+    finished_at: datetime | None
+    counts: dict[str, int]
+    message: str | None
+    items: tuple[RunItemRecord, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "tenant": self.tenant,
+            "flow": self.flow,
+            "trigger": self.trigger,
+            "dry_run": self.dry_run,
+            "status": self.status,
+            "started_at": self.started_at.isoformat(),
+            "finished_at": self.finished_at.isoformat() if self.finished_at else None,
+            "counts": dict(self.counts),
+            "message": self.message,
+            "items": [
+                {
+                    "entity": i.entity,
+                    "key": i.record_key,
+                    "action": i.action,
+                    "outcome": i.outcome,
+                    "message": i.message,
+                    "changed_fields": list(i.changed_fields),
+                }
+                for i in self.items
+            ],
+        }
+
+
+def _run_record(run: Run, with_items: bool) -> RunRecord:
+    items = (
+        tuple(
+            RunItemRecord(
+                i.entity,
+                i.record_key,
+                i.action,
+                i.outcome,
+                i.message,
+                tuple(filter(None, (i.changed_fields or "").split(","))),
+            )
+            for i in run.items
+        )
+        if with_items
+        else ()
+    )
+    return RunRecord(
+        run.id,
+        run.tenant,
+        run.flow,
+        run.trigger,
+        run.dry_run,
+        run.status,
+        _utc(run.started_at),  # type: ignore[arg-type]
+        _utc(run.finished_at),
+        dict(run.counts or {}),
+        run.message,
+        items,
+    )
+
+
+def _why_dead(run: Run, lock: RunLock | None, now: datetime) -> str | None:
+    """Why a ``running`` run is not going on any more, or None when it may be."""
+    who = _process_of(run.holder)
+    if run.holder and _holder_is_dead(run.holder):
+        return f"the process running it ({who}) is gone"
+    if lock is None:
+        return f"the process running it ({who}) is gone: its run lock was released"
+    if run.holder is not None and lock.holder != run.holder:
+        return f"the process running it ({who}) is gone: another run took its lock over"
+    if run.holder is None and _utc(lock.acquired_at) > _utc(run.started_at):  # type: ignore[operator]
+        return "the process running it is gone: another run took its lock over"
+    expires_at = _utc(lock.expires_at)
+    if expires_at is not None and expires_at < now:
+        return f"the process running it ({who}) is gone: its run lock expired"
+    return None
+
+
+class History(LedgerEngine):
+    """The runs of a ledger and what each did to each record."""
+
+    def start_run(
+        self, tenant: str, flow: str, *, trigger: str, dry_run: bool, holder: str | None = None
+    ) -> int:
+        """A new run, ``running``. ``holder`` is the run lock's holder (``lock_holder()``), so
+        ``close_dead_runs`` can tell whether its process is still there."""
+        with self._session() as session:
+            run = Run(
+                tenant=tenant,
+                flow=flow,
+                trigger=trigger,
+                dry_run=dry_run,
+                status="running",
+                started_at=self._now(),
+                counts={},
+                holder=holder,
+            )
+            session.add(run)
+            session.flush()
+            return run.id
+
+    def record_item(
+        self,
+        run_id: int,
+        *,
+        entity: str,
+        key: str,
+        action: str,
+        outcome: str,
+        message: str | None = None,
+        changed_fields: tuple[str, ...] = (),
+    ) -> None:
+        with self._session() as session:
+            session.add(
+                RunItem(
+                    run_id=run_id,
+                    entity=entity,
+                    record_key=key,
+                    action=action,
+                    outcome=outcome,
+                    message=_masked(message),
+                    changed_fields=",".join(changed_fields) or None,
+                )
+            )
+
+    def finish_run(
+        self, run_id: int, *, status: str, counts: Mapping[str, int], message: str | None = None
+    ) -> None:
+        with self._session() as session:
+            run = session.get(Run, run_id)
+            if run is None:
+                raise LedgerError(f"no run {run_id}")
+            run.status = status
+            run.counts = dict(counts)
+            run.message = _masked(message)
+            run.finished_at = self._now()
+
+    def close_dead_runs(self, *, tenant: str | None = None, flow: str | None = None) -> list[int]:
+        """Close as ``interrupted`` every run still ``running`` that nothing runs any more, and
+        return their ids. A run is dead when its flow's run lock is gone or held by another
+        holder (the lock outlives a run only when its process died), when the lock expired, or
+        when its holder's process on this machine is gone. A run whose holder still holds a
+        live lock is left alone, on any machine."""
+        now = self._now()
+        closed: list[int] = []
+        with self._session() as session:
+            query = select(Run).where(Run.status == "running")
+            if tenant:
+                query = query.where(Run.tenant == tenant)
+            if flow:
+                query = query.where(Run.flow == flow)
+            for run in session.scalars(query):
+                reason = _why_dead(run, session.get(RunLock, (run.tenant, run.flow)), now)
+                if reason is None:
+                    continue
+                run.status = "interrupted"
+                run.message = _masked(reason)
+                run.finished_at = now
+                closed.append(run.id)
+        return closed
+
+    def runs(
+        self, *, tenant: str | None = None, flow: str | None = None, limit: int = 50
+    ) -> list[RunRecord]:
+        with self._session() as session:
+            query = select(Run).order_by(Run.id.desc()).limit(limit)
+            if tenant:
+                query = query.where(Run.tenant == tenant)
+            if flow:
+                query = query.where(Run.flow == flow)
+            return [_run_record(run, with_items=False) for run in session.scalars(query)]
+
+    def run(self, run_id: int) -> RunRecord | None:
+        with self._session() as session:
+            run = session.get(Run, run_id)
+            return _run_record(run, with_items=True) if run else None
+
+    def failed_keys(self, run_id: int) -> dict[str, set[str]]:
+        """Per entity, the keys whose write failed or was invalid in a run (for retries)."""
+        with self._session() as session:
+            rows = session.execute(
+                select(RunItem.entity, RunItem.record_key).where(
+                    RunItem.run_id == run_id, RunItem.outcome.in_(("failed", "invalid"))
+                )
+            )
+            keys: dict[str, set[str]] = {}
+            for entity, key in rows:
+                keys.setdefault(entity, set()).add(key)
+            return keys
