@@ -10,7 +10,15 @@ HTML page, a timeout after sending), before it is ever sent again:
 - ``SaveHour`` (no Id: a new hour every time): never retried blind; the hour is looked up with
   ``GetHours`` by the marker in ``InternalNote`` (by the employee's hours registered since the
   first attempt, or, in a later run, those of the entry's day and then all the employee's
-  hours, which also finds hours saved without clock times); found is taken, not sent again.
+  hours, which also finds hours an older version saved without a StartTime); found is taken,
+  not sent again.
+
+**Hours without clock times** (SmartDok gave only NetHours) are sent with ``StartTime`` = 00:00
+Europe/Oslo of their day (in UTC), no ``StopTime``, and ``TotalHours`` = the hours: an ERP hour
+without a StartTime has no day, and GetHours, which filters periods by StartTime, finds it in no
+period. Hours are read back by Norwegian days (a period's bounds are Oslo midnights), and each
+carries as ``marker`` the fjordsync marker its ``InternalNote`` holds, so two ERP hours with one
+SmartDok hour's marker can be told apart.
 - employee create (``POST /employee/v2``): retried as it is; payroll answers 409 for an
   ``empId`` it has, and a 409 becomes an update, so a lost answer never makes a second one.
 - employment upsert (``POST /employment/v2/{empId}``): with an ``employment_id`` it is an update
@@ -41,7 +49,7 @@ from fjordsync.domain.model import (
     Project,
     TimeEntry,
 )
-from fjordsync.domain.rules import carriable_text
+from fjordsync.domain.rules import carriable_text, local_to_utc
 from fjordsync.errors import Rejected, Unavailable
 from fjordsync.ports import Query
 from fjordsync_twentyfourseven import mapping
@@ -110,8 +118,12 @@ class TwentyFourSevenAdapter:
             self.soap.call("project", "GetProjectsDetailed", Ps=search),
             self.soap.call("project", "GetDeactivatedProjects", ps=search),
         )
-        projects = [mapping.project(p, deactivated=False) for p in _rows(open_projects, "Project")]
-        projects += [mapping.project(p, deactivated=True) for p in _rows(deactivated, "Project")]
+        projects = mapping.numbered(
+            [
+                *(mapping.project(p, deactivated=False) for p in _rows(open_projects, "Project")),
+                *(mapping.project(p, deactivated=True) for p in _rows(deactivated, "Project")),
+            ]
+        )
         if wanted:
             projects = [p for p in projects if p.key.strip() in query.scope.projects]
         return projects
@@ -124,7 +136,7 @@ class TwentyFourSevenAdapter:
         people = _rows(
             await self.soap.call("person", "GetPersons", personSearch=search), "PersonItem"
         )
-        employees = [mapping.person(p) for p in people]
+        employees = mapping.numbered(mapping.person(p) for p in people)
         return [e for e in employees if query.scope.includes_employee(e.key)]
 
     # -- code lists ---------------------------------------------------------------------------
@@ -152,21 +164,25 @@ class TwentyFourSevenAdapter:
     async def read_time_entries(self, query: Query) -> Sequence[TimeEntry | InvalidRecord]:
         search: dict[str, Any] = {}
         if query.period is not None:
-            search["StartTime"] = f"{query.period.start.isoformat()}T00:00:00"
+            # The period's days are Norwegian days: from Oslo's midnight of the first (the
+            # StartTime of an hour without clock times) to the last second before the next.
+            search["StartTime"] = _soap_time(local_to_utc(query.period.start, time(0)))
             if query.period.end is not None:
-                search["StopTime"] = f"{query.period.end.isoformat()}T23:59:59"
+                end = local_to_utc(query.period.end + timedelta(days=1), time(0))
+                search["StopTime"] = _soap_time(end - timedelta(seconds=1))
         if query.changed_since is not None:
             search["ChangedAfter"] = _soap_time(query.changed_since)
         rows = _rows(await self.soap.call("time", "GetHours", hs=search), "Hour")
-        return [mapping.time_entry(h) for h in rows]
+        return mapping.numbered(mapping.time_entry(h) for h in rows)
 
     async def find_time_entry(
         self, entry: TimeEntry, marker: str, since: datetime | None = None
     ) -> str | None:
         """The Id of the hour written with ``marker``: among the employee's hours registered
-        since ``since`` when given (the same run); else among those of the entry's day, then
-        among all the employee's hours. ``GetHours`` filters a period by ``StartTime``, so an
-        hour saved without clock times is in no period: only the last search finds it."""
+        since ``since`` when given (the same run); else among those of the entry's day (an hour
+        without clock times starts at Oslo's midnight of it, the evening before in UTC, inside
+        the search's two extra days), then among all the employee's hours, which finds an hour
+        an older version saved without a StartTime (GetHours puts it in no period)."""
         contact = int(entry.employee_key)
         if since is not None:
             searches = [
@@ -182,8 +198,6 @@ class TwentyFourSevenAdapter:
                 },
                 {"ContactId": contact},
             ]
-            if entry.start is None:
-                searches = searches[1:]
         for search in searches:
             rows = _rows(await self.soap.call("time", "GetHours", hs=search), "Hour")
             for row in rows:
@@ -271,7 +285,9 @@ class PayrollAdapter:
 
     async def read_employees(self, query: Query) -> Sequence[Employee | InvalidRecord]:
         response = await self.payroll.request("GET", "/employee/v2")
-        employees = [mapping.payroll_employee(e) for e in _list(response, "GET /employee/v2")]
+        employees = mapping.numbered(
+            mapping.payroll_employee(e) for e in _list(response, "GET /employee/v2")
+        )
         return [e for e in employees if query.scope.includes_employee(e.key)]
 
     async def create_employee(self, employee: Employee) -> str:
@@ -308,11 +324,11 @@ class PayrollAdapter:
                 if isinstance(e, Employee)
             )
         )
-        return [
+        return mapping.numbered(
             mapping.payroll_employment(row)
             for r in responses
             for row in _list(r, "GET /employment/v2/{empId}")
-        ]
+        )
 
     async def save_employment(self, employment: Employment) -> str:
         item = mapping.payroll_employment_body(employment)
@@ -380,7 +396,9 @@ class PayrollAdapter:
             if query.period.end is not None:
                 params["dateto"] = query.period.end.isoformat()
         response = await self.payroll.request("GET", "/absence/v2", params=params)
-        absences = [mapping.payroll_absence(a) for a in _list(response, "GET /absence/v2")]
+        absences = mapping.numbered(
+            mapping.payroll_absence(a) for a in _list(response, "GET /absence/v2")
+        )
         return [
             a
             for a in absences

@@ -18,8 +18,10 @@ instead of refusing the employee.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import UTC, date, datetime
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
+from datetime import UTC, date, datetime, time
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -43,6 +45,7 @@ from fjordsync.domain.model import (
     Salary,
     TimeEntry,
 )
+from fjordsync.domain.rules import NORWAY, local_to_utc
 from fjordsync.domain.values import BankAccount, DateRange, Email, NationalId, PhoneNumber
 from fjordsync.errors import InvalidValue
 
@@ -51,6 +54,7 @@ UNSET_YEAR = 1
 NOT_TEXT = "\ufffd"  # what client.py puts for a character XML forbids
 FIX_IN_ERP = "correct it in 24SevenOffice"
 FIX_IN_PAYROLL = "correct it in 24SevenOffice Lønn"
+MARKER_PREFIX = "fjordsync:"  # the marker fjordsync writes into an hour's InternalNote
 
 
 class _Unreadable:
@@ -76,6 +80,36 @@ def _message(error: InvalidValue) -> str:
     return str(error)
 
 
+def _in_vendor_terms(error: InvalidValue, fields: Mapping[str, tuple[str, str]]) -> InvalidValue:
+    """A domain constructor's error told by the 24SevenOffice field it came from
+    (``project.period`` -> ``DateStop``/``DateStart``): the clerk fixes the vendor's field, and
+    a domain name is no place to look for in 24SevenOffice."""
+    if error.field not in fields:
+        return error
+    name, problem = fields[error.field]
+    return Unfit(name, problem)
+
+
+def numbered(records: Iterable[Any]) -> list[Any]:
+    """The records in order; invalid ones whose stand-in key (``(no Id: ...)``) is shared by
+    several get a counter (``#1``, ``#2``), so each stays a record of its own instead of all
+    becoming one key held twice (a conflict that names no field)."""
+    records = list(records)
+    stand_ins = Counter(
+        r.key for r in records if isinstance(r, InvalidRecord) and r.key.startswith("(no ")
+    )
+    seen: Counter[str] = Counter()
+    result = []
+    for record in records:
+        if isinstance(record, InvalidRecord) and stand_ins.get(record.key, 0) > 1:
+            seen[record.key] += 1
+            inner = record.key[1:-1]
+            joint = ", " if ":" in inner else ": "
+            record = replace(record, key=f"({inner}{joint}#{seen[record.key]})")
+        result.append(record)
+    return result
+
+
 # -- SOAP --------------------------------------------------------------------------------------
 def no_sentinel(value: Any) -> Any:
     """None for .NET's "unset" values."""
@@ -90,15 +124,19 @@ def no_sentinel(value: Any) -> Any:
     return value
 
 
-def _soap_text(raw: Mapping[str, Any], name: str) -> str | None:
-    """A text field, stripped of nothing; None when empty."""
+def _soap_text(raw: Mapping[str, Any], name: str, label: str | None = None) -> str | None:
+    """A text field, stripped of nothing; None when empty. ``label`` names it in a message
+    where the element's own name says nothing (an e-mail address's ``Value``)."""
     value = raw.get(name)
+    label = label or name
     if value is None or value == "":
         return None
     if not isinstance(value, str):
-        raise Unfit(name, f"is not text; {FIX_IN_ERP}")
+        raise Unfit(label, f"is not text; {FIX_IN_ERP}")
     if NOT_TEXT in value:
-        raise Unfit(name, f"holds a character that is not text (a control character); {FIX_IN_ERP}")
+        raise Unfit(
+            label, f"holds a character that is not text (a control character); {FIX_IN_ERP}"
+        )
     return value
 
 
@@ -158,14 +196,56 @@ def _tristate(raw: Mapping[str, Any], name: str) -> bool:
     raise Unfit(name, f"is not one of True, False, none; {FIX_IN_ERP}")
 
 
+def _lenient_day(raw: Mapping[str, Any], name: str) -> date | None:
+    try:
+        return _day(raw, name)
+    except InvalidValue:
+        return None
+
+
+def _lenient_id(raw: Mapping[str, Any], name: str) -> str | None:
+    try:
+        return _soap_id(raw, name, required=False)
+    except InvalidValue:
+        return None
+
+
+def _oslo_day(moment: datetime) -> date:
+    """The Norwegian day of a moment: hours are days of Norwegian work, and an hour without
+    clock times is sent at that day's midnight in Oslo, which is the evening before in UTC."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(NORWAY).date()
+
+
+def _what_it_is(entity: str, raw: Mapping[str, Any]) -> str:
+    """What identifies a SOAP record without an Id, to a clerk looking in 24SevenOffice, by
+    values that are never personal (numbers and dates, no names); ``numbered`` adds a counter
+    where that is not enough."""
+    if entity == "hour":
+        contact = _lenient_id(raw, "ContactId")
+        try:
+            start = _moment(raw, "StartTime")
+        except InvalidValue:
+            start = None
+        day = _oslo_day(start).isoformat() if start else "no StartTime"
+        return f"contact {contact or '?'}, {day}"
+    if entity == "employee" and _lenient_id(raw, "EmployeeId"):
+        return f"EmployeeId {_lenient_id(raw, 'EmployeeId')}"
+    registered = _lenient_day(raw, "DateRegistered")
+    return f"{entity} registered {registered.isoformat()}" if registered else entity
+
+
 def _soap_record(entity: str, raw: Any, key_field: str) -> tuple[str, InvalidRecord | None]:
-    """The record's key, or why it has none (keyed by a stand-in naming what is missing)."""
-    stand_in = f"(no {key_field})"
+    """The record's key, or why it has none (keyed by a stand-in naming what is missing and
+    what the record is)."""
     if not isinstance(raw, Mapping):
+        stand_in = f"(no {key_field})"
         return stand_in, InvalidRecord(entity, stand_in, "is not a record")
     try:
         return str(_soap_id(raw, key_field)), None
     except InvalidValue as error:
+        stand_in = f"(no {key_field}: {_what_it_is(entity, raw)})"
         return stand_in, InvalidRecord(entity, stand_in, _message(error))
 
 
@@ -186,7 +266,10 @@ def project(raw: Mapping[str, Any], *, deactivated: bool) -> Project | InvalidRe
     except Unfit as error:
         return InvalidRecord("project", key, _message(error))
     except InvalidValue as error:
-        return InvalidRecord.from_error("project", key, error)
+        error = _in_vendor_terms(
+            error, {"project.period": ("DateStop", f"is before DateStart; {FIX_IN_ERP}")}
+        )
+        return InvalidRecord("project", key, _message(error))
 
 
 def _items(container: Any, name: str) -> list[dict[str, Any]]:
@@ -218,13 +301,19 @@ def person(raw: Mapping[str, Any]) -> Employee | InvalidRecord:
         )
         phones = _values(raw, "PhoneNumbers", "PhoneNumber")
         mobile = next((p for p in phones if p.get("Type") == "Mobile" and p.get("Value")), None)
-        email = _soap_text(primary, "Value") if primary else None
-        phone = _soap_text(mobile, "Value") if mobile else None
+        # The element holding the address is "Value": named by its place, the clerk finds it.
+        email_field = (
+            "EmailAddresses.Primary"
+            if primary and primary.get("Type") == "Primary"
+            else "EmailAddresses.EmailAddress"
+        )
+        email = _soap_text(primary, "Value", email_field) if primary else None
+        phone = _soap_text(mobile, "Value", "PhoneNumbers.Mobile") if mobile else None
         return Employee(
             key=key,
             first_name=(_soap_text(raw, "FirstName") or "").strip(),
             last_name=(_soap_text(raw, "LastName") or "").strip(),
-            work_email=Email(email, field="EmailAddresses.Primary") if email else None,
+            work_email=Email(email, field=email_field) if email else None,
             mobile=PhoneNumber.parse(phone, field="PhoneNumbers.Mobile") if phone else None,
             target_key=key,
         )
@@ -250,7 +339,12 @@ def _iso_utc(moment: datetime) -> str:
 
 def hour(entry: TimeEntry, marker: str) -> dict[str, Any]:
     """A ``SaveHour`` Hour. ``marker`` goes into ``InternalNote`` so that a write whose answer
-    was lost can be found again."""
+    was lost can be found again.
+
+    An entry without clock times (SmartDok gave only NetHours) is sent with ``StartTime`` = 00:00
+    Europe/Oslo of its day (in UTC), no ``StopTime`` and ``TotalHours`` = its hours: without a
+    StartTime the ERP hour would have no day at all, and GetHours, which filters periods by
+    StartTime, would find it in no period. Read back, its day is the Oslo day of StartTime."""
     record: dict[str, Any] = {
         "ContactId": int(entry.employee_key),
         "ProjectId": int(entry.project_key),
@@ -266,9 +360,22 @@ def hour(entry: TimeEntry, marker: str) -> dict[str, Any]:
         record["SalaryTypeId"] = int(entry.salary_type_code)
     if entry.start:
         record["StartTime"] = _iso_utc(entry.start)
+    else:
+        record["StartTime"] = _iso_utc(local_to_utc(entry.day, time(0)))
     if entry.stop:
         record["StopTime"] = _iso_utc(entry.stop)
     return record
+
+
+def _marker(raw: Mapping[str, Any]) -> str | None:
+    """The fjordsync marker (``fjordsync:<tenant>:<key>``) an hour's InternalNote carries, if
+    it carries one; any other note is the clerk's and no marker."""
+    note = raw.get("InternalNote")
+    if not isinstance(note, str):
+        return None
+    note = note.strip()
+    tenant, _, key = note.removeprefix(MARKER_PREFIX).partition(":")
+    return note if note.startswith(MARKER_PREFIX) and tenant and key else None
 
 
 def time_entry(raw: Mapping[str, Any]) -> TimeEntry | InvalidRecord:
@@ -279,21 +386,36 @@ def time_entry(raw: Mapping[str, Any]) -> TimeEntry | InvalidRecord:
         start = _utc(raw, "StartTime")
         if start is None:
             raise Unfit("StartTime", "is missing: the hour has no day")
-        return TimeEntry(
-            key=key,
-            employee_key=str(_soap_id(raw, "ContactId")),
-            project_key=_soap_id(raw, "ProjectId", required=False) or "",
-            day=start.date(),
-            hours=_decimal(raw, "TotalHours"),
-            work_type_code=_soap_id(raw, "TypeOfWorkId", required=False),
-            salary_type_code=_soap_id(raw, "SalaryTypeId", required=False),
-            start=start,
-            stop=_utc(raw, "StopTime"),
-            comment=_soap_text(raw, "Description"),
-            approved=_tristate(raw, "Approved"),
-            locked=_tristate(raw, "Locked"),
-            target_key=key,
-        )
+        hours = _decimal(raw, "TotalHours")
+        if hours is None:
+            raise Unfit("TotalHours", "is missing")
+        try:
+            return TimeEntry(
+                key=key,
+                employee_key=str(_soap_id(raw, "ContactId")),
+                project_key=_soap_id(raw, "ProjectId", required=False) or "",
+                day=_oslo_day(start),
+                hours=hours,
+                work_type_code=_soap_id(raw, "TypeOfWorkId", required=False),
+                salary_type_code=_soap_id(raw, "SalaryTypeId", required=False),
+                start=start,
+                stop=_utc(raw, "StopTime"),
+                comment=_soap_text(raw, "Description"),
+                approved=_tristate(raw, "Approved"),
+                locked=_tristate(raw, "Locked"),
+                target_key=key,
+                marker=_marker(raw),
+            )
+        except Unfit:
+            raise
+        except InvalidValue as error:
+            raise _in_vendor_terms(
+                error,
+                {
+                    "time_entry.hours": ("TotalHours", "must be more than 0 and at most 24"),
+                    "time_entry.stop": ("StopTime", "is before StartTime"),
+                },
+            ) from None
     except Unfit as error:
         return InvalidRecord("hour", key, _message(error))
     except InvalidValue as error:
@@ -345,16 +467,46 @@ def _strict_day(raw: Mapping[str, Any], name: str, *, required: bool) -> date | 
     return found
 
 
+def _loose_text(raw: Mapping[str, Any], name: str) -> str | None:
+    """A payroll key field as text, for keying a record that may be invalid: a whole number
+    stands for its digits. Such a key only ever holds a record back (the source record that
+    would match it), it is never written."""
+    value = raw.get(name)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return (value.strip() or None) if isinstance(value, str) else None
+
+
+def _payroll_stand_in(entity: str, raw: Mapping[str, Any], key_field: str) -> str:
+    """The key of a payroll record without its own: what a clerk finds it by in Lønn (the
+    employee's number and a date, never a name); ``numbered`` adds a counter when alike."""
+    owner = _loose_text(raw, "empId")
+    day_field = {"employment": "startdate", "absence": "startDate"}.get(entity)
+    day = (
+        _payroll_day(raw.get(day_field))
+        if day_field and isinstance(raw.get(day_field), str)
+        else None
+    )
+    parts = [f"employee {owner}"] if owner and entity != "employee" else []
+    if day is not None:
+        parts.append(f"from {day.isoformat()}")
+    return f"(no {key_field}: {', '.join(parts)})" if parts else f"(no {key_field})"
+
+
 def _payroll_record(
     entity: str, raw: Any, key_field: str
 ) -> tuple[str, str | None, InvalidRecord | None]:
-    """(key, the employee's number, why the record has no key)."""
-    stand_in = f"(no {key_field})"
+    """(key, the employee's number, why the record has no key). The employee's number is
+    ``owner`` also when it is not text, so that the flow holds that employee back."""
     if not isinstance(raw, Mapping):
+        stand_in = f"(no {key_field})"
         return stand_in, None, InvalidRecord(entity, stand_in, "is not a record")
-    owner: str | None = None
+    owner = _loose_text(raw, "empId")
+    stand_in = _payroll_stand_in(entity, raw, key_field)
+    if key_field == "empId" and owner:
+        stand_in = owner  # the flow's match key, even when it is not text
     try:
-        owner = _text(raw, "empId")
+        _text(raw, "empId")
         key = _text(raw, key_field)
     except InvalidValue as error:
         return stand_in, owner, InvalidRecord(entity, stand_in, _message(error), owner)
@@ -507,7 +659,10 @@ def payroll_employment_body(employment: Employment) -> dict[str, Any]:
 def payroll_absence(raw: Mapping[str, Any]) -> Absence | InvalidRecord:
     serial, owner, invalid = _payroll_record("absence", raw, "serialNo")
     if invalid is not None:
-        return invalid
+        # Keyed by its externalId (the flow's match key, the leave's id) when it has one, so
+        # the leave is held back instead of being sent again beside an absence payroll has.
+        external = _loose_text(raw, "externalId") if isinstance(raw, Mapping) else None
+        return replace(invalid, key=external) if external else invalid
     try:
         key = _text(raw, "externalId") or f"payroll:{serial}"
     except InvalidValue as error:

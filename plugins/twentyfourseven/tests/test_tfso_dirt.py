@@ -72,8 +72,9 @@ async def test_dirty_projects_are_invalid_by_field_and_the_rest_is_read(erp, san
         ("1002", f"Name {CONTROL}"),
         ("1004", f"Name {CONTROL}"),
         ("1005", "DateStart is not a date; correct it in 24SevenOffice"),
-        ("(no Id)", "Id is missing"),
-        ("(no Id)", "Id is not a whole number; correct it in 24SevenOffice"),
+        # two projects without an Id and nothing else to tell them by: a counter keeps them two
+        ("(no Id: project, #1)", "Id is missing"),
+        ("(no Id: project, #2)", "Id is not a whole number; correct it in 24SevenOffice"),
     ]
     assert sorted(p.key for p in read if not isinstance(p, InvalidRecord)) == ["1001", "1003"]
 
@@ -84,12 +85,23 @@ async def test_dirty_persons_are_invalid_by_field(erp, sandbox):
         people[1]["EmployeeId"] = "to"
         people[0]["FirstName"] = "Ka\x1fri"
         people.append({"FirstName": "Uten", "LastName": "Id", "EmployeeId": 9})
+        people.append(
+            {
+                "Id": 2004,
+                "FirstName": "Liv",
+                "LastName": "Berg",
+                "EmployeeId": 4,
+                "EmailAddresses": {"EmailAddress": [{"Type": "Primary", "Value": "liv\x01@x.no"}]},
+            }
+        )
 
     put_state(sandbox, dirty)
     assert invalid(await erp.read_employees(Query())) == {
         "2001": f"FirstName {CONTROL}",
         "2002": "EmployeeId is not a whole number; correct it in 24SevenOffice",
-        "(no Id)": "Id is missing",
+        "(no Id: EmployeeId 9)": "Id is missing",
+        # the element is "Value": the message names the address's place instead
+        "2004": f"EmailAddresses.Primary {CONTROL}",
     }
 
 
@@ -162,7 +174,7 @@ async def test_dirty_payroll_records_are_invalid_by_field_with_their_owner(payro
             "startdate is not a date (YYYY-MM-DD); correct it in 24SevenOffice Lønn",
             "1001",
         ),
-        ("(no employment_id)", "employment_id is missing", "1001"),
+        ("(no employment_id: employee 1001, from 2021-01-01)", "employment_id is missing", "1001"),
         ("1001-4", "enddate is not text (a list); correct it in 24SevenOffice Lønn", "1001"),
     ]
 
@@ -171,7 +183,8 @@ async def test_dirty_payroll_records_are_invalid_by_field_with_their_owner(payro
         ("a-2", "percent is not a number; correct it in 24SevenOffice Lønn", "1001"),
         ("a-3", "absenceType is unknown", "1001"),
         ("a-4", "startDate is not text (a number); correct it in 24SevenOffice Lønn", "1001"),
-        ("(no serialNo)", "serialNo is missing", "1001"),
+        # keyed by its externalId, the flow's match key: the leave a-5 is held back, not resent
+        ("a-5", "serialNo is missing", "1001"),
         (
             "payroll:106",
             "externalId is not text (an object); correct it in 24SevenOffice Lønn",
