@@ -34,6 +34,7 @@ import contextlib
 import json
 import random
 import socket
+import sys
 import threading
 import time
 from collections import Counter
@@ -277,6 +278,13 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
     request_queue_size = 128
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that was killed or gave up resets its connection: that is the weather a
+        # sandbox is for, not a sandbox error worth a traceback on stderr.
+        if isinstance(sys.exc_info()[1], ConnectionError | TimeoutError):
+            return
+        super().handle_error(request, client_address)
 
 
 class _DropConnection(Exception):
