@@ -10,8 +10,11 @@ by period).
 Every record is handed over as read: none is merged by id or employee number, so two employees
 with one ``employeeNumber`` or two leaves with one id reach the core, which reports them as a
 conflict. Related records (types, codes) are joined by id; an id two different ones carry makes
-the records pointing at it invalid. Leaves are asked for by start date only and their end is
-checked here: a leave without an end date must come back (as invalid), not be filtered away.
+the records pointing at it invalid. Two employees sharing one id: the records naming that id are
+invalid saying so (an employment or compensation once per employee number, so each of them is
+held back). Records without an id are keyed by what identifies them (``mapping.numbered``).
+Leaves are asked for by start date only and their end is checked here: a leave without an end
+date must come back (as invalid), not be filtered away.
 """
 
 from __future__ import annotations
@@ -59,6 +62,21 @@ def _index(records: list[dict]) -> dict[str, Any]:
             continue
         index[ident] = mapping.CLASH if index.get(ident, record) != record else record
     return index
+
+
+def _shared_ids(records: list[dict]) -> dict[str, mapping.SharedId]:
+    """Employee ids that different employees carry, with those employees' numbers."""
+    numbers: dict[str, list[str]] = {}
+    for ident, r in _index(records).items():
+        if r is not mapping.CLASH:
+            continue
+        found = {
+            (mapping.ref(e, "employeeNumber") or "(no employeeNumber)").strip()
+            for e in records
+            if isinstance(e, dict) and mapping.ref(e, "id") == ident
+        }
+        numbers[ident] = sorted(found)
+    return {i: mapping.SharedId(i, tuple(n)) for i, n in numbers.items()}
 
 
 def _overlaps(leave: Any, start: date) -> bool:
@@ -119,7 +137,7 @@ class AlexisAdapter:
             params.append(("filters[active][$eq]", "true"))
         return params
 
-    async def _people(self, scope: Scope) -> dict[str, _Person]:
+    async def _people(self, scope: Scope) -> dict[str, _Person | mapping.SharedId]:
         """Alexis employee id -> number (and what scopes look at), for the records that name
         their employee by id. Concurrent callers share one read; none is kept afterwards, so
         a later read sees later changes."""
@@ -130,14 +148,16 @@ class AlexisAdapter:
             pending.add_done_callback(lambda _: self._people_in_flight.pop(scope, None))
         return await asyncio.shield(pending)
 
-    async def _read_people(self, scope: Scope) -> dict[str, _Person]:
-        """Only the fields needed are selected: no personal data travels for this."""
+    async def _read_people(self, scope: Scope) -> dict[str, _Person | mapping.SharedId]:
+        """Only the fields needed are selected: no personal data travels for this. An id
+        several employees carry maps to a ``SharedId``: its records are theirs to report,
+        never "names no employee"."""
         params: list[tuple[str, str]] = [
             ("select", "id,employeeNumber,departmentId,officeId,active"),
             *await self._employee_filters(scope),
         ]
         records, _ = await self.client.list_all("employee", params)
-        people: dict[str, _Person] = {}
+        people: dict[str, _Person | mapping.SharedId] = {**_shared_ids(records)}
         for ident, r in _index(records).items():
             number = mapping.ref(r, "employeeNumber") if r is not mapping.CLASH else None
             if number is None or not number.strip():
@@ -160,7 +180,7 @@ class AlexisAdapter:
             or scope.active_only
         )
 
-    def _by_employee(self, people: dict[str, _Person], scope: Scope) -> Params:
+    def _by_employee(self, people: dict[str, Any], scope: Scope) -> Params:
         if self._restricted(scope) and len(people) <= MAX_IDS_IN_FILTER:
             return [("filters[employeeId][$in][]", i) for i in sorted(people) or ["-none-"]]
         return []
@@ -172,7 +192,7 @@ class AlexisAdapter:
             params.append(("filters[updated][$gte]", _iso(query.changed_since)))
         # No ``select``: homeAddress and bankAccount only come with full objects.
         records, _ = await self.client.list_all("employee", params)
-        return [mapping.employee(r) for r in records]
+        return mapping.numbered(mapping.employee(r) for r in records)
 
     async def read_employments(self, query: Query) -> Sequence[Employment | InvalidRecord]:
         people = await self._people(query.scope)
@@ -191,10 +211,12 @@ class AlexisAdapter:
                 continue
             if person is None:
                 result.append(mapping.employment(r, None, None))
+            elif isinstance(person, mapping.SharedId):
+                result += [mapping.employment(r, n, None, person) for n in person.numbers]
             else:
                 name = types.get(mapping.ref(r, "typeId") or "")
                 result.append(mapping.employment(r, person.number, name))
-        return result
+        return mapping.numbered(result)
 
     async def read_compensations(self, query: Query) -> Sequence[Compensation | InvalidRecord]:
         people = await self._people(query.scope)
@@ -206,8 +228,11 @@ class AlexisAdapter:
             person = people.get(mapping.ref(r, "employeeId") or "") if isinstance(r, dict) else None
             if person is None and self._restricted(query.scope):
                 continue
-            result.append(mapping.compensation(r, person.number if person else None))
-        return result
+            if isinstance(person, mapping.SharedId):
+                result += [mapping.compensation(r, n, person) for n in person.numbers]
+            else:
+                result.append(mapping.compensation(r, person.number if person else None))
+        return mapping.numbered(result)
 
     async def read_absences(self, query: Query) -> Sequence[Absence | InvalidRecord]:
         params: list[tuple[str, str]] = [("filters[status][$in][]", s) for s in READ_STATUSES]
@@ -240,12 +265,14 @@ class AlexisAdapter:
             if person is None and self._restricted(query.scope):
                 continue
             type_id = mapping.ref(record, "typeId") or ""
+            shared = person if isinstance(person, mapping.SharedId) else None
             mapped = mapping.absence(
                 record,
-                person.number if person else None,
+                person.number if isinstance(person, _Person) else None,
                 types_by_id.get(type_id),
                 codes.get(type_id),
                 tenant_mapping,
+                shared,
             )
             if (
                 isinstance(mapped, Absence)
@@ -254,4 +281,4 @@ class AlexisAdapter:
             ):
                 continue
             result.append(mapped)
-        return result
+        return mapping.numbered(result)

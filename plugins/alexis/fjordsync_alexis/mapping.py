@@ -12,7 +12,9 @@ back instead of writing what is left (an older salary).
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -26,16 +28,17 @@ from fjordsync.domain.model import (
     Employment,
     InvalidRecord,
 )
-from fjordsync.domain.rules import (
+from fjordsync.domain.values import BankAccount, DateRange, Email, NationalId
+from fjordsync.errors import InvalidValue
+from fjordsync_alexis.vocabulary import (
     employment_form_from_type_name,
     parse_employment_note,
     resolve_absence_code,
 )
-from fjordsync.domain.values import BankAccount, DateRange, Email, NationalId
-from fjordsync.errors import InvalidValue
 
 __all__ = [
     "CLASH",
+    "SharedId",
     "absence",
     "compensation",
     "employee",
@@ -50,6 +53,26 @@ __all__ = [
 CLASH: Any = {"clash": True}
 HALF_DAY = Decimal(50)
 FULL = Decimal(100)
+# A leave's duration -> the payroll percent of its days. "minutes" has none: the share of a
+# day it takes depends on the work week, and a guessed percent would be paid as absence.
+PERCENT_BY_DURATION = {"half_day": HALF_DAY, "one_day": FULL, "longer": FULL}
+
+
+@dataclass(frozen=True)
+class SharedId:
+    """An employee id that several employees carry (their numbers): a record naming it
+    belongs to one of them, and which one cannot be told."""
+
+    ident: str
+    numbers: tuple[str, ...]
+
+    def error(self, field: str) -> InvalidValue:
+        return InvalidValue(
+            field,
+            f"{len(self.numbers)} employees share id {self.ident} (employee numbers "
+            f"{', '.join(self.numbers)}): which one it belongs to cannot be told; AlexisHR "
+            "must give each its own id",
+        )
 
 
 def _text(raw: Mapping[str, Any], name: str) -> str | None:
@@ -113,6 +136,44 @@ def parse_moment(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
+def _moment(raw: Mapping[str, Any], name: str) -> datetime | None:
+    """A date-time field (``updated``): the incremental read filters by it, so one that is no
+    date-time would leave the record out of every later read, or in all of them."""
+    value = raw.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise InvalidValue(name, "is not a date-time")
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        raise InvalidValue(name, "is not a date-time") from None
+
+
+def _period(start: date, end: date | None, entity: str) -> DateRange:
+    """The domain's period, its rule told by AlexisHR's field: the end is what to correct."""
+    if end is not None and end < start:
+        raise InvalidValue(f"{entity}.endDate", "is before startDate")
+    return DateRange(start, end, field=entity)
+
+
+def numbered(records: Iterable[Any]) -> list[Any]:
+    """The records in order; invalid ones whose stand-in key (``(no id: ...)``) several share
+    get a counter (``#1``, ``#2``), so each stays a record of its own instead of all becoming
+    one key held twice (a conflict that names no field)."""
+    records = list(records)
+    stand_ins = Counter(r.key for r in records if isinstance(r, InvalidRecord) and "(no " in r.key)
+    seen: Counter[str] = Counter()
+    result = []
+    for record in records:
+        if isinstance(record, InvalidRecord) and stand_ins.get(record.key, 0) > 1:
+            seen[record.key] += 1
+            joint = ", " if record.key.rstrip(")").count(":") else ": "
+            record = replace(record, key=f"{record.key[:-1]}{joint}#{seen[record.key]})")
+        result.append(record)
+    return result
+
+
 def _bank_account(raw: Mapping[str, Any]) -> BankAccount | None:
     """The account number for a Norwegian account, else the IBAN (seed 001)."""
     account = _object(raw, "bankAccount")
@@ -130,9 +191,26 @@ def _bank_account(raw: Mapping[str, Any]) -> BankAccount | None:
     )
 
 
+NO_ID = "(no id)"
+
+
 def _record_id(raw: Mapping[str, Any]) -> str:
+    """The record's id; a blank one is none (no record can be found by it)."""
     ident = raw.get("id")
-    return ident if isinstance(ident, str) and ident else "(no id)"
+    return ident if isinstance(ident, str) and ident.strip() else NO_ID
+
+
+def _stand_in(raw: Mapping[str, Any], date_field: str, employee: str | None = None) -> str:
+    """The key of a record without an id: its employee (when the key does not name it already)
+    and its date, which a clerk finds it by in AlexisHR; never a personal value. ``numbered``
+    adds a counter where records are alike."""
+    try:
+        day = parse_day(raw.get(date_field), date_field)
+    except InvalidValue:
+        day = None
+    parts = [f"employee {employee}"] if employee else []
+    parts += [f"{date_field} {day.isoformat()}"] if day else []
+    return f"(no id: {', '.join(parts)})" if parts else NO_ID
 
 
 def _not_an_object(entity: str) -> InvalidRecord:
@@ -144,9 +222,13 @@ def employee(raw: Mapping[str, Any]) -> Employee | InvalidRecord:
         return _not_an_object("employee")
     number = raw.get("employeeNumber")
     key = number.strip() if isinstance(number, str) and number.strip() else ""
+    if not key:
+        ident = _record_id(raw)
+        key = f"id {ident}" if ident != NO_ID else "(no employeeNumber)"
     try:
         if not _text(raw, "employeeNumber"):
             raise InvalidValue("employeeNumber", "is empty")
+        _moment(raw, "updated")
         work = _text(raw, "workEmail")
         private = _text(raw, "privateEmail")
         ssn = _text(raw, "ssn")
@@ -173,21 +255,29 @@ def employee(raw: Mapping[str, Any]) -> Employee | InvalidRecord:
             active=_flag(raw, "active", True),
         )
     except InvalidValue as error:
-        return InvalidRecord.from_error("employee", key or f"id {_record_id(raw)}", error)
+        return InvalidRecord.from_error("employee", key, error)
 
 
 def employment(
     raw: Mapping[str, Any],
     employee_number: str | None,
     type_name: str | None,
+    shared: SharedId | None = None,
 ) -> Employment | InvalidRecord:
+    """``shared``: the employee id it names is carried by several employees; called once per
+    employee number, so that each of them is held back."""
     if not isinstance(raw, Mapping):
         return _not_an_object("employment")
-    key = f"{employee_number or ref(raw, 'employeeId') or '(no employee)'}/{_record_id(raw)}"
+    ident = _record_id(raw)
+    if ident == NO_ID:
+        ident = _stand_in(raw, "startDate")
+    key = f"{employee_number or ref(raw, 'employeeId') or '(no employee)'}/{ident}"
     try:
+        if shared is not None:
+            raise shared.error("employment.employeeId")
         if employee_number is None:
             raise InvalidValue("employment.employeeId", "names no employee")
-        if _record_id(raw) == "(no id)":
+        if _record_id(raw) == NO_ID:
             raise InvalidValue("employment.id", "is missing")
         if type_name is CLASH:
             raise InvalidValue("employment.typeId", "names more than one employment type")
@@ -198,7 +288,7 @@ def employment(
         note = parse_employment_note(_text(raw, "note"), end)
         return Employment(
             employee_key=employee_number,
-            period=DateRange(start, end, field="employment"),
+            period=_period(start, end, "employment"),
             form=employment_form_from_type_name(type_name),
             rate=_number(raw, "rate", "employment.rate"),
             profession_code=note.profession_code,
@@ -210,15 +300,21 @@ def employment(
 
 
 def compensation(
-    raw: Mapping[str, Any], employee_number: str | None
+    raw: Mapping[str, Any], employee_number: str | None, shared: SharedId | None = None
 ) -> Compensation | InvalidRecord:
+    """``shared`` as for ``employment``."""
     if not isinstance(raw, Mapping):
         return _not_an_object("compensation")
-    key = f"{employee_number or ref(raw, 'employeeId') or '(no employee)'}/{_record_id(raw)}"
+    ident = _record_id(raw)
+    if ident == NO_ID:
+        ident = _stand_in(raw, "effectiveDate")
+    key = f"{employee_number or ref(raw, 'employeeId') or '(no employee)'}/{ident}"
     try:
+        if shared is not None:
+            raise shared.error("compensation.employeeId")
         if employee_number is None:
             raise InvalidValue("compensation.employeeId", "names no employee")
-        if _record_id(raw) == "(no id)":
+        if _record_id(raw) == NO_ID:
             raise InvalidValue("compensation.id", "is missing")
         effective = parse_day(raw.get("effectiveDate"), "compensation.effectiveDate")
         if effective is None:
@@ -242,20 +338,44 @@ def compensation(
         return InvalidRecord.from_error("compensation", key, error, employee_number)
 
 
+def _percent(raw: Mapping[str, Any]) -> Decimal:
+    """The payroll percent of a leave's days, by its ``duration`` (``openapi.yaml``: minutes,
+    half_day, one_day, longer; required). Anything else would be a guess of how much of each
+    day the employee was away."""
+    duration = raw.get("duration")
+    if duration is None:
+        raise InvalidValue("leave.duration", "is missing")
+    if not isinstance(duration, str):
+        raise InvalidValue("leave.duration", "must be text")
+    if duration == "minutes":
+        raise InvalidValue(
+            "leave.duration",
+            "is minutes: payroll takes whole or half days, and the share of the day is not known",
+        )
+    if duration not in PERCENT_BY_DURATION:
+        raise InvalidValue("leave.duration", "is not a known duration (half_day, one_day, longer)")
+    return PERCENT_BY_DURATION[duration]
+
+
 def absence(
     raw: Mapping[str, Any],
     employee_number: str | None,
     leave_type: Mapping[str, Any] | None,
     user_code: str | None,
     tenant_mapping: Mapping[str, str],
+    shared: SharedId | None = None,
 ) -> Absence | InvalidRecord:
     if not isinstance(raw, Mapping):
         return _not_an_object("absence")
     key = _record_id(raw)
+    if key == NO_ID:
+        key = _stand_in(raw, "startDate", employee_number or ref(raw, "employeeId"))
     try:
+        if shared is not None:
+            raise shared.error("leave.employeeId")
         if employee_number is None:
             raise InvalidValue("leave.employeeId", "names no employee")
-        if key == "(no id)":
+        if _record_id(raw) == NO_ID:
             raise InvalidValue("leave.id", "is missing")
         if leave_type is None:
             raise InvalidValue("leave.typeId", "names no leave type")
@@ -280,14 +400,15 @@ def absence(
         status = raw.get("status")
         if status not in LeaveStatus.__members__.values():
             raise InvalidValue("leave.status", "is not a known leave status")
+        period = _period(start, end, "leave")
         return Absence(
             key=key,
             employee_key=employee_number,
             code=code,
-            period=DateRange(start, end, field="leave"),
+            period=period,
             status=LeaveStatus(status),
             # Alexis has no grade; a half-day leave is half of that day.
-            percent=HALF_DAY if raw.get("duration") == "half_day" else FULL,
+            percent=_percent(raw),
             leave_type=str(leave_type.get("name") or ""),
         )
     except InvalidValue as error:
