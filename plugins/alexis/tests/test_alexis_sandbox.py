@@ -182,13 +182,13 @@ def test_auth_and_not_found_errors_are_as_documented(leaves, contract):
     unauthorised = httpx.get(f"{leaves.url}/v1/leave")
     assert (unauthorised.status_code, unauthorised.json()) == (
         401,
-        {"statusCode": 401, "message": "Unauthorized"},
+        {"statusCode": 401, "message": "Unauthorized", "error": "Unauthorized"},
     )
     contract.validate_response(unauthorised)
     missing = httpx.get(f"{leaves.url}/v1/leave/nope", headers=AUTH)
     assert (missing.status_code, missing.json()) == (
         404,
-        {"statusCode": 404, "message": "Not Found"},
+        {"statusCode": 404, "message": "Not Found", "error": "Not Found"},
     )
     contract.validate_response(missing)
 

@@ -24,6 +24,7 @@ from fjordsync.errors import AuthFailed, Rejected
 from fjordsync.ports import Query
 from fjordsync_twentyfourseven.adapter import PayrollAdapter
 from fjordsync_twentyfourseven.client import PayrollClient
+from fjordsync_twentyfourseven.sandbox.payroll import complete_employee
 
 
 def alexis_employee(**changes):
@@ -46,29 +47,32 @@ def alexis_employee(**changes):
 async def test_create_sends_every_flow_4_field_with_defaults(payroll, sandbox):
     assert await payroll.create_employee(alexis_employee()) == "1002"
     created = next(e for e in sandbox.state["payroll/employee"] if e["empId"] == "1002")
-    assert created == {
-        "empId": "1002",
-        "email": "ingrid.berg@gmail.com",
-        "firstname": "Ingrid",
-        "lastname": "Berg",
-        "personnr": "15108695088",
-        "postaddress": "Fjordveien 3",
-        "city": "Bergen",
-        "zipcode": "5003",
-        "countryCode": "NO",
-        "account": "86011117947",
-        "bic": "DNBANOKK",
-        "clearingno": "",
-        "internationalID": {
-            "ID": "15108695088",
+    # Payroll keeps every key of an employee, those not sent empty or at its defaults.
+    assert created == complete_employee(
+        {
+            "empId": "1002",
+            "email": "ingrid.berg@gmail.com",
+            "firstname": "Ingrid",
+            "lastname": "Berg",
+            "personnr": "15108695088",
+            "postaddress": "Fjordveien 3",
+            "city": "Bergen",
+            "zipcode": "5003",
             "countryCode": "NO",
-            "type": "socialSecurityNumber",
-        },
-        "salary_type": "monthly",
-        "salary": "54166.67",
-        "salary_valid_from": "2026-01-01",
-        "vacation_days": "25",
-    }
+            "account": "86011117947",
+            "bic": "DNBANOKK",
+            "clearingno": "",
+            "internationalID": {
+                "ID": "15108695088",
+                "countryCode": "NO",
+                "type": "socialSecurityNumber",
+            },
+            "salary_type": "monthly",
+            "salary": "54166.67",
+            "salary_valid_from": "2026-01-01",
+            "vacation_days": "25",
+        }
+    )
 
 
 async def test_an_existing_emp_id_answers_409_and_is_updated_instead(payroll, sandbox):

@@ -19,6 +19,7 @@ shape (lists of objects) and requests are checked.
 from __future__ import annotations
 
 import re
+from http import HTTPStatus
 from typing import Any
 
 from fjordsync.testing.sandbox import FaultSpec, Request, Response, Sandbox, json_response
@@ -60,11 +61,11 @@ def _hashable(value: Any) -> Any:
     return value if isinstance(value, str | int | float | bool) or value is None else repr(value)
 
 
-def _error(status: int, message: Any, error: str | None = None) -> Response:
-    payload: dict[str, Any] = {"statusCode": status, "message": message}
-    if error:
-        payload["error"] = error
-    return json_response(status, payload)
+def _error(status: int, message: Any) -> Response:
+    """NestJS's error answer: ``error`` is always the status's reason phrase."""
+    return json_response(
+        status, {"statusCode": status, "message": message, "error": HTTPStatus(status).phrase}
+    )
 
 
 class AlexisSandbox(Sandbox):
@@ -104,7 +105,7 @@ class AlexisSandbox(Sandbox):
     def handle(self, request: Request) -> Response:
         match = _PATH.match(request.path)
         if not match or match.group(1) not in FIELDS:
-            return _error(404, f"Cannot {request.method} {request.path}", "Not Found")
+            return _error(404, f"Cannot {request.method} {request.path}")
         if request.headers.get("authorization", "").removeprefix("Bearer ").strip() not in (
             self.tokens
         ):
@@ -115,7 +116,7 @@ class AlexisSandbox(Sandbox):
         try:
             parsed = q.parse(resource, request.query, listing=record_id is None)
         except q.QueryError as exc:
-            return _error(400, exc.messages, "Bad Request")
+            return _error(400, exc.messages)
         with self.lock:
             records = list(self.state[resource])
             if record_id is not None:
@@ -127,7 +128,8 @@ class AlexisSandbox(Sandbox):
                     "data": q.project(resource, found, parsed),
                 }
                 if parsed.relations:
-                    payload["relations"] = self._relations(resource, [found], parsed.relations)
+                    relations = self._relations(resource, [found], parsed.relations)
+                    payload["relations"] = self._one_record_relations(resource, relations)
                 return json_response(200, payload)
             selected = q.apply_sort(q.apply_filters(records, parsed), parsed)
             limit = min(parsed.limit if parsed.limit is not None else DEFAULT_LIMIT, MAX_LIMIT)
@@ -142,6 +144,21 @@ class AlexisSandbox(Sandbox):
             if parsed.relations:
                 payload["relations"] = self._relations(resource, page, parsed.relations)
         return json_response(200, payload)
+
+    @staticmethod
+    def _one_record_relations(
+        resource: str, relations: dict[str, list[dict[str, Any]]]
+    ) -> dict[str, Any]:
+        """The relations of a get-by-id answer. A leave type has at most one code, and the
+        document gives ``GET /leave-type/{id}`` that relation as one object, not a list (left
+        out when the type has no code); every other relation stays a list."""
+        if resource != "leave-type" or "leaveTypeCode" not in relations:
+            return relations
+        shaped: dict[str, Any] = dict(relations)
+        codes = shaped.pop("leaveTypeCode")
+        if codes:
+            shaped["leaveTypeCode"] = codes[0]
+        return shaped
 
     def _relations(
         self, resource: str, records: list[dict[str, Any]], names: list[str]

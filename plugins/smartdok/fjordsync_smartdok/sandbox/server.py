@@ -18,6 +18,13 @@ requests are validated. Filters read a stored value they cannot parse this way: 
 compared as its text (ISO dates sort as text, so "2026-11-31" falls between the 30th and
 December) and a non-text one is in no window; a ``LastUpdated``/``Updated`` that is no time
 passes every "changed since" filter (it cannot be shown to be older).
+
+Requests are bound as ASP.NET binds them: a query parameter or a body member of the type
+``openapi.json`` declares (``QUERY_TYPES``, ``USER_TYPES``, ``PROJECT_TYPES``) or a 400
+ProblemDetails, before anything is read or stored. The documented filters act: number and name
+filters match the whole text (case and surrounding spaces aside), ``/Projects`` hides orders
+unless ``includeOrders``, and hours filter on project, subproject, area and absence (an absence
+wage type or absence project).
 """
 
 from __future__ import annotations
@@ -31,6 +38,8 @@ import uuid
 from datetime import UTC, date, datetime
 from typing import Any
 
+from fjordsync.domain.values import Email
+from fjordsync.errors import InvalidValue
 from fjordsync.testing.sandbox import FaultSpec, Request, Response, Sandbox, json_response
 
 DEFAULT_API_TOKEN = "smartdok-sandbox-token"  # noqa: S105 - the sandbox's well-known token
@@ -78,6 +87,143 @@ PROJECT_OUTPUT_STRINGS = (
     "DescriptionText",
     "DocumentUrl",
 )
+
+# The types ``openapi.json`` declares for the query parameters of each served operation and for
+# the members of ``UserInput`` and ``ProjectInput``. A value that does not bind to its type is a
+# 400 ProblemDetails, as ASP.NET's model binding answers, before anything is read or stored; a
+# trailing "?" admits null. Members the input types do not declare are ignored, as the API
+# ignores them (an update PUTs back a whole GET answer).
+QUERY_TYPES: dict[str, dict[str, str]] = {
+    "GET /Users": {"all": "bool", "active": "bool"},
+    "GET /Projects": {
+        "projectNumber": "text",
+        "projectName": "text",
+        "all": "bool",
+        "active": "bool",
+        "includeOrders": "bool",
+        "updatedSince": "moment",
+        "createdSince": "moment",
+    },
+    "GET /WorkDescriptions": {
+        "workDescriptionNumber": "text",
+        "workDescriptionName": "text",
+        "all": "bool",
+        "active": "bool",
+    },
+    "GET /Wages": {"wageNumber": "text", "wageName": "text", "all": "bool", "active": "bool"},
+    "GET /WorkHours": {
+        "fromDate": "moment",
+        "toDate": "moment",
+        "includeExported": "bool",
+        "onlyAttested": "bool",
+        "includeMachineHours": "bool",
+        "includeWagesMarkedNoExport": "bool",
+        "projectId": "int",
+        "subProjectId": "int",
+        "areaId": "int",
+        "exportedExternal": "bool",
+        "exportedExternalId": "text",
+        "absence": "bool",
+        "includeHourBankHours": "bool",
+        "includeAllowanceMarkedNoExport": "bool",
+        "lastUpdated": "moment",
+    },
+    "GET /WorkHours/v2": {
+        "offset": "int",
+        "count": "int",
+        "fromDate": "moment",
+        "toDate": "moment",
+        "projectId": "int",
+        "subProjectId": "int",
+        "areaId": "int",
+        "lastUpdated": "moment",
+        "approved": "bool",
+        "absence": "bool",
+    },
+    "POST /WorkHours/SetExportedExternal": {
+        "exportedExternalId": "text",
+        "setAsExportedExternal": "bool",
+    },
+    "POST /WorkHours/UnmarkExportedExternal": {"exportedExternalId": "text"},
+}
+ROLES = (
+    "User",
+    "Guest",
+    "Foreman",
+    "ProjectAdministrator",
+    "Administrator",
+    "EmployeeWithoutAccess",
+    "SubContractor",
+)
+USER_TYPES: dict[str, str] = {
+    "UserName": "text",
+    "Password": "text?",
+    "Name": "text",
+    "PhonePrefix": "text?",
+    "PhoneNumber": "text?",
+    "Email": "email",
+    "IsLockedOut": "bool",
+    "Role": "role",
+    "CountryID": "int",
+    "LanguageCode": "text?",
+    "DepartmentId": "int?",
+    "GroupId": "int?",
+    "EmployeeNo": "text",
+    "ExternalEmployeeNo": "text?",
+    "BirthDate": "text?",
+    "IsEnded": "bool?",
+    "UserIsResource": "bool",
+    "SendSMS": "bool",
+    "AccessibleProjects": "ints",
+    **{
+        f"{kin}{part}": "text?"
+        for kin in ("NextOfKin", "NextOfKin2")
+        for part in ("Name", "PhonePrivate", "PhoneWork", "Relation")
+    },
+}
+PROJECT_TYPES: dict[str, str] = {
+    **{
+        field: "text?"
+        for field in (
+            "DescriptionText",
+            "Location",
+            "ProjectOwnerName",
+            "ProjectOwnerEmail",
+            "ProjectOwnerMobile",
+            "ClientCompanyName",
+            "ClientCompanyContact",
+            "ClientCompanyEmail",
+            "ClientCompanyMobile",
+            "DocumentUrl",
+            "InvoiceCalculationNote",
+            "ExternalReference",
+        )
+    },
+    "ProjectName": "text",
+    "ProjectNumber": "text",
+    "CustomerId": "int?",
+    "StartDate": "moment?",
+    "EndDate": "moment?",
+    "Departments": "ints?",
+    "ActivityIds": "ints?",
+    "CalculatedTimeConsumption": "int?",
+    "HourlyRate": "number",
+    "InternalCostPerHour": "number",
+    "UserIds": "uuids?",
+    "IsActive": "bool",
+    "IsAbsenceProject": "bool",
+    "Finished": "bool",
+    "ToBeInvoiced": "bool",
+    "GeoLocation": "geo",
+    "OrderTypeId": "int?",
+    "HSEResponsibleId": "uuid?",
+    "QAResponsibleId": "uuid?",
+}
+INT32 = (-(2**31), 2**31 - 1)
+_MOMENT = re.compile(
+    r"^\d{4}-\d{2}-\d{2}(?:[Tt]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,7})?)?(?:[Zz]|[+-]\d{2}:\d{2})?)?$"
+)
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 
 
 def _now() -> str:
@@ -147,6 +293,101 @@ def _check(
     return None
 
 
+def _is_moment(text: str) -> bool:
+    """A date or a date-time as ASP.NET binds it (the connector sends plain dates too)."""
+    if not _MOMENT.match(text):
+        return False
+    try:
+        _moment(text.upper())
+    except ValueError:
+        return False
+    return True
+
+
+def _is_email(value: Any) -> bool:
+    if not isinstance(value, str) or value != value.strip():
+        return False
+    try:
+        Email(value)
+    except InvalidValue:
+        return False
+    return True
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and INT32[0] <= value <= INT32[1]
+
+
+_BODY_KINDS = {
+    "text": lambda v: isinstance(v, str),
+    "email": _is_email,
+    "role": lambda v: v in ROLES,
+    "bool": lambda v: isinstance(v, bool),
+    "int": _is_int,
+    "number": lambda v: isinstance(v, int | float) and not isinstance(v, bool),
+    "moment": lambda v: isinstance(v, str) and _is_moment(v),
+    "uuid": lambda v: isinstance(v, str) and bool(_UUID.match(v)),
+    "ints": lambda v: isinstance(v, list) and all(_is_int(i) for i in v),
+    "uuids": lambda v: isinstance(v, list) and all(_BODY_KINDS["uuid"](i) for i in v),
+    "geo": lambda v: (
+        isinstance(v, dict) and all(_BODY_KINDS["number"](v[k]) for k in ("Lat", "Lon") if k in v)
+    ),
+}
+
+
+def _query_binds(text: str, kind: str) -> bool:
+    if kind == "bool":
+        return text.lower() in ("true", "false")
+    if kind == "int":
+        return bool(re.fullmatch(r"[+-]?\d{1,10}", text)) and INT32[0] <= int(text) <= INT32[1]
+    if kind == "moment":
+        return _is_moment(text)
+    return True
+
+
+def _not_bound(errors: dict[str, list[str]]) -> Response:
+    """ASP.NET's answer to a request whose parameters or body do not bind."""
+    return json_response(
+        400,
+        {
+            "Type": "https://tools.ietf.org/html/rfc9110#section-15.5.1",
+            "Title": "One or more validation errors occurred.",
+            "Status": 400,
+            "Errors": errors,
+        },
+    )
+
+
+def _bind_query(operation: str, pairs: list[tuple[str, str]]) -> Response | None:
+    declared = QUERY_TYPES.get(operation, {})
+    errors = {
+        name: [f"The value '{value}' is not valid."]
+        for name, value in pairs
+        if name in declared and not _query_binds(value, declared[name])
+    }
+    return _not_bound(errors) if errors else None
+
+
+def _bind_body(body: dict[str, Any], types: dict[str, str]) -> Response | None:
+    errors: dict[str, list[str]] = {}
+    for name, kind in types.items():
+        if name not in body:
+            continue
+        value = body[name]
+        if value is None and kind.endswith("?"):
+            continue
+        if value is None or not _BODY_KINDS[kind.rstrip("?")](value):
+            errors[f"$.{name}"] = [f"The JSON value could not be converted ({kind.rstrip('?')})."]
+    return _not_bound(errors) if errors else None
+
+
+def _matches(value: Any, wanted: str | None) -> bool:
+    """A name or number filter: no filter, or the same text (case and spaces aside)."""
+    if not wanted:
+        return True
+    return isinstance(value, str) and value.strip().casefold() == wanted.strip().casefold()
+
+
 class SmartDokSandbox(Sandbox):
     name = "smartdok"
 
@@ -214,10 +455,13 @@ class SmartDokSandbox(Sandbox):
         if needed and needed not in claims:
             return Response(401, b'"Missing claims"', content_type="application/json")
         query = request.query_dict()
+        unbound = _bind_query(f"{request.method} /{'/'.join(parts)}", request.query)
+        if unbound:
+            return unbound
         try:
             body = json.loads(request.body) if request.body else None
         except ValueError:
-            return _save_error("body", "InvalidJson", "The body is not valid JSON.")
+            return _not_bound({"$": ["The body is not valid JSON."]})
         with self.lock:
             return self._route(request.method, parts, query, body)
 
@@ -271,9 +515,9 @@ class SmartDokSandbox(Sandbox):
             case ("PUT", ["v3", "Projects", project_id]):
                 return self._replace_project(project_id, body)
             case ("GET", ["WorkDescriptions"]):
-                return json_response(200, self.state["WorkDescriptions"])
+                return self._codes("WorkDescriptions", "workDescription", query)
             case ("GET", ["Wages"]):
-                return json_response(200, self.state["Wages"])
+                return self._codes("Wages", "wage", query)
             case ("GET", ["WorkHours"]):
                 return self._hours_v1(query)
             case ("GET", ["WorkHours", "v2"]):
@@ -283,6 +527,27 @@ class SmartDokSandbox(Sandbox):
             case ("POST", ["WorkHours", "UnmarkExportedExternal"]):
                 return self._unmark_exported(query)
         return Response(404, b"", content_type="text/plain")
+
+    def _codes(self, key: str, prefix: str, query: dict[str, str]) -> Response:
+        """Activities and wage types, a bare array: ``all`` defaults to true here (the
+        document's defaults), ``active`` then filters when ``all`` is false. Without a filter
+        the stored list is served as stored, dirty entries too."""
+        items = self.state[key]
+        number, name = query.get(f"{prefix}Number"), query.get(f"{prefix}Name")
+        every = _bool(query.get("all"), True)
+        if not isinstance(items, list) or (every and not number and not name):
+            return json_response(200, items)
+        items = [
+            i
+            for i in items
+            if isinstance(i, dict)
+            and _matches(i.get("Number"), number)
+            and _matches(i.get("Name"), name)
+        ]
+        if not every:
+            active = _bool(query.get("active"), False)
+            items = [i for i in items if bool(i.get("IsActive", True)) is active]
+        return json_response(200, items)
 
     def _page(self, items: list[dict[str, Any]], query: dict[str, str], largest: int) -> Response:
         try:
@@ -330,13 +595,23 @@ class SmartDokSandbox(Sandbox):
     def _create_user(self, body: Any) -> Response:
         if not isinstance(body, dict):
             return _save_error("body", "Required", "A user is required.")
+        unbound = _bind_body(body, USER_TYPES)
+        if unbound:
+            return unbound
         error = _check(body, (*USER_REQUIRED, "Password"), USER_LIMITS)
         if error:
             return error
         if any(u.get("UserName") == body["UserName"] for u in self.state["Users"]):
             return _save_error("UserName", "Duplicate", "The user name is taken.")
         licences = self.state["LicenseInfo"]
-        if licences.get("AvailableLicenses", 0) <= 0:
+        free = licences.get("AvailableLicenses", 0)
+        if not isinstance(free, int) or isinstance(free, bool):
+            # A stored count that is no number (dirty state): the save fails as SmartDok's
+            # does when it cannot tell a free licence, and nothing is created.
+            return _save_error(
+                "License", "LicenseUnknown", "The number of available licenses is unknown."
+            )
+        if free <= 0:
             return _save_error("License", "NoAvailableLicenses", "There are no available licenses.")
         licences["AvailableLicenses"] -= 1
         now = _now()
@@ -364,6 +639,9 @@ class SmartDokSandbox(Sandbox):
             return Response(404, b"", content_type="text/plain")
         if not isinstance(body, dict):
             return _save_error("body", "Required", "A user is required.")
+        unbound = _bind_body(body, USER_TYPES)
+        if unbound:
+            return unbound
         error = _check(body, USER_REQUIRED, USER_LIMITS)
         if error:
             return error
@@ -378,6 +656,10 @@ class SmartDokSandbox(Sandbox):
             projects = [p for p in projects if bool(p.get("IsActive")) is active]
         if query.get("projectNumber"):
             projects = [p for p in projects if p.get("ProjectNumber") == query["projectNumber"]]
+        if query.get("projectName"):
+            projects = [p for p in projects if _matches(p.get("ProjectName"), query["projectName"])]
+        if not _bool(query.get("includeOrders"), False):
+            projects = [p for p in projects if not p.get("IsOrder")]
         for param, field in (("updatedSince", "Updated"), ("createdSince", "Created")):
             if query.get(param):
                 since = _moment(query[param])
@@ -411,6 +693,9 @@ class SmartDokSandbox(Sandbox):
     def _create_project(self, body: Any) -> Response:
         if not isinstance(body, dict):
             return _save_error("body", "Required", "A project is required.")
+        unbound = _bind_body(body, PROJECT_TYPES)
+        if unbound:
+            return unbound
         error = _check(body, PROJECT_REQUIRED, PROJECT_LIMITS)
         if error:
             return error
@@ -444,6 +729,9 @@ class SmartDokSandbox(Sandbox):
             return Response(404, b"", content_type="text/plain")
         if not isinstance(body, dict):
             return _save_error("body", "Required", "A project is required.")
+        unbound = _bind_body(body, PROJECT_TYPES)
+        if unbound:
+            return unbound
         error = _check(body, PROJECT_REQUIRED, PROJECT_LIMITS)
         if error:
             return error
@@ -483,12 +771,38 @@ class SmartDokSandbox(Sandbox):
         if query.get("lastUpdated"):
             since = _moment(query["lastUpdated"])
             hours = [h for h in hours if _changed_since(h.get("LastUpdated"), since)]
-        if query.get("projectId"):
-            hours = [h for h in hours if str(h.get("ProjectID")) == query["projectId"]]
+        hours = self._hour_filters(hours, query)
         return self._page(hours, query, 100)
 
+    def _hour_filters(self, hours: list[dict[str, Any]], query: dict[str, str]) -> list[Any]:
+        """The filters v1 and v2 share: project, subproject, area and absence."""
+        for param, field in (
+            ("projectId", "ProjectID"),
+            ("subProjectId", "SubProjectID"),
+            ("areaId", "AreaID"),
+        ):
+            if query.get(param):
+                hours = [h for h in hours if str(h.get(field)) == str(int(query[param]))]
+        if query.get("absence"):
+            wanted = _bool(query["absence"], False)
+            hours = [h for h in hours if self._is_absence(h) is wanted]
+        return hours
+
+    def _is_absence(self, hour: dict[str, Any]) -> bool:
+        """An absence hour: its wage type is an absence, or its project an absence project."""
+        wage = next((w for w in self.state["Wages"] if w.get("Id") == hour.get("WageId")), {})
+        project = next(
+            (p for p in self.state["Projects"] if p.get("Id") == hour.get("ProjectID")), {}
+        )
+        return bool(wage.get("IsAbsence") or project.get("IsAbsenceProject"))
+
     def _hours_v2(self, query: dict[str, str]) -> Response:
-        hours = self.state["WorkHours"]
+        offset, count = query.get("offset") or "0", query.get("count") or "100"
+        if int(offset) < 0 or not 1 <= int(count) <= 100:
+            return json_response(
+                400, {"Title": "offset must be 0 or more, count 1 to 100", "Status": 400}
+            )
+        hours = self._hour_filters(self.state["WorkHours"], query)
         if query.get("fromDate"):
             hours = [h for h in hours if (_stored_day(h) or "") >= query["fromDate"][:10]]
         if query.get("toDate"):
@@ -527,7 +841,7 @@ class SmartDokSandbox(Sandbox):
         }
 
     def _set_exported(self, query: dict[str, str], body: Any) -> Response:
-        if not isinstance(body, list) or not all(isinstance(i, int) for i in body):
+        if not isinstance(body, list) or not all(_is_int(i) for i in body):
             return _save_error("body", "Required", "A list of work hour ids is required.")
         mark = _bool(query.get("setAsExportedExternal"), True)
         wanted = set(body)

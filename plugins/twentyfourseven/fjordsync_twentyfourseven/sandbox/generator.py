@@ -21,7 +21,7 @@ from typing import Any
 from fjordsync.testing import company
 from fjordsync.testing.company import CUSTOMERS, PROJECT_NAMES, SALARY_TYPES, WORK_TYPES
 from fjordsync.testing.people import email_handle, invent_person
-from fjordsync_twentyfourseven.sandbox.payroll import absence_types
+from fjordsync_twentyfourseven.sandbox.payroll import absence_types, complete_employee
 
 FIRST_CONTACT_ID = 2001
 
@@ -152,35 +152,37 @@ def _payroll(
         emp_id = str(number)
         hired = today - timedelta(days=rng.randint(400, 3000))
         state["payroll/employee"].append(
-            {
-                "empId": emp_id,
-                "email": "",
-                "email_copy": "",
-                "firstname": person.first_name,
-                "lastname": person.last_name,
-                "postaddress": moved_from.street,
-                "zipcode": moved_from.postal_code,
-                "city": moved_from.city,
-                "countryCode": "NO",
-                "clearingno": "",
-                "account": person.account_number or "",
-                "bic": "",
-                "employee_date": hired.isoformat(),
-                "telefon": "",
-                "personnr": person.national_id,
-                "internationalID": {
+            complete_employee(
+                {
+                    "empId": emp_id,
+                    "email": "",
+                    "email_copy": "",
+                    "firstname": person.first_name,
+                    "lastname": person.last_name,
+                    "postaddress": moved_from.street,
+                    "zipcode": moved_from.postal_code,
+                    "city": moved_from.city,
                     "countryCode": "NO",
-                    "ID": person.national_id,
-                    "type": "socialSecurityNumber",
-                },
-                "salary_type": "monthly",
-                "salary": f"{rng.randint(35, 60) * 1000}.00",
-                "salary_valid_from": hired.isoformat(),
-                "taxtable": "7100",
-                "employment_rate": "100.00",
-                "vacation_days": "25",
-                "hidden": "0",
-            }
+                    "clearingno": "",
+                    "account": person.account_number or "",
+                    "bic": "",
+                    "employee_date": hired.isoformat(),
+                    "telefon": "",
+                    "personnr": person.national_id,
+                    "internationalID": {
+                        "countryCode": "NO",
+                        "ID": person.national_id,
+                        "type": "socialSecurityNumber",
+                    },
+                    "salary_type": "monthly",
+                    "salary": f"{rng.randint(35, 60) * 1000}.00",
+                    "salary_valid_from": hired.isoformat(),
+                    "taxtable": "7100",
+                    "employment_rate": "100.00",
+                    "vacation_days": "25",
+                    "hidden": "0",
+                }
+            )
         )
         state["payroll/employment"].append(
             {

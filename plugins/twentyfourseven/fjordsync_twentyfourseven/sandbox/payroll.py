@@ -7,7 +7,10 @@ array of one; creating an existing ``empId`` is a 409; employments are upserted 
 absences are created, or updated by ``serialNo``, ``childId`` is required for category
 ``sick_child``; dates come back as "YYYY-MM-DD HH:MM:SS"; there is no delete. Stored records may
 be dirty (a missing key, an object where a string belongs): they are served as stored, never a
-crash; requests are still validated.
+crash; requests are still validated: a body must have the shape of the document's example
+(every value a string, objects and arrays where the example has them), an ``empId`` in a path
+is a whole number, and a refused request is a 400 (the document lists no 404). Employees and
+employments the API creates carry every key of the document's example.
 """
 
 from __future__ import annotations
@@ -53,6 +56,136 @@ ENDDATE_REASONS = (
 )
 
 
+# The shape of each body, as the document's examples show it: "s" is a string, a dict an object
+# of those keys, a one-item list an array of that shape. Every value is a string; a value of
+# another JSON type (null, a number, an object where a string belongs) is refused with a 400.
+_S = "s"
+EMPLOYEE_SHAPE: dict[str, Any] = {
+    **{
+        key: _S
+        for key in (
+            "empId",
+            "email",
+            "email_copy",
+            "firstname",
+            "lastname",
+            "postaddress",
+            "zipcode",
+            "city",
+            "countryCode",
+            "clearingno",
+            "account",
+            "bic",
+            "employee_date",
+            "telefon",
+            "personnr",
+            "salary_type",
+            "salary",
+            "salary_valid_from",
+            "taxtable",
+            "employment_rate",
+            "employment_rate_valid_from",
+            "hours_per_week",
+            "hours_per_week_valid_from",
+            "vacation_percent",
+            "vacation_percent_valid_from",
+            "vacation_days",
+            "hidden",
+            "percentage_tax_main_employer",
+            "percentage_tax_bi_employer",
+            "tax_resident_country",
+            "continental_shelf",
+        )
+    },
+    "internationalID": {"countryCode": _S, "ID": _S, "type": _S},
+    "taxexemption": {"percentage": _S, "amount": _S},
+    "accounting": [{"percentage": _S, "dimensions": [{"dimid": _S, "value": _S}]}],
+}
+EMPLOYMENT_KEYS = (
+    "employment_id",
+    "primary_employment",
+    "startdate",
+    "enddate",
+    "enddate_reason",
+    "employment_form",
+    "profession_code",
+    "employment_rate",
+    "employment_type",
+    "enterprise_number",
+    "working_times",
+)
+ABSENCE_KEYS = (
+    "empId",
+    "serialNo",
+    "startDate",
+    "endDate",
+    "comment",
+    "requestDate",
+    "requestMotivation",
+    "approved",
+    "percent",
+    "absenceType",
+    "description",
+    "childId",
+    "numberOfDays",
+    "permisjonId",
+    "startdateParental",
+    "lastChanged",
+    "externalId",
+)
+# What payroll answers for what an employee was created without (the document's defaults).
+_EMPLOYEE_DEFAULTS = {
+    "hours_per_week": "37.50",
+    "percentage_tax_main_employer": "50.00",
+    "hidden": "0",
+}
+
+
+def _blank(shape: Any) -> Any:
+    if isinstance(shape, dict):
+        return {k: _blank(v) for k, v in shape.items()}
+    if isinstance(shape, list):
+        return []
+    return ""
+
+
+def complete_employee(employee: dict[str, Any]) -> dict[str, Any]:
+    """An employee as payroll answers it: every key of the document's example, those it was
+    not given empty (or the document's default), nested objects completed the same way."""
+    complete = _blank(EMPLOYEE_SHAPE) | _EMPLOYEE_DEFAULTS
+    complete["internationalID"]["type"] = "passnummer"
+    for key, value in employee.items():
+        if isinstance(complete.get(key), dict) and isinstance(value, dict):
+            complete[key] = {**complete[key], **value}
+        else:
+            complete[key] = value
+    return complete
+
+
+def _misfit(value: Any, shape: Any, where: str) -> str | None:
+    """Where ``value`` leaves the shape, as a message; None when it fits."""
+    if shape == _S:
+        return None if isinstance(value, str) else f"{where} must be a string"
+    if isinstance(shape, list):
+        if not isinstance(value, list):
+            return f"{where} must be an array"
+        return next(
+            (m for i, v in enumerate(value) if (m := _misfit(v, shape[0], f"{where}[{i}]"))), None
+        )
+    if not isinstance(value, dict):
+        return f"{where} must be an object"
+    for key, item in value.items():
+        # Keys the document does not show are the company's own fields: strings as well.
+        problem = _misfit(item, shape.get(key, _S), f"{where}.{key}" if where else key)
+        if problem:
+            return problem
+    return None
+
+
+def _flat(keys: tuple[str, ...]) -> dict[str, str]:
+    return dict.fromkeys(keys, _S)
+
+
 def absence_types() -> list[dict[str, str]]:
     return [
         {
@@ -67,17 +200,6 @@ def absence_types() -> list[dict[str, str]]:
         }
         for code, name, category in ABSENCE_TYPES
     ]
-
-
-def _strings(value: Any) -> Any:
-    """Every value in the payroll API is a string."""
-    if isinstance(value, dict):
-        return {k: _strings(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_strings(v) for v in value]
-    if value is None:
-        return ""
-    return str(value)
 
 
 def _day(value: Any) -> str:
@@ -111,6 +233,9 @@ class PayrollApi:
         if expiry is None or expiry < time.time():
             return _error(401, "Unauthorized: the access token is missing or has expired")
         parts = [p for p in path.split("/") if p]
+        by_employee = len(parts) == 3 and parts[0] in ("employee", "employment", "absence", "child")
+        if by_employee and not parts[2].isdigit():  # the document's empId is an integer
+            return _error(400, f"empId must be a whole number, not {parts[2]!r}")
         try:
             body = json.loads(request.body) if request.body else None
         except ValueError:
@@ -140,7 +265,8 @@ class PayrollApi:
                 return self._create_employee(body)
             case ("GET", ["employee", "v2", emp_id]):
                 found = [e for e in self.state["payroll/employee"] if e.get("empId") == emp_id]
-                return json_response(200, found) if found else _error(404, "no such employee")
+                # The document lists 200, 401 and 500 here: no 404 for an unknown empId.
+                return json_response(200, found) if found else _error(400, "no such employee")
             case ("POST", ["employee", "v2", emp_id]):
                 return self._update_employee(emp_id, body)
             case ("GET", ["employment", "v2", emp_id]):
@@ -150,9 +276,9 @@ class PayrollApi:
             case ("POST", ["employment", "v2", emp_id]):
                 return self._upsert_employments(emp_id, body)
             case ("GET", ["absence", "v2"]):
-                return json_response(200, self._absences(None, request))
+                return self._absences(None, request)
             case ("GET", ["absence", "v2", emp_id]):
-                return json_response(200, self._absences(emp_id, request))
+                return self._absences(emp_id, request)
             case ("POST", ["absence", "v2"]):
                 return self._save_absence(body)
             case ("GET", ["absencetypes", "v2"]):
@@ -165,9 +291,16 @@ class PayrollApi:
 
     # -- employees ------------------------------------------------------------------------------
     def _create_employee(self, body: Any) -> Response:
-        if not isinstance(body, dict) or not str(body.get("empId", "")).strip():
+        if not isinstance(body, dict):
+            return _error(400, "the body must be an object")
+        problem = _misfit(body, EMPLOYEE_SHAPE, "")
+        if problem:
+            return _error(400, problem)
+        if not body.get("empId", "").strip():
             return _error(400, "empId is required")
-        body = _strings(body)
+        if not body["empId"].isdigit():
+            return _error(400, "empId must be a whole number")
+        body = complete_employee(body)
         if any(e.get("empId") == body["empId"] for e in self.state["payroll/employee"]):
             return _error(409, f"an employee with empId {body['empId']} exists already")
         self.state["payroll/employee"].append(body)
@@ -176,11 +309,14 @@ class PayrollApi:
     def _update_employee(self, emp_id: str, body: Any) -> Response:
         if not isinstance(body, dict):
             return _error(400, "the body must be an object")
+        problem = _misfit(body, EMPLOYEE_SHAPE, "")
+        if problem:
+            return _error(400, problem)
         for index, employee in enumerate(self.state["payroll/employee"]):
-            if employee["empId"] == emp_id:
+            if employee.get("empId") == emp_id:
                 self.state["payroll/employee"][index] = {
                     **employee,
-                    **_strings(body),
+                    **body,
                     "empId": emp_id,
                 }
                 return Response(200, json.dumps({"empId": emp_id}).encode(), write=True)
@@ -189,11 +325,14 @@ class PayrollApi:
     def _upsert_employments(self, emp_id: str, body: Any) -> Response:
         if not isinstance(body, list):
             return _error(400, "the body must be an array of employments")
+        problem = _misfit(body, [_flat(EMPLOYMENT_KEYS)], "")
+        if problem:
+            return _error(400, problem)
         if not any(e.get("empId") == emp_id for e in self.state["payroll/employee"]):
             return _error(400, f"no employee with empId {emp_id}")
         rows = self.state["payroll/employment"]
         saved = []
-        for item in _strings(body):
+        for item in body:
             existing = next(
                 (
                     r
@@ -214,6 +353,7 @@ class PayrollApi:
             if existing is None and not _DATE.match(merged.get("startdate", "")):
                 return _error(400, "startdate (YYYY-MM-DD) is required for new employments")
             if existing is None:
+                merged = {**dict.fromkeys(EMPLOYMENT_KEYS, ""), **merged}
                 if not merged.get("employment_id"):
                     taken = sum(1 for r in rows if r.get("empId") == emp_id)
                     merged["employment_id"] = f"{emp_id}-{taken + 1}"
@@ -224,8 +364,10 @@ class PayrollApi:
         return Response(200, json.dumps({"employment_id": saved}).encode(), write=True)
 
     # -- absences -------------------------------------------------------------------------------
-    def _absences(self, emp_id: str | None, request: Request) -> list[dict[str, Any]]:
+    def _absences(self, emp_id: str | None, request: Request) -> Response:
         query = request.query_dict()
+        if "serialNo" in query and not query["serialNo"].isdigit():
+            return _error(400, "serialNo must be a whole number")
         rows = self.state["payroll/absence"]
         if emp_id is not None:
             rows = [r for r in rows if r.get("empId") == emp_id]
@@ -235,12 +377,15 @@ class PayrollApi:
             rows = [r for r in rows if (_day(r.get("endDate")) or "9999") >= query["datefrom"]]
         if query.get("dateto"):
             rows = [r for r in rows if (_day(r.get("startDate")) or "") <= query["dateto"]]
-        return rows
+        return json_response(200, rows)
 
     def _save_absence(self, body: Any) -> Response:
         if not isinstance(body, dict):
             return _error(400, "the body must be an object")
-        body = _strings(body)
+        problem = _misfit(body, _flat(ABSENCE_KEYS), "")
+        if problem:
+            return _error(400, problem)
+        body = dict(body)
         for required in ("empId", "absenceType"):
             if not body.get(required):
                 return _error(400, f"{required} is required")
