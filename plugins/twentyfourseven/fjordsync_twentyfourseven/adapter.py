@@ -303,6 +303,16 @@ class PayrollAdapter:
         self, target_key: str, employee: Employee, fields: Iterable[str]
     ) -> str:
         body = mapping.payroll_employee_body(employee, defaults=False)
+        # An update sends ``internationalID`` whole, and payroll replaces the object: read what
+        # it holds first and keep the keys we do not own (the id's ``type``, written on create
+        # and perhaps changed by a clerk since), so an update never drops them.
+        current = await self.payroll.request(
+            "GET", f"/employee/v2/{target_key}", record=employee.key
+        )
+        held = _list(current, "GET /employee/v2/{empId}", employee.key)
+        existing = held[0].get("internationalID") if held and isinstance(held[0], dict) else None
+        if isinstance(existing, dict):
+            body["internationalID"] = {**existing, **body["internationalID"]}
         response = await self.payroll.request(
             "POST", f"/employee/v2/{target_key}", json=body, record=employee.key
         )

@@ -93,6 +93,24 @@ async def test_an_existing_emp_id_answers_409_and_is_updated_instead(payroll, sa
     assert sandbox.requests["POST /payroll/api/employee/v2/1001"] == 1
 
 
+async def test_an_update_keeps_the_international_id_type_payroll_holds(payroll, sandbox):
+    """Found by the chaos benchmark: a create whose answer was lost comes back as a 409, is
+    updated, and the update's whole ``internationalID`` object used to drop its ``type``."""
+    employee = alexis_employee()
+    await payroll.create_employee(employee)
+    await payroll.create_employee(employee)  # the resend after a lost answer: 409, update
+    [held] = [e for e in sandbox.state["payroll/employee"] if e["empId"] == "1002"]
+    assert held["internationalID"] == {
+        "ID": "15108695088",
+        "countryCode": "NO",
+        "type": "socialSecurityNumber",
+    }
+    held["internationalID"]["type"] = "passport"  # a clerk's later change stands too
+    await payroll.update_employee("1002", employee, ["firstname"])
+    [held] = [e for e in sandbox.state["payroll/employee"] if e["empId"] == "1002"]
+    assert held["internationalID"]["type"] == "passport"
+
+
 async def test_reading_payroll_employees_back(payroll):
     [kari] = await payroll.read_employees(Query())
     assert (kari.key, kari.full_name, str(kari.work_email), str(kari.national_id)) == (
