@@ -7,7 +7,7 @@ itself, so ``fjordsync plugins`` can never claim more than the code does.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -81,6 +81,8 @@ class SandboxSpec:
     ``generate(employees=N, seed=S)`` returns realistic state for a company of N employees, in
     the shape the server loads; ``connection(url)`` gives, per connector the sandbox serves,
     the connection settings (as in a config file) that point it at a running sandbox.
+    ``demo`` holds the options of ``generate`` for the state `fjordsync sandbox up` starts it
+    with (say, the id misalignments the preflight review is there to find).
     """
 
     name: str
@@ -88,3 +90,4 @@ class SandboxSpec:
     server: Callable[..., Any]
     generate: Callable[..., dict[str, Any]]
     connection: Callable[[str], dict[str, Any]]
+    demo: Mapping[str, Any] = field(default_factory=dict)

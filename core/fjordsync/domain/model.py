@@ -3,16 +3,19 @@
 Every record is an immutable dataclass. ``key`` is the record's identity in the system it was
 read from (an employee number, a Contact id, a project number, a leave id); ``target_key`` is
 the identity a target system gave it, where that differs (a SmartDok user's id, a payroll
-``employment_id`` or absence ``serialNo``). Fields holding personal data are masked in ``repr``.
+``employment_id`` or absence ``serialNo``). Fields holding personal data are declared so
+(``personal``): they are masked in ``repr`` and, under their own names and the names the flows'
+plans give them, wherever fjordsync shows a plan (``PERSONAL_FIELDS``).
 Validation happens in the value objects and in ``__post_init__`` here; an invalid record cannot
 be built, and the error names the field.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from fjordsync.domain.codes import (
     AbsenceCode,
@@ -37,6 +40,7 @@ from fjordsync.domain.values import (
 from fjordsync.errors import InvalidValue
 
 __all__ = [
+    "PERSONAL_FIELDS",
     "Absence",
     "Address",
     "CodeItem",
@@ -47,9 +51,30 @@ __all__ = [
     "Project",
     "Salary",
     "TimeEntry",
+    "personal",
+    "personal_fields",
 ]
 
 HUNDRED = Decimal(100)
+PERSONAL = "personal"
+
+
+def personal(*shown_as: str) -> dict[str, Any]:
+    """The ``metadata`` of a field holding personal data; ``shown_as`` are the names a flow's plan
+    gives the field (a payroll's ``personnr`` for ``national_id``), masked like its own name."""
+    return {PERSONAL: shown_as}
+
+
+def personal_fields(*records: type) -> frozenset[str]:
+    """The names of the personal fields of these record classes, with the names plans show
+    them by."""
+    return frozenset(
+        name
+        for record in records
+        for item in fields(record)
+        if PERSONAL in item.metadata
+        for name in (item.name, *item.metadata[PERSONAL])
+    )
 
 
 def _require_text(value: str, field_name: str) -> None:
@@ -66,9 +91,9 @@ def _require_aware(value: datetime | None, field_name: str) -> None:
 class Address:
     """A postal address. Personal data: masked in ``repr``."""
 
-    street: str | None = None
-    postal_code: str | None = None
-    city: str | None = None
+    street: str | None = field(default=None, metadata=personal("postaddress"))
+    postal_code: str | None = field(default=None, metadata=personal("zipcode"))
+    city: str | None = field(default=None, metadata=personal())
     country: str | None = None  # ISO 3166 alpha-2
 
     def __repr__(self) -> str:
@@ -81,7 +106,7 @@ class Salary:
     is masked in ``repr``."""
 
     salary_type: SalaryType
-    amount: Decimal = field(repr=False)
+    amount: Decimal = field(repr=False, metadata=personal("salary"))
     valid_from: date | None = None
     converted_from: PayoutPeriod | None = None  # set when the amount was divided
 
@@ -96,15 +121,16 @@ class Employee:
     work_email: Email | None = None
     private_email: Email | None = None
     mobile: PhoneNumber | None = None
-    national_id: NationalId | None = None
+    national_id: NationalId | None = field(default=None, metadata=personal("personnr"))
     nationality: str | None = None  # ISO 3166 alpha-2
-    home_address: Address | None = field(default=None, repr=False)
-    bank_account: BankAccount | None = field(default=None, repr=False)
+    home_address: Address | None = field(default=None, repr=False, metadata=personal())
+    bank_account: BankAccount | None = field(default=None, repr=False, metadata=personal("account"))
     department: str | None = None
     office: str | None = None
     active: bool = True
     username: str | None = None
-    salary: Salary | None = field(default=None, repr=False)  # the current one, as payroll has it
+    # The current one, as payroll has it.
+    salary: Salary | None = field(default=None, repr=False, metadata=personal())
     target_key: str | None = None
 
     def __post_init__(self) -> None:
@@ -147,7 +173,7 @@ class Compensation:
     employee_key: str
     effective_date: date
     payout_period: PayoutPeriod
-    amount: Decimal = field(repr=False)
+    amount: Decimal = field(repr=False, metadata=personal())
     key: str | None = None
 
     def __post_init__(self) -> None:
@@ -262,3 +288,7 @@ class InvalidRecord:
         cls, entity: str, key: str, error: InvalidValue, owner: str | None = None
     ) -> InvalidRecord:
         return cls(entity, key, str(error), owner)
+
+
+# Personal values are shown as *** unless the user asks for them (``--show-personal-data``).
+PERSONAL_FIELDS = personal_fields(Address, Salary, Employee, Compensation)

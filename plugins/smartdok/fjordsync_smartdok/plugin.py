@@ -50,5 +50,7 @@ def fjordsync_register_sandboxes(register: Any) -> None:
             server=_sandbox_server,
             generate=_generate,
             connection=_connection,
+            # The demo's SmartDok has the misalignments seed 000 warns about, for `check`.
+            demo={"misaligned": True},
         )
     )

@@ -1,0 +1,5 @@
+"""``python -m fjordsync.cli``: the ``fjordsync`` command."""
+
+from fjordsync.cli import main
+
+main()

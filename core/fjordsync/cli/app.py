@@ -1,0 +1,116 @@
+"""What every command shares: the typer apps, the consoles, the common options, exit codes and
+the two ways a command fails (an error fjordsync expects, and one it did not)."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Annotated, NoReturn
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from fjordsync import logs
+from fjordsync.cli import render
+from fjordsync.errors import FjordsyncError
+
+if TYPE_CHECKING:
+    from fjordsync.container import AppContainer
+
+EXIT_OK = 0
+EXIT_PARTIAL = 1
+EXIT_ERROR = 2
+
+EPILOG = (
+    "Exit codes: 0 success; 1 partial (some records invalid, in conflict or failed); "
+    "2 failure, or a usage, config or plugin error."
+)
+
+app = typer.Typer(
+    name="fjordsync",
+    help="Keeps HR, project and time data in step between Nordic business systems.",
+    epilog=EPILOG,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+config_app = typer.Typer(help="Check config files.", epilog=EPILOG, no_args_is_help=True)
+runs_app = typer.Typer(help="Run history.", epilog=EPILOG, no_args_is_help=True)
+app.add_typer(config_app, name="config")
+sandbox_app = typer.Typer(
+    help="Vendor sandboxes: local servers speaking the vendors' APIs.",
+    epilog=EPILOG,
+    no_args_is_help=True,
+)
+app.add_typer(runs_app, name="runs")
+app.add_typer(sandbox_app, name="sandbox")
+
+out = Console()
+err = Console(stderr=True, soft_wrap=True)  # an error line stays one line, for grep
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
+ConfigOption = Annotated[
+    str | None, typer.Option("--config", "-c", help="Config file (for its ledger URL).")
+]
+ConfigFileOption = Annotated[str, typer.Option("--config", "-c", help="The config file.")]
+TenantOption = Annotated[str | None, typer.Option(help="The tenant (if the config has several).")]
+LedgerOption = Annotated[
+    str | None,
+    typer.Option(
+        "--ledger",
+        help="Ledger database URL (default: the config's, "
+        "else $FJORDSYNC_LEDGER_URL, else sqlite:///fjordsync.db).",
+    ),
+]
+
+
+class UsageError(FjordsyncError):
+    """A command-line option is wrong (exit 2)."""
+
+
+def print_json(document: object, indent: int | None = 2) -> None:
+    """The one JSON document of ``--json``, on stdout."""
+    print(json.dumps(document, indent=indent))
+
+
+def print_error(error: BaseException) -> None:
+    err.print(f"[bold red]error:[/] {escape(render.message(error))}", highlight=False)
+
+
+def fail(error: Exception, as_json: bool) -> NoReturn:
+    if as_json:
+        print_json({"error": type(error).__name__, "message": logs.redact(str(error))}, None)
+    else:
+        print_error(error)
+    raise typer.Exit(EXIT_ERROR)
+
+
+def unexpected(error: BaseException, run_id: int | None, as_json: bool) -> NoReturn:
+    """One line for the user, the traceback to the log file; exit 2."""
+    name = type(error).__name__
+    in_run = f" in run {run_id}" if run_id is not None else ""
+    path = logs.write_trace(error, f"unexpected error ({name}){in_run}")
+    where = f"details in {path}" if path else "no log file could be written"
+    line = f"fjordsync: unexpected error ({name}){in_run} — {where}"
+    if as_json:
+        print_json(
+            {
+                "error": name,
+                "message": line,
+                "run_id": run_id,
+                "log_file": str(path) if path else None,
+            },
+            None,
+        )
+    else:
+        err.print(render.cell(line), highlight=False)
+    raise typer.Exit(EXIT_ERROR)
+
+
+def container(config: str | None = None, ledger: str | None = None) -> AppContainer:
+    # Imported here so that --help and --version do not wait for SQLAlchemy and Alembic.
+    from fjordsync.container import AppContainer
+
+    built = AppContainer()
+    built.settings.from_dict({"config_path": config, "ledger_url": ledger})
+    return built

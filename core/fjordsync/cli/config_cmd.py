@@ -1,0 +1,49 @@
+"""``fjordsync config check``: validate a config file."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from fjordsync import logs
+from fjordsync.cli import render
+from fjordsync.cli.app import (
+    EXIT_ERROR,
+    JsonOption,
+    config_app,
+    container,
+    err,
+    fail,
+    out,
+    print_json,
+)
+from fjordsync.errors import ConfigError, FjordsyncError
+
+
+@config_app.command("check")
+def config_check(
+    file: Annotated[str, typer.Argument(help="The config file to check.")],
+    as_json: JsonOption = False,
+) -> None:
+    """Validate a config file: structure, plugins, settings, secrets and flow wiring."""
+    try:
+        config = container(config=file).config()
+    except ConfigError as exc:
+        problems = getattr(exc, "problems", [(exc.path or "", str(exc))])
+        if as_json:
+            print_json(render.config_problems_document(file, problems))
+        else:
+            err.print(f"[bold red]{render.markup(file)}: invalid[/]", highlight=False)
+            for line in logs.redact(str(exc)).splitlines():  # one problem a line
+                err.print(render.cell(line), highlight=False)
+        raise typer.Exit(EXIT_ERROR) from None
+    except FjordsyncError as exc:
+        fail(exc, as_json)
+    summary = render.config_document(file, config)
+    if as_json:
+        print_json(summary)
+        return
+    render.print_config(out, summary)
+    for warning in config.warnings:
+        err.print(f"[yellow]warning:[/] {render.markup(warning)}", highlight=False)

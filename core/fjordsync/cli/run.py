@@ -1,0 +1,218 @@
+"""``fjordsync run FLOW`` (a run now, or its plan with --dry-run) and ``fjordsync check FLOW``
+(the read-only preflight)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from fjordsync.cli import render
+from fjordsync.cli.app import (
+    EXIT_ERROR,
+    EXIT_OK,
+    EXIT_PARTIAL,
+    ConfigFileOption,
+    JsonOption,
+    TenantOption,
+    UsageError,
+    app,
+    container,
+    fail,
+    out,
+    print_json,
+    unexpected,
+)
+from fjordsync.cli.progress import ProgressReporter
+from fjordsync.domain.codes import AbsenceCode
+from fjordsync.errors import FjordsyncError
+
+if TYPE_CHECKING:
+    from fjordsync.container import AppContainer
+
+
+@app.command("run")
+def run_command(
+    flow: Annotated[
+        str, typer.Argument(help="projects, employees, hours, payroll-employees, absences")
+    ],
+    config: ConfigFileOption,
+    tenant: TenantOption = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Plan only: write nothing.")] = False,
+    employees: Annotated[str | None, typer.Option(help="Only these employees: N,N,...")] = None,
+    absence_types: Annotated[
+        str | None, typer.Option(help="Only these payroll absence codes: 01,04,...")
+    ] = None,
+    retry_failed: Annotated[
+        int | None,
+        typer.Option(help="Only the records that failed or were invalid in this earlier run."),
+    ] = None,
+    from_date: Annotated[
+        str | None,
+        typer.Option("--from", help="Period start (YYYY-MM-DD), for hours and absences."),
+    ] = None,
+    to_date: Annotated[
+        str | None,
+        typer.Option("--to", help="Period end (YYYY-MM-DD), for hours and absences."),
+    ] = None,
+    show_personal_data: Annotated[
+        bool, typer.Option("--show-personal-data", help="Show personal values in the plan.")
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Run a flow now (or plan it with --dry-run)."""
+    import asyncio
+
+    from fjordsync.runtime.runner import run_flow
+
+    try:
+        employees_scope = employee_numbers(employees)
+        absence_codes = absence_code_set(absence_types)
+    except UsageError as exc:
+        fail(exc, as_json)
+    built = container(config=config)
+    reporter = ProgressReporter(out, flow, enabled=not as_json and not dry_run)
+    started = datetime.now(UTC)
+    loaded = None
+    try:
+        period = _period(from_date, to_date)
+        loaded = built.config()
+        result = asyncio.run(
+            run_flow(
+                loaded,
+                built.connectors(),
+                built.ledger(),
+                flow,
+                tenant=tenant,
+                dry_run=dry_run,
+                employees_scope=employees_scope,
+                absence_codes=absence_codes,
+                retry_failed=retry_failed,
+                progress=reporter,
+                period=period,
+                now=built.clock().now,
+            )
+        )
+    except FjordsyncError as exc:
+        reporter.close()
+        fail(exc, as_json)
+    except Exception as exc:  # a bug, here or in a plugin: one line, the trace to the log file
+        reporter.close()
+        unexpected(exc, _failed_run(built, loaded, tenant, flow, started, exc), as_json)
+    reporter.close()
+    if as_json:
+        print_json(render.result_document(result, show_personal_data))
+    else:
+        render.print_result(out, result, show_personal_data)
+    raise typer.Exit({"succeeded": EXIT_OK, "partial": EXIT_PARTIAL}.get(result.status, EXIT_ERROR))
+
+
+def _period(from_date: str | None, to_date: str | None) -> Any:
+    """--from/--to as a DateRange, or None for the flow's default period."""
+    from datetime import date
+
+    from fjordsync.domain.values import DateRange
+
+    if not (from_date or to_date):
+        return None
+    try:
+        start = date.fromisoformat(from_date) if from_date else None
+        end = date.fromisoformat(to_date) if to_date else date.today()
+    except ValueError as exc:
+        raise FjordsyncError(f"--from/--to: {exc}") from None
+    if start is None:
+        raise FjordsyncError("--to needs --from")
+    return DateRange(start, end, field="--from/--to")
+
+
+def employee_numbers(option: str | None) -> frozenset[str] | None:
+    if option is None:
+        return None
+    numbers = frozenset(e.strip() for e in option.split(",") if e.strip())
+    if not numbers:
+        # An empty selection must not widen to everyone.
+        raise UsageError(
+            "--employees: no employee number given; write N,N,... or leave the option out "
+            "to sync every employee in the flow's scope"
+        )
+    return numbers
+
+
+def absence_code_set(option: str | None) -> frozenset[str] | None:
+    if option is None:
+        return None
+    valid = [code.value for code in AbsenceCode]
+    codes = [c.strip().zfill(2) for c in option.split(",") if c.strip()]
+    unknown = [code for code in codes if code not in valid]
+    if not codes or unknown:
+        what = (
+            "no absence code given"
+            if not codes
+            else f"unknown absence code{'s' if len(unknown) > 1 else ''} "
+            + ", ".join(repr(render.plain(code)) for code in unknown)
+        )
+        raise UsageError(f"--absence-types: {what} (valid: {', '.join(valid)})")
+    return frozenset(codes)
+
+
+def _failed_run(
+    built: AppContainer,
+    config: Any,
+    tenant: str | None,
+    flow: str,
+    started: datetime,
+    error: BaseException,
+) -> int | None:
+    """The run this command started, if it got that far, closed as failed (the runner closes
+    runs on the errors it expects; this one it did not expect)."""
+    if config is None:
+        return None
+    try:
+        tenant_name, _ = config.tenant(tenant)
+        ledger = built.ledger()
+        runs = ledger.runs(tenant=tenant_name, flow=flow, limit=1)
+        if not runs or runs[0].started_at < started:
+            return None
+        if runs[0].status == "running":
+            ledger.finish_run(
+                runs[0].id,
+                status="failed",
+                counts={},
+                message=f"unexpected error ({type(error).__name__}): see the log file",
+            )
+        return runs[0].id
+    except Exception:  # the ledger may be what broke: the trace of the error still matters more
+        return None
+
+
+@app.command("check")
+def check_command(
+    flow: Annotated[str, typer.Argument(help="The flow whose id alignment to review.")],
+    config: ConfigFileOption,
+    tenant: TenantOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Preflight, read-only: do the ids the flow matches on line up? (exit 1 when not)"""
+    import asyncio
+
+    from fjordsync.runtime.runner import check
+
+    built = container(config=config)
+    try:
+        findings = asyncio.run(
+            check(
+                built.config(),
+                built.connectors(),
+                flow,
+                tenant=tenant,
+                now=built.clock().now,
+            )
+        )
+    except FjordsyncError as exc:
+        fail(exc, as_json)
+    if as_json:
+        print_json(render.findings_document(flow, findings))
+    else:
+        render.print_findings(out, flow, findings)
+    raise typer.Exit(EXIT_PARTIAL if findings else EXIT_OK)

@@ -1,0 +1,80 @@
+"""``fjordsync runs list`` and ``runs show``: the run history in the ledger."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from fjordsync.cli import render
+from fjordsync.cli.app import (
+    ConfigOption,
+    JsonOption,
+    LedgerOption,
+    container,
+    fail,
+    out,
+    print_json,
+    runs_app,
+)
+from fjordsync.errors import FjordsyncError
+
+if TYPE_CHECKING:
+    from fjordsync.ledger import RunRecord
+
+
+def _ledger(config: str | None, ledger: str | None, as_json: bool) -> Any:
+    """The ledger, or None when there is none yet (listing runs creates no database)."""
+    from fjordsync.container import ledger_exists
+
+    try:
+        built = container(config=config, ledger=ledger)
+        if not ledger_exists(built.ledger_url()):
+            return None
+        return built.ledger()
+    except FjordsyncError as exc:
+        fail(exc, as_json)
+
+
+@runs_app.command("list")
+def runs_list(
+    config: ConfigOption = None,
+    ledger: LedgerOption = None,
+    tenant: Annotated[str | None, typer.Option(help="Only this tenant's runs.")] = None,
+    flow: Annotated[str | None, typer.Option(help="Only this flow's runs.")] = None,
+    limit: Annotated[int, typer.Option(min=1, help="At most this many runs.")] = 20,
+    as_json: JsonOption = False,
+) -> None:
+    """The latest runs, newest first."""
+    store = _ledger(config, ledger, as_json)
+    if store is not None:
+        try:
+            store.close_dead_runs()  # a run whose process died is shown as interrupted
+        except FjordsyncError as exc:
+            fail(exc, as_json)
+    runs: list[RunRecord] = store.runs(tenant=tenant, flow=flow, limit=limit) if store else []
+    if as_json:
+        print_json({"runs": [run.as_dict() for run in runs]})
+        return
+    if not runs:
+        out.print("No runs yet.")
+        return
+    render.print_runs(out, runs)
+
+
+@runs_app.command("show")
+def runs_show(
+    run_id: Annotated[int, typer.Argument(help="The run's id (see `fjordsync runs list`).")],
+    config: ConfigOption = None,
+    ledger: LedgerOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """One run with its per-record outcomes."""
+    store = _ledger(config, ledger, as_json)
+    run = store.run(run_id) if store else None
+    if run is None:
+        fail(FjordsyncError(f"no run {run_id} in the ledger"), as_json)
+    if as_json:
+        print_json(run.as_dict())
+        return
+    render.print_run(out, run)

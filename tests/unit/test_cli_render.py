@@ -1,0 +1,90 @@
+"""What the command shows: personal values masked by the domain's declaration, and the demo
+wired from the flow registry and the connectors' ports, with no vendor named in the CLI."""
+
+from types import SimpleNamespace
+
+import pytest
+
+from fjordsync.cli import render
+from fjordsync.cli.demo import wiring
+from fjordsync.domain.model import PERSONAL_FIELDS, Employee
+from fjordsync.errors import FjordsyncError
+from fjordsync.flows.payroll_employees import employee_view
+from fjordsync.plugins import connectors, get_plugin_manager
+
+
+def test_every_personal_value_a_plan_shows_is_masked():
+    # The names the payroll plan gives the employee's personal data, and the domain's own.
+    for name in ("personnr", "postaddress", "zipcode", "city", "account", "salary"):
+        assert name in PERSONAL_FIELDS, name
+    for name in ("national_id", "home_address", "bank_account"):
+        assert name in PERSONAL_FIELDS, name
+    view = employee_view(Employee("7", "Kari", "Nordmann"))
+    assert set(view.fields) - PERSONAL_FIELDS == {
+        "firstname",
+        "lastname",
+        "email",
+        "nationality",
+        "countryCode",
+        "bic",
+        "clearingno",
+        "salary_type",
+        "salary_valid_from",
+    }
+
+
+def test_the_json_document_masks_personal_values_unless_asked():
+    item = SimpleNamespace(
+        entity="employee",
+        key="7",
+        action="update",
+        outcome="planned",
+        message="",
+        changes=(("personnr", None, "15108695088"), ("firstname", "Kari", "Karin")),
+    )
+    result = SimpleNamespace(
+        run_id=1,
+        flow="payroll-employees",
+        tenant="acme",
+        dry_run=True,
+        status="succeeded",
+        counts={"update": 1},
+        notes=[],
+        items=[item],
+    )
+    masked = render.result_document(result, show_personal=False)["items"][0]["changes"]
+    assert masked == [
+        {"field": "personnr", "old": "(none)", "new": "***"},
+        {"field": "firstname", "old": "Kari", "new": "Karin"},
+    ]
+    shown = render.result_document(result, show_personal=True)["items"][0]["changes"]
+    assert shown[0]["new"] == "15108695088"
+
+
+def test_the_demo_is_wired_by_the_flows_roles():
+    registered = connectors(get_plugin_manager())
+    ports = {
+        name: registered[name].connector.capabilities
+        for name in ("alexis", "smartdok", "twentyfourseven", "twentyfourseven-payroll")
+    }
+    connections, flows = wiring(ports)
+    assert connections == {
+        "erp": "twentyfourseven",
+        "time": "smartdok",
+        "hr": "alexis",
+        "payroll": "twentyfourseven-payroll",
+    }
+    assert flows == {
+        "projects": ("erp", "time"),
+        "employees": ("erp", "time"),
+        "hours": ("time", "erp"),
+        "payroll-employees": ("hr", "payroll"),
+        "absences": ("hr", "payroll"),
+    }
+
+
+def test_a_role_two_connectors_could_take_is_an_error_not_a_guess():
+    registered = connectors(get_plugin_manager())
+    ports = {name: registered[name].connector.capabilities for name in ("memory", "smartdok")}
+    with pytest.raises(FjordsyncError, match="could be any of memory, smartdok"):
+        wiring(ports)
