@@ -47,8 +47,11 @@ class Connector:
     ``pydantic.SecretStr``: they must then come from the environment or a secrets file).
     ``adapter`` is the class implementing some of the ports, built for a connection with
     ``adapter.from_settings(settings)``; ``None`` while a connector is registered ahead of its
-    adapter (it then has no capabilities). ``testing`` marks a connector made for tests, demos
-    and rehearsals rather than a real system: `fjordsync plugins` lists it only with ``--all``.
+    adapter (it then has no capabilities). ``wording`` describes the system to the core (its
+    name, code fields, where they are edited, its limits: ``fjordsync.ports.Wording``), so
+    messages name it; without one, ``system`` (else the name) is all it says. ``testing``
+    marks a connector made for tests, demos and rehearsals rather than a real system:
+    `fjordsync plugins` lists it only with ``--all``.
     """
 
     name: str
@@ -57,6 +60,7 @@ class Connector:
     adapter: type | None = None
     system: str = ""
     testing: bool = False
+    wording: ports.Wording | None = None
     capabilities: tuple[str, ...] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -65,6 +69,8 @@ class Connector:
                 f"connector name {self.name!r} must be lower-case letters, digits, - or _"
             )
         object.__setattr__(self, "capabilities", capabilities_of(self.adapter))
+        if self.wording is None:
+            object.__setattr__(self, "wording", ports.Wording(self.system or self.name))
 
     def build(self, settings: BaseModel) -> Any:
         """An adapter for one connection."""

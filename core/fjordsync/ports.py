@@ -39,6 +39,7 @@ __all__ = [
     "AbsencesTarget",
     "ChildReader",
     "Clock",
+    "CodeField",
     "CodeListReader",
     "CompensationReader",
     "EmployeeReader",
@@ -62,6 +63,7 @@ __all__ = [
     "SyncState",
     "TimeEntryReader",
     "TimeEntryWriter",
+    "Wording",
     "ports_of",
 ]
 
@@ -107,6 +109,49 @@ class Query:
     changed_since: datetime | None = None
     period: DateRange | None = None
     mapping: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class CodeField:
+    """How a system names one of the codes flows match on, and where a person edits it.
+
+    ``label`` is what the record holding the code is called ("user", "activity"); ``name`` the
+    code field's own name ("Contact id", "Kode"); ``noun`` the code as a sentence names it
+    ("employee number"); ``where`` where it is edited (a menu path); ``fix`` the edit that
+    corrects a code matching nothing on the other side, as one phrase."""
+
+    label: str = ""
+    name: str = ""
+    noun: str = ""
+    where: str = ""
+    fix: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Wording:
+    """What a connector tells the core about its system, so that the core's messages name it
+    without knowing it: the system's name (and a short one), its codes by subject
+    (``employee``, ``project``, ``activity``, ``wage``) and its limits by field
+    (``project.name``: characters; ``time_entry.hours``: hours one entry may hold). A connector
+    registers it (``Connector(wording=...)``); the runner puts both sides' into the run."""
+
+    system: str
+    short: str = ""
+    codes: Mapping[str, CodeField] = field(default_factory=dict)
+    limits: Mapping[str, int] = field(default_factory=dict)
+
+    def code(self, subject: str) -> CodeField:
+        """The code field of ``subject``; plain words when the system described none."""
+        return self.codes.get(subject) or CodeField(
+            label=subject, name=f"{subject} code", noun=f"{subject} code", where="its settings"
+        )
+
+    def limit(self, what: str) -> int | None:
+        return self.limits.get(what)
+
+    @property
+    def short_name(self) -> str:
+        return self.short or self.system
 
 
 @runtime_checkable

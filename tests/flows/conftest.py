@@ -10,8 +10,27 @@ import pytest
 
 from fjordsync.flows.common import FlowContext
 from fjordsync.ledger import Ledger
+from fjordsync.plugins import connectors, get_plugin_manager
 
 NOW = datetime(2026, 11, 2, 6, 0, tzinfo=UTC)
+# The in-memory systems stand in for the real ones: each flow's messages are worded with the
+# registered wording of the connectors its two sides stand for, as the runner does.
+SIDES = {
+    "projects": ("twentyfourseven", "smartdok"),
+    "employees": ("twentyfourseven", "smartdok"),
+    "hours": ("smartdok", "twentyfourseven"),
+    "payroll-employees": ("alexis", "twentyfourseven-payroll"),
+    "absences": ("alexis", "twentyfourseven-payroll"),
+}
+
+
+def wording_of(flow: str) -> dict:
+    registered = connectors(get_plugin_manager())
+    source, target = SIDES[flow]
+    return {
+        "source_wording": registered[source].connector.wording,
+        "target_wording": registered[target].connector.wording,
+    }
 
 
 @pytest.fixture
@@ -38,7 +57,7 @@ class Runs:
             now=NOW,
             dry_run=dry_run,
             concurrency=1,
-            **extra,
+            **{**wording_of(flow), **extra},
         )
 
     def run(self, flow_run, flow: str, *args, **kwargs):

@@ -67,46 +67,35 @@ class AbsenceCode(StrEnum):
 @dataclass(frozen=True, slots=True)
 class AbsenceType:
     code: AbsenceCode
-    payroll_name: str  # as 24SevenOffice Lønn names it
-    alexis_name: str  # as seed 001 names the Alexis leave type
+    payroll_name: str  # as payroll names it
     category: AbsenceCategory
 
 
 _C = AbsenceCategory
 _ABSENCE_ROWS = [
-    ("01", "Sykmelding", "Sick leave", _C.SICKNESS),
-    ("02", "Sykt barn", "Care of sick child", _C.SICK_CHILD),
-    ("03", "Egenmelding", "Self-certified sick leave", _C.SELF_REPORT),
-    ("04", "Ferie", "Vacation", _C.VACATION),
-    ("05", "Permittering", "Off duty", _C.LEAVE_OF_ABSENCE),
-    ("06", "Foreldrepenger", "Parental leave", _C.LEAVE_OF_ABSENCE),
-    ("07", "Militærtjeneste", "Military service", _C.LEAVE_OF_ABSENCE),
-    ("10", "Utdanningspermisjon - lovfestet", "Educational leave statutory", _C.LEAVE_OF_ABSENCE),
-    (
-        "11",
-        "Utdanningspermisjon - ikke lovfestet",
-        "Educational leave non statutory",
-        _C.LEAVE_OF_ABSENCE,
-    ),
-    ("12", "Andre permisjoner - lovfestet", "Other leaves statutory", _C.LEAVE_OF_ABSENCE),
-    ("13", "Andre permisjoner - ikke lovfestet", "Other leaves non statutory", _C.LEAVE_OF_ABSENCE),
-    ("14", "Pleiepenger livets siste faser", "Palliative care benefit", _C.LEAVE_OF_ABSENCE),
-    ("15", "Pleiepenger sykt barn", "Care benefit sick child", _C.LEAVE_OF_ABSENCE),
-    ("16", "Omsorgspenger (sykt barn dager)", "Childcare sickness days", _C.LEAVE_OF_ABSENCE),
-    ("17", "Opplæringspenger", "Training benefit", _C.LEAVE_OF_ABSENCE),
-    ("18", "Svangerskapspenger", "Pregnancy benefit", _C.LEAVE_OF_ABSENCE),
-    (
-        "19",
-        "Svangerskapspermisjon (foreldrepenger)",
-        "Maternity leave parental benefit",
-        _C.LEAVE_OF_ABSENCE,
-    ),
-    ("20", "Omsorgspermisjon", "Care leave", _C.LEAVE_OF_ABSENCE),
-    ("21", "Annet fravær", "Other absences", _C.LEAVE_OF_ABSENCE),
+    ("01", "Sykmelding", _C.SICKNESS),
+    ("02", "Sykt barn", _C.SICK_CHILD),
+    ("03", "Egenmelding", _C.SELF_REPORT),
+    ("04", "Ferie", _C.VACATION),
+    ("05", "Permittering", _C.LEAVE_OF_ABSENCE),
+    ("06", "Foreldrepenger", _C.LEAVE_OF_ABSENCE),
+    ("07", "Militærtjeneste", _C.LEAVE_OF_ABSENCE),
+    ("10", "Utdanningspermisjon - lovfestet", _C.LEAVE_OF_ABSENCE),
+    ("11", "Utdanningspermisjon - ikke lovfestet", _C.LEAVE_OF_ABSENCE),
+    ("12", "Andre permisjoner - lovfestet", _C.LEAVE_OF_ABSENCE),
+    ("13", "Andre permisjoner - ikke lovfestet", _C.LEAVE_OF_ABSENCE),
+    ("14", "Pleiepenger livets siste faser", _C.LEAVE_OF_ABSENCE),
+    ("15", "Pleiepenger sykt barn", _C.LEAVE_OF_ABSENCE),
+    ("16", "Omsorgspenger (sykt barn dager)", _C.LEAVE_OF_ABSENCE),
+    ("17", "Opplæringspenger", _C.LEAVE_OF_ABSENCE),
+    ("18", "Svangerskapspenger", _C.LEAVE_OF_ABSENCE),
+    ("19", "Svangerskapspermisjon (foreldrepenger)", _C.LEAVE_OF_ABSENCE),
+    ("20", "Omsorgspermisjon", _C.LEAVE_OF_ABSENCE),
+    ("21", "Annet fravær", _C.LEAVE_OF_ABSENCE),
 ]
 ABSENCE_TYPES: dict[AbsenceCode, AbsenceType] = {
-    AbsenceCode(code): AbsenceType(AbsenceCode(code), payroll, alexis, category)
-    for code, payroll, alexis, category in _ABSENCE_ROWS
+    AbsenceCode(code): AbsenceType(AbsenceCode(code), payroll, category)
+    for code, payroll, category in _ABSENCE_ROWS
 }
 
 

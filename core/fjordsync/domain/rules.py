@@ -7,41 +7,28 @@ arguments. Failures are ``InvalidValue`` naming the field, so a flow can turn th
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
 import holidays
 
-from fjordsync.domain.codes import (
-    ABSENCE_TYPES,
-    AbsenceCode,
-    EmploymentForm,
-    EndDateReason,
-    LeaveKind,
-    PayoutPeriod,
-    SalaryType,
-)
+from fjordsync.domain.codes import PayoutPeriod, SalaryType
 from fjordsync.domain.model import Compensation, Salary
 from fjordsync.domain.values import DateRange, Email
 from fjordsync.errors import InvalidValue
 
 __all__ = [
     "NORWAY",
-    "EmploymentNote",
     "Salary",
     "carriable_text",
     "clock_time_problem",
     "contact_email",
     "current_compensation",
-    "employment_form_from_type_name",
     "local_to_utc",
     "norwegian_working_days",
-    "parse_employment_note",
     "payroll_salary",
-    "resolve_absence_code",
     "truncate",
 ]
 
@@ -76,17 +63,17 @@ def contact_email(work: Email | None, private: Email | None) -> Email | None:
 _MONTHLY_DIVISOR = {PayoutPeriod.ANNUAL: Decimal(12), PayoutPeriod.QUARTERLY: Decimal(3)}
 
 
-def payroll_salary(compensation: Compensation) -> Salary:
+def payroll_salary(compensation: Compensation, source: str = "the source") -> Salary:
     """docs/flows.md flow 4: MONTHLY -> monthly, HOURLY -> hourly, ANNUAL/QUARTERLY -> monthly with
     the amount divided by 12 or 3 (two decimals, half up); other periods cannot be expressed.
     A salary of zero or less is not a salary payroll can pay: invalid, never dropped in favour
-    of an older one."""
+    of an older one. ``source`` names the system the compensations are corrected in."""
     period = compensation.payout_period
     if compensation.amount <= 0:
         raise InvalidValue(
             "compensation.amount",
             "is not more than 0: the current salary cannot be known; correct the latest "
-            "compensation in AlexisHR",
+            f"compensation in {source}",
         )
     if period is PayoutPeriod.MONTHLY:
         return Salary(
@@ -106,51 +93,8 @@ def payroll_salary(compensation: Compensation) -> Salary:
     raise InvalidValue(
         "compensation.payoutPeriod",
         f"{period.value} pay cannot be expressed in payroll, which takes monthly or hourly "
-        "salaries: change the compensation's payout period in AlexisHR",
+        f"salaries: change the compensation's payout period in {source}",
     )
-
-
-@dataclass(frozen=True, slots=True)
-class EmploymentNote:
-    """What an Alexis employment note "profession:reason" carries."""
-
-    profession_code: str | None
-    end_reason: EndDateReason | None
-    reason_text: str | None  # the text after the colon, when it named no known reason
-
-
-def parse_employment_note(note: str | None, end_date: date | None) -> EmploymentNote:
-    """Split an employment note "0111101:7" into profession code and end-date reason.
-
-    The text before the colon is the profession code (all of it when there is no colon). The
-    text after it is a reason 1..6. An unknown reason is an error only when the employment has an
-    end date, because payroll requires a reason with an end date; otherwise it is ignored.
-    An end date with no reason at all is the same error.
-    """
-    text = (note or "").strip()
-    profession, _, reason_text = text.partition(":")
-    profession = profession.strip() or None
-    reason_text = reason_text.strip()
-    reason = EndDateReason.from_note_code(reason_text) if reason_text else None
-    if end_date is not None and reason is None:
-        problem = (
-            f"reason {reason_text!r} after the colon is not one of 1..6"
-            if reason_text
-            else 'has no end-date reason after a colon (e.g. "0111101:3")'
-        )
-        raise InvalidValue(
-            "employment.note",
-            f"{problem}; payroll requires a reason when the employment has an end date",
-        )
-    unknown_reason = reason_text if reason_text and reason is None else None
-    return EmploymentNote(profession, reason, unknown_reason)
-
-
-def employment_form_from_type_name(type_name: str | None) -> EmploymentForm:
-    """A type whose name contains "temporary" (any case) is temporary, else permanent."""
-    if type_name and "temporary" in type_name.casefold():
-        return EmploymentForm.TEMPORARY
-    return EmploymentForm.PERMANENT
 
 
 def norwegian_working_days(period: DateRange) -> int:
@@ -229,66 +173,3 @@ def clock_time_problem(
     if start is not None and stop is not None and stop < start:
         return "time_entry.stop: is before the start"
     return None
-
-
-_CODES_BY_NAME = {t.alexis_name.casefold(): code for code, t in ABSENCE_TYPES.items()}
-_CODES_BY_NAME.update({t.payroll_name.casefold(): code for code, t in ABSENCE_TYPES.items()})
-_CODES_BY_KIND = {
-    LeaveKind.SICK_LEAVE: AbsenceCode.SICK_LEAVE,
-    LeaveKind.CHILDCARE: AbsenceCode.SICK_CHILD,
-    LeaveKind.VACATION: AbsenceCode.VACATION,
-    LeaveKind.OFF_DUTY: AbsenceCode.LAY_OFF,
-    LeaveKind.PARENTAL_LEAVE: AbsenceCode.PARENTAL_BENEFIT,
-}
-
-
-def _as_code(text: str | None) -> AbsenceCode | None:
-    cleaned = (text or "").strip()
-    if cleaned.isdigit() and len(cleaned) <= 2:
-        cleaned = cleaned.zfill(2)
-    try:
-        return AbsenceCode(cleaned)
-    except ValueError:
-        return None
-
-
-def resolve_absence_code(
-    *,
-    type_id: str,
-    name: str,
-    user_code: str | None,
-    kind: LeaveKind | None,
-    tenant_mapping: Mapping[str, str] | None = None,
-) -> AbsenceCode:
-    """The payroll code of a company's leave type, by docs/flows.md flow 5's chain:
-    the tenant's mapping (by type id, then name), the user-given code, the name, the kind.
-    A type that resolves to nothing is an error, never a guess. The kind is not used for a
-    type whose user-given code is not a payroll code (see below)."""
-    mapping = {str(k).strip().casefold(): v for k, v in (tenant_mapping or {}).items()}
-    for lookup in (type_id, name):
-        mapped = mapping.get(str(lookup).strip().casefold())
-        if mapped is not None:
-            code = _as_code(mapped)
-            if code is None:
-                raise InvalidValue(
-                    "mapping.absence_types",
-                    f"maps leave type {name!r} to {mapped!r}, which is not a payroll absence code",
-                )
-            return code
-    code = _as_code(user_code) or _CODES_BY_NAME.get(name.strip().casefold())
-    if code is not None:
-        return code
-    if user_code and user_code.strip():
-        # The company coded this type deliberately, with a code payroll does not know: falling
-        # back to the coarse kind would override that choice, so a person must map it.
-        raise InvalidValue(
-            "leave.type",
-            f"leave type {name!r} has code {user_code.strip()!r}, which is not a payroll absence "
-            "code: add the type to the flow's mapping",
-        )
-    if kind is not None and kind in _CODES_BY_KIND:
-        return _CODES_BY_KIND[kind]
-    raise InvalidValue(
-        "leave.type",
-        f"leave type {name!r} has no payroll absence code: add it to the flow's mapping",
-    )

@@ -126,9 +126,9 @@ async def run(
                     Decision(
                         key,
                         ActionKind.CONFLICT,
-                        f"{record.status.value.lower()} in AlexisHR after it "
-                        "was exported; absences cannot be deleted through the "
-                        "API: remove it in 24SevenOffice Lønn",
+                        f"{record.status.value.lower()} in {context.source_wording.system} after "
+                        "it was exported; absences cannot be deleted through the "
+                        f"API: remove it in {context.target_wording.system}",
                     )
                 )
             continue
@@ -141,7 +141,7 @@ async def run(
                     ActionKind.CONFLICT,
                     f"employee {record.employee_key}'s payroll record cannot be read "
                     f"({staff_unreadable[record.employee_key.strip()]}): correct it in "
-                    "24SevenOffice Lønn first",
+                    f"{context.target_wording.system} first",
                 )
             )
             continue
@@ -152,7 +152,7 @@ async def run(
                     ActionKind.CONFLICT,
                     f"a payroll absence of employee {record.employee_key} cannot be read "
                     f"({unkeyed[record.employee_key.strip()]}): it may be this leave, so none "
-                    "is created until it is corrected in 24SevenOffice Lønn",
+                    f"is created until it is corrected in {context.target_wording.system}",
                 )
             )
             continue
@@ -190,10 +190,11 @@ async def run(
                 )
                 continue
             if len(children) != 1:
+                payroll = context.target_wording.short_name
                 why = (
-                    "no child registered in payroll: add the child in Lønn"
+                    f"no child registered in payroll: add the child in {payroll}"
                     if not children
-                    else f"{len(children)} children in payroll: register this one in Lønn"
+                    else f"{len(children)} children in payroll: register this one in {payroll}"
                 )
                 decided.append(
                     Decision(
@@ -221,7 +222,7 @@ async def run(
         "absence",
         write,
         exactly_once=True,
-        target_name="24SevenOffice Lønn",
+        target_name=context.target_wording.system,
     )
     for item in failed:  # kept in the history like every item apply_plan records
         if context.scope.record_keys and item.key not in context.scope.record_keys:

@@ -32,7 +32,7 @@ from fjordsync.domain.matching import normalise_key
 from fjordsync.domain.model import InvalidRecord
 from fjordsync.domain.rules import carriable_text
 from fjordsync.errors import ConnectorError, InvalidValue, RateLimited
-from fjordsync.ports import Scope, SyncState
+from fjordsync.ports import Scope, SyncState, Wording
 
 __all__ = [
     "FlowContext",
@@ -163,6 +163,10 @@ class FlowContext:
     dry_run: bool = False
     concurrency: int = 4
     progress: Callable[[int, int], None] | None = None  # (writes done, writes planned)
+    # How the source and the target name themselves, their codes and limits (their connectors'
+    # ``Wording``): the flow's messages are rendered with it.
+    source_wording: Wording = field(default_factory=lambda: Wording("the source"))
+    target_wording: Wording = field(default_factory=lambda: Wording("the target"))
 
 
 class Outcome(StrEnum):

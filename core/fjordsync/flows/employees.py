@@ -48,30 +48,35 @@ from fjordsync.flows.common import (
 )
 from fjordsync.ports import EmployeesSource, EmployeesTarget, Query
 
-NAME_LIMIT = 50
-EMPTY_NAME = "name is empty: give the contact a first or last name in 24SevenOffice"
 SPEC = FieldSpec(owned={"name", "email", "mobile"})
 
 
-def _view(employee: Employee) -> Record:
-    name, _ = truncate(employee.full_name, NAME_LIMIT)
+def _view(employee: Employee, limit: int | None = None) -> Record:
+    name, _ = (
+        truncate(employee.full_name, limit) if limit is not None else (employee.full_name, False)
+    )
     email = employee.work_email or employee.private_email
     fields = {"name": name, "mobile": str(employee.mobile) if employee.mobile else None}
-    # SmartDok requires an e-mail: a contact without one leaves the user's e-mail as it is.
+    # The target requires an e-mail: a contact without one leaves the user's e-mail as it is.
     if email is not None:
         fields["email"] = email.key
     return Record(employee.key.strip(), fields, employee.target_key)
 
 
-def _sendable(employee: Employee) -> tuple[Employee, str] | Decision:
-    """The person as SmartDok can take them and the item's note, or their ``invalid``
-    decision: SmartDok's one ``Name`` is first and last name, so it is empty only when both
+def _sendable(context: FlowContext, employee: Employee) -> tuple[Employee, str] | Decision:
+    """The person as the target can take them and the item's note, or their ``invalid``
+    decision: the target's one name is first and last name, so it is empty only when both
     are."""
     first, _ = carried("name", employee.first_name)
     last, _ = carried("name", employee.last_name)
     first, last = first or "", last or ""
     if not (first.strip() or last.strip()):
-        return Decision(employee.key, ActionKind.INVALID, EMPTY_NAME)
+        return Decision(
+            employee.key,
+            ActionKind.INVALID,
+            "name is empty: give the contact a first or last name in "
+            f"{context.source_wording.system}",
+        )
     removed = len(employee.first_name or "") + len(employee.last_name or "") - len(first + last)
     if not removed:
         return employee, ""
@@ -88,7 +93,9 @@ async def run(context: FlowContext, source: EmployeesSource, target: EmployeesTa
         if isinstance(record, InvalidRecord):
             decided.append(Decision(key, ActionKind.INVALID, record.message))
             continue
-        made = project_safely(key, "employee", lambda r=record, k=key: _sendable(replace(r, key=k)))
+        made = project_safely(
+            key, "employee", lambda r=record, k=key: _sendable(context, replace(r, key=k))
+        )
         if isinstance(made, Decision):
             decided.append(made)
             continue
@@ -96,12 +103,18 @@ async def run(context: FlowContext, source: EmployeesSource, target: EmployeesTa
         if note:
             item_notes[key] = note
     current, unreadable = readable(await target.read_employees(Query()))
-    current_views, unviewable = views_of(((e.key, e) for e in current), _view, "employee")
+    source, target_system = context.source_wording.system, context.target_wording.system
+    limit = context.target_wording.limit("employee.name")
+
+    def view(employee: Employee) -> Record:
+        return _view(employee, limit)
+
+    current_views, unviewable = views_of(((e.key, e) for e in current), view, "employee")
     unreadable = {**unviewable, **unreadable}
     decided += held_by_unreadable(people, unreadable)
-    desired_views, failed = views_of(people.items(), _view, "employee")
+    desired_views, failed = views_of(people.items(), view, "employee")
     decided += invalid_views(failed)
-    # A number SmartDok holds but cannot read is not new: never a create, nor a licence.
+    # A number the target holds but cannot read is not new: never a create, nor a licence.
     known = {e.key.strip() for e in current} | set(unreadable)
     new = sorted(key for key in people if key not in known)
     for key in new:
@@ -110,8 +123,8 @@ async def run(context: FlowContext, source: EmployeesSource, target: EmployeesTa
                 Decision(
                     key,
                     ActionKind.INVALID,
-                    "has no e-mail address, which SmartDok needs to create a "
-                    "user: add a primary e-mail to the contact in 24SevenOffice",
+                    f"has no e-mail address, which {target_system} needs to create a "
+                    f"user: add a primary e-mail to the contact in {source}",
                 )
             )
     creatable = [k for k in new if k not in {d.key for d in decided}]
@@ -121,14 +134,15 @@ async def run(context: FlowContext, source: EmployeesSource, target: EmployeesTa
         if len(creatable) > free:
             missing = len(creatable) - free
             notes.append(
-                f"{missing} SmartDok licence(s) missing: {len(creatable)} new users, {free} free"
+                f"{missing} {target_system} licence(s) missing: {len(creatable)} new users, "
+                f"{free} free"
             )
             for key in creatable[free:]:
                 decided.append(
                     Decision(
                         key,
                         ActionKind.INVALID,
-                        f"no free SmartDok licence ({missing} missing): buy "
+                        f"no free {target_system} licence ({missing} missing): buy "
                         "more or end users who have left",
                     )
                 )
@@ -149,7 +163,7 @@ async def run(context: FlowContext, source: EmployeesSource, target: EmployeesTa
         write,
         notes=item_notes,
         exactly_once=True,
-        target_name="SmartDok",
+        target_name=target_system,
     )
     result.notes += notes
     return result

@@ -65,7 +65,6 @@ from fjordsync.flows.common import (
 from fjordsync.ports import HoursSource, HoursTarget, Query
 
 ENTITY = "hour"
-MAX_HOURS = 255
 SPEC = FieldSpec(owned={"fingerprint"})
 
 
@@ -90,37 +89,28 @@ def _values(entry: TimeEntry) -> dict[str, object]:
 
 
 def _missing_reference(
+    context: FlowContext,
     entry: TimeEntry,
     contacts: set[str],
     projects: set[str],
     work_types: set[str],
     salary_types: set[str],
 ) -> str | None:
-    if entry.employee_key not in contacts:
-        return (
-            f"employee number {entry.employee_key} has no Contact id {entry.employee_key} "
-            "in 24SevenOffice: set Ansattnummer under Firmaopplysninger -> Brukeroversikt "
-            "in SmartDok"
-        )
-    if entry.project_key not in projects:
-        return (
-            f"project number {entry.project_key} has no Project id {entry.project_key} in "
-            "24SevenOffice: set the prosjektnummer (Pro.Nr) of the project in SmartDok"
-        )
-    if entry.work_type_code not in work_types:
-        return (
-            f"activity code {entry.work_type_code} has no Work Type ID "
-            f"{entry.work_type_code} in 24SevenOffice: set Kode under Firmaopplysninger -> "
-            "Aktiviteter"
-        )
-    if entry.salary_type_code not in salary_types:
-        return (
-            f"wage code {entry.salary_type_code} has no Salary Type ID "
-            f"{entry.salary_type_code} in 24SevenOffice: set Kode under Firmaopplysninger "
-            "-> Lønnsarter"
-        )
-    if entry.hours > MAX_HOURS:
-        return f"{entry.hours} hours is more than 24SevenOffice takes ({MAX_HOURS})"
+    source, target = context.source_wording, context.target_wording
+    for subject, code, known in (
+        ("employee", entry.employee_key, contacts),
+        ("project", entry.project_key, projects),
+        ("activity", entry.work_type_code, work_types),
+        ("wage", entry.salary_type_code, salary_types),
+    ):
+        if code not in known:
+            return (
+                f"{source.code(subject).noun} {code} has no {target.code(subject).name} {code} "
+                f"in {target.system}: {source.code(subject).fix}"
+            )
+    limit = target.limit("time_entry.hours")
+    if limit is not None and entry.hours > limit:
+        return f"{entry.hours} hours is more than {target.system} takes ({limit})"
     return None
 
 
@@ -167,7 +157,7 @@ async def run(
             ENTITY,
             lambda e=entry: (
                 clock_time_problem(e.day, e.start, e.stop)
-                or _missing_reference(e, contacts, projects, work_types, salary_types)
+                or _missing_reference(context, e, contacts, projects, work_types, salary_types)
             ),
         )
         if isinstance(problem, Decision):
@@ -224,8 +214,9 @@ async def run(
                 Decision(
                     source_key,
                     ActionKind.CONFLICT,
-                    f"the hour was changed in SmartDok after transfer, but it is "
-                    f"{state} in 24SevenOffice: change it there by hand",
+                    f"the hour was changed in {context.source_wording.system} after transfer, "
+                    f"but it is {state} in {context.target_wording.system}: change it there by "
+                    "hand",
                 )
             )
     the_plan = plan(desired, current, SPEC, decided=decided)
@@ -245,7 +236,7 @@ async def run(
         notes=item_notes,
         fingerprints={record.key: record.fields["fingerprint"] for record in desired},
         exactly_once=True,
-        target_name="24SevenOffice",
+        target_name=context.target_wording.system,
         owe_mark=export_id(context),
     )
     result.items += unresolved.values()
@@ -256,7 +247,7 @@ async def run(
                 source_key,
                 ActionKind.CREATE,
                 Outcome.WRITTEN,
-                "found in 24SevenOffice by its marker after an answer "
+                f"found in {context.target_wording.system} by its marker after an answer "
                 "was lost: linked, not sent again",
             )
         )
@@ -280,7 +271,7 @@ def _sendable(entry: TimeEntry) -> tuple[TimeEntry, str]:
 
 
 async def _send_owed_marks(context: FlowContext, source: HoursSource) -> list[str]:
-    """Tell SmartDok about every transferred hour it has not been told about, then settle those
+    """Tell the source about every transferred hour it has not been told about, then settle those
     marks; a failure keeps them owed (for the next run) and says so in a note."""
     by_export: dict[str, list[str]] = {}
     for source_key, export in context.state.owed_marks(context.tenant, context.flow).items():
@@ -295,8 +286,9 @@ async def _send_owed_marks(context: FlowContext, source: HoursSource) -> list[st
                 LOG.exception("marking %d hours exported failed", len(keys))
             why = str(error) if isinstance(error, ConnectorError) else unexpected(error, "")
             notes.append(
-                f"{len(keys)} hour(s) transferred to 24SevenOffice are not yet marked exported "
-                f"in SmartDok ({why}); they stay owed and are marked first next run"
+                f"{len(keys)} hour(s) transferred to {context.target_wording.system} are not yet "
+                f"marked exported in {context.source_wording.system} ({why}); they stay owed and "
+                "are marked first next run"
             )
             continue
         context.state.settle_marks(context.tenant, context.flow, keys)

@@ -147,14 +147,14 @@ def employment_view(employment: Employment, key: str) -> Record:
     )
 
 
-def _with_salary(employee: Employee, compensations: list[Compensation]) -> Employee:
+def _with_salary(employee: Employee, compensations: list[Compensation], source: str) -> Employee:
     current = current_compensation(compensations)
     if current is None:
         return employee
-    return replace(employee, salary=payroll_salary(current))
+    return replace(employee, salary=payroll_salary(current, source))
 
 
-def _sendable(employee: Employee) -> tuple[Employee, str]:
+def _sendable(employee: Employee, source: str) -> tuple[Employee, str]:
     """The employee as payroll's JSON can carry them, and the item's note (module docstring's
     text rules); raises ``InvalidValue`` for what cannot be sent at all."""
     for field_name, email in (
@@ -165,7 +165,7 @@ def _sendable(employee: Employee) -> tuple[Employee, str]:
             raise InvalidValue(
                 field_name,
                 "holds a character that cannot be sent, and the address without it would be "
-                "another address: correct it in AlexisHR",
+                f"another address: correct it in {source}",
             )
     notes = []
     first, note = carried("firstname", employee.first_name, json=True)
@@ -174,7 +174,7 @@ def _sendable(employee: Employee) -> tuple[Employee, str]:
     notes.append(note)
     for field_name, text, label in (("firstName", first, "first"), ("lastName", last, "last")):
         if not (text or "").strip():
-            raise InvalidValue(field_name, f"is empty: add the {label} name in AlexisHR")
+            raise InvalidValue(field_name, f"is empty: add the {label} name in {source}")
     address = employee.home_address
     if address is not None:
         street, note = carried("postaddress", address.street, json=True)
@@ -191,6 +191,7 @@ def _sendable(employee: Employee) -> tuple[Employee, str]:
 async def run(
     context: FlowContext, source: PayrollEmployeesSource, target: PayrollEmployeesTarget
 ) -> RunResult:
+    source_system = context.source_wording.system
     query = Query(scope=context.scope)
     read = await source.read_employees(query)
     compensations: dict[str, list[Compensation]] = defaultdict(list)
@@ -215,7 +216,8 @@ async def run(
                 key,
                 "employee",
                 lambda r=record, k=key: _sendable(
-                    _with_salary(replace(r, key=k), compensations[k])
+                    _with_salary(replace(r, key=k), compensations[k], source_system),
+                    source_system,
                 ),
             )
             if isinstance(made, Decision):
@@ -250,7 +252,7 @@ async def run(
         write_employee,
         notes=notes,
         exactly_once=True,
-        target_name="24SevenOffice Lønn",
+        target_name=context.target_wording.system,
     )
     in_payroll = {e.key.strip() for e in current} | {
         i.key for i in result.items if i.entity == "employee" and i.outcome is Outcome.WRITTEN
@@ -323,14 +325,16 @@ async def _employments(
                         ActionKind.CONFLICT,
                         f"a payroll employment of employee {record.employee_key} cannot be read "
                         f"({why}): it may be this one, so none is created until it is corrected "
-                        "in 24SevenOffice Lønn",
+                        f"in {context.target_wording.system}",
                     )
                 )
                 continue
         if link is not None:
             target_key = link.target_key
         elif key in pending:
-            target_key, problem = _lost_create(record, unlinked[record.employee_key])
+            target_key, problem = _lost_create(
+                record, unlinked[record.employee_key], context.target_wording.system
+            )
             if problem:
                 decided.append(Decision(key, ActionKind.CONFLICT, problem))
                 continue
@@ -365,7 +369,7 @@ async def _employments(
         "employment",
         write,
         exactly_once=True,
-        target_name="24SevenOffice Lønn",
+        target_name=context.target_wording.system,
     )
 
 
@@ -376,7 +380,7 @@ def _employment_key(record: Employment | InvalidRecord) -> str:
 
 
 def _lost_create(
-    employment: Employment, unlinked: list[Employment]
+    employment: Employment, unlinked: list[Employment], target: str
 ) -> tuple[str | None, str | None]:
     """The payroll employment an earlier create whose answer was lost made, found by the
     employee and start date among those no link claims: (its key, None); (None, None) when
@@ -390,7 +394,7 @@ def _lost_create(
     return None, (
         f"an earlier create of this employment got no answer, and {len(same_start)} payroll "
         "employments of the employee that no link claims start that day: remove the extra "
-        "one in 24SevenOffice Lønn"
+        f"one in {target}"
     )
 
 

@@ -1,9 +1,10 @@
 """Preflight ``check``: the id-alignment review seed 000 asks customers to do by hand, read-only.
 
 For each code a flow matches on, it looks on both sides and reports every mismatch with the
-system to change, where to change it (the seed's menu paths) and, when one stands out, the likely
-counterpart (the same name or e-mail) so the fix is one edit. 24SevenOffice ids cannot be
-changed, so the fix is always on the SmartDok side for flows 1 to 3.
+system to change, where to change it and, when one stands out, the likely counterpart (the same
+name or e-mail) so the fix is one edit. Systems, code names and menu paths are the connectors'
+own words (``fjordsync.ports.Wording``). 24SevenOffice ids cannot be changed, so the fix is
+always on the SmartDok side for flows 1 to 3.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from fjordsync.ports import (
     ProjectsSource,
     ProjectsTarget,
     Query,
+    Wording,
 )
 
 __all__ = [
@@ -37,13 +39,6 @@ __all__ = [
     "check_payroll_employees",
     "check_projects",
 ]
-
-WHERE = {
-    "employee": "Firmaopplysninger -> Brukeroversikt (Ansattnummer)",
-    "project": "the project's Detaljer (Nummer / Pro.Nr)",
-    "activity": "Firmaopplysninger -> Aktiviteter (Kode)",
-    "wage": "Firmaopplysninger -> Lønnsarter (Kode)",
-}
 
 
 @dataclass(frozen=True)
@@ -69,73 +64,86 @@ def _proposal(name: str, by_name: dict[str, list[str]], what: str) -> str:
     return ""
 
 
-def _employees(erp: Sequence[Employee], smartdok: Sequence[Employee]) -> list[Finding]:
+def _employees(
+    reference: Sequence[Employee], to_change: Sequence[Employee], fixed: Wording, changed: Wording
+) -> list[Finding]:
+    """Users of the side to change (``changed``) whose number is no employee's of the side
+    whose ids are fixed."""
+    mine, theirs = changed.code("employee"), fixed.code("employee")
     findings = []
-    contacts = {e.key.strip(): e for e in erp}
+    contacts = {e.key.strip(): e for e in reference}
     by_email = {}
-    for e in erp:
+    for e in reference:
         if e.work_email:
             by_email.setdefault(e.work_email.key, []).append(e.key.strip())
-    by_name = _by_name((e.key.strip(), e.full_name) for e in erp)
-    for user in smartdok:
+    by_name = _by_name((e.key.strip(), e.full_name) for e in reference)
+    for user in to_change:
         number = user.key.strip()
         if number in contacts:
             continue
         proposal = ""
         if user.work_email and len(by_email.get(user.work_email.key, [])) == 1:
             match = by_email[user.work_email.key][0]
-            proposal = f"Contact id {match} has the same e-mail: set Ansattnummer to {match}"
+            proposal = f"{theirs.name} {match} has the same e-mail: set {mine.name} to {match}"
         else:
-            proposal = _proposal(user.full_name, by_name, "Contact id")
+            proposal = _proposal(user.full_name, by_name, theirs.name)
         findings.append(
             Finding(
                 "employee",
                 number,
-                "SmartDok",
-                f"SmartDok user {user.full_name!r} has Ansattnummer {number or '(none)'}, which is "
-                f"no Contact id in 24SevenOffice; the flow would create a second user for this "
-                f"person. Change it in SmartDok under {WHERE['employee']}",
+                changed.system,
+                f"{changed.system} {mine.label} {user.full_name!r} has {mine.name} "
+                f"{number or '(none)'}, which is no {theirs.name} in {fixed.system}; the flow "
+                "would create a second user for this person. Change it in "
+                f"{changed.system} under {mine.where}",
                 proposal,
             )
         )
     return findings
 
 
-def _projects(erp: Sequence[Project], smartdok: Sequence[Project]) -> list[Finding]:
-    ids = {p.key.strip() for p in erp}
-    by_name = _by_name((p.key.strip(), p.name) for p in erp)
+def _projects(
+    reference: Sequence[Project], to_change: Sequence[Project], fixed: Wording, changed: Wording
+) -> list[Finding]:
+    mine, theirs = changed.code("project"), fixed.code("project")
+    ids = {p.key.strip() for p in reference}
+    by_name = _by_name((p.key.strip(), p.name) for p in reference)
     return [
         Finding(
             "project",
             p.key.strip(),
-            "SmartDok",
-            f"SmartDok project {p.name!r} has number {p.key.strip() or '(none)'}, which is "
-            "no Project id in 24SevenOffice; its hours cannot be transferred. Change it in "
-            f"SmartDok under {WHERE['project']}",
-            _proposal(p.name, by_name, "Project id"),
+            changed.system,
+            f"{changed.system} {mine.label} {p.name!r} has {mine.name} "
+            f"{p.key.strip() or '(none)'}, which is no {theirs.name} in {fixed.system}; its "
+            f"hours cannot be transferred. Change it in {changed.system} under {mine.where}",
+            _proposal(p.name, by_name, theirs.name),
         )
-        for p in smartdok
+        for p in to_change
         if p.key.strip() not in ids
     ]
 
 
 def _codes(
-    subject: str, smartdok: Sequence[CodeItem], erp: Sequence[CodeItem], erp_name: str
+    subject: str,
+    to_change: Sequence[CodeItem],
+    reference: Sequence[CodeItem],
+    fixed: Wording,
+    changed: Wording,
 ) -> list[Finding]:
-    ids = {c.code for c in erp if c.active}
-    by_name = _by_name((c.code, c.name) for c in erp if c.active)
-    label = "activity" if subject == "activity" else "wage type"
+    mine, theirs = changed.code(subject), fixed.code(subject)
+    ids = {c.code for c in reference if c.active}
+    by_name = _by_name((c.code, c.name) for c in reference if c.active)
     return [
         Finding(
             subject,
             c.code,
-            "SmartDok",
-            f"SmartDok {label} {c.name!r} has Kode {c.code or '(none)'}, which is no "
-            f"{erp_name} in 24SevenOffice; hours registered on it cannot be transferred. "
-            f"Change it in SmartDok under {WHERE[subject]}",
-            _proposal(c.name, by_name, erp_name),
+            changed.system,
+            f"{changed.system} {mine.label} {c.name!r} has {mine.name} {c.code or '(none)'}, "
+            f"which is no {theirs.name} in {fixed.system}; hours registered on it cannot be "
+            f"transferred. Change it in {changed.system} under {mine.where}",
+            _proposal(c.name, by_name, theirs.name),
         )
-        for c in smartdok
+        for c in to_change
         if c.active and c.code not in ids
     ]
 
@@ -145,55 +153,87 @@ def _valid(records: Sequence[object], kind: type) -> list:
 
 
 async def check_employees(
-    source: EmployeesSource, target: EmployeesTarget, *, today: date, mapping: Mapping
+    source: EmployeesSource,
+    target: EmployeesTarget,
+    *,
+    today: date,
+    mapping: Mapping,
+    source_wording: Wording,
+    target_wording: Wording,
 ) -> list[Finding]:
     """Read-only: every target user whose number is no source employee's."""
     query = Query()
-    erp = _valid(await source.read_employees(query), Employee)
-    return _employees(erp, _valid(await target.read_employees(query), Employee))
+    reference = _valid(await source.read_employees(query), Employee)
+    users = _valid(await target.read_employees(query), Employee)
+    return _employees(reference, users, source_wording, target_wording)
 
 
 async def check_projects(
-    source: ProjectsSource, target: ProjectsTarget, *, today: date, mapping: Mapping
+    source: ProjectsSource,
+    target: ProjectsTarget,
+    *,
+    today: date,
+    mapping: Mapping,
+    source_wording: Wording,
+    target_wording: Wording,
 ) -> list[Finding]:
     """Read-only: every target project whose number is no source project's."""
     query = Query()
-    erp = _valid(await source.read_projects(query), Project)
-    return _projects(erp, _valid(await target.read_projects(query), Project))
+    reference = _valid(await source.read_projects(query), Project)
+    mine = _valid(await target.read_projects(query), Project)
+    return _projects(reference, mine, source_wording, target_wording)
 
 
 async def check_hours(
-    source: HoursSource, target: HoursTarget, *, today: date, mapping: Mapping
+    source: HoursSource,
+    target: HoursTarget,
+    *,
+    today: date,
+    mapping: Mapping,
+    source_wording: Wording,
+    target_wording: Wording,
 ) -> list[Finding]:
     """Read-only: the users, projects, activities and wage types of the source that match
     nothing in the target."""
     query = Query()
-    smartdok, erp = source, target
+    to_change, reference = source, target
     findings = _employees(
-        _valid(await erp.read_employees(query), Employee),
-        _valid(await smartdok.read_employees(query), Employee),
+        _valid(await reference.read_employees(query), Employee),
+        _valid(await to_change.read_employees(query), Employee),
+        target_wording,
+        source_wording,
     )
     findings += _projects(
-        _valid(await erp.read_projects(query), Project),
-        _valid(await smartdok.read_projects(query), Project),
+        _valid(await reference.read_projects(query), Project),
+        _valid(await to_change.read_projects(query), Project),
+        target_wording,
+        source_wording,
     )
     findings += _codes(
         "activity",
-        await smartdok.read_codes("activities"),
-        await erp.read_codes("work_types"),
-        "Work Type ID",
+        await to_change.read_codes("activities"),
+        await reference.read_codes("work_types"),
+        target_wording,
+        source_wording,
     )
     findings += _codes(
         "wage",
-        await smartdok.read_codes("wages"),
-        await erp.read_codes("salary_types"),
-        "Salary Type ID",
+        await to_change.read_codes("wages"),
+        await reference.read_codes("salary_types"),
+        target_wording,
+        source_wording,
     )
     return findings
 
 
 async def check_absences(
-    source: AbsencesSource, target: AbsencesTarget, *, today: date, mapping: Mapping
+    source: AbsencesSource,
+    target: AbsencesTarget,
+    *,
+    today: date,
+    mapping: Mapping,
+    source_wording: Wording,
+    target_wording: Wording,
 ) -> list[Finding]:
     """Read-only: the leave types of the year around today that map to no payroll code."""
     period = DateRange(today - timedelta(days=365), today + timedelta(days=365))
@@ -218,12 +258,18 @@ async def check_absences(
 
 
 async def check_payroll_employees(
-    source: PayrollEmployeesSource, target: PayrollEmployeesTarget, *, today: date, mapping: Mapping
+    source: PayrollEmployeesSource,
+    target: PayrollEmployeesTarget,
+    *,
+    today: date,
+    mapping: Mapping,
+    source_wording: Wording,
+    target_wording: Wording,
 ) -> list[Finding]:
     """Read-only: every source employee that cannot be read."""
     read = await source.read_employees(Query())
     return [
-        Finding("employee", r.key, "AlexisHR", r.message)
+        Finding("employee", r.key, source_wording.system, r.message)
         for r in read
         if isinstance(r, InvalidRecord)
     ]

@@ -57,11 +57,9 @@ from fjordsync.flows.common import (
 )
 from fjordsync.ports import ProjectsSource, ProjectsTarget, Query
 
-NAME_LIMIT = 70
 SPEC = FieldSpec(owned={"name", "active", "start", "end", "customer_name"})
 CURSOR = "changed_after"
 ENTITY = "project"
-EMPTY_NAME = "name is empty: give the project a name in 24SevenOffice"
 
 
 def _view(project: Project) -> Record:
@@ -78,19 +76,25 @@ def _view(project: Project) -> Record:
     )
 
 
-def _sendable(project: Project) -> tuple[Project, str] | Decision:
-    """The project as SmartDok can take it, and what had to change, for its item; or its
-    ``invalid`` decision when what is left cannot be sent."""
+def _sendable(context: FlowContext, project: Project) -> tuple[Project, str] | Decision:
+    """The project as the target can take it (its ``project.name`` limit), and what had to
+    change, for its item; or its ``invalid`` decision when what is left cannot be sent."""
     name, name_note = carried("name", project.name)
     if not (name or "").strip():
-        return Decision(project.key.strip(), ActionKind.INVALID, EMPTY_NAME)
+        return Decision(
+            project.key.strip(),
+            ActionKind.INVALID,
+            f"name is empty: give the project a name in {context.source_wording.system}",
+        )
     name = name or ""
     customer, customer_note = carried("customer name", project.customer_name)
     said = [note for note in (name_note, customer_note) if note]
-    cut_name, cut = truncate(name, NAME_LIMIT)
+    limit = context.target_wording.limit("project.name")
+    cut_name, cut = truncate(name, limit) if limit is not None else (name, False)
     if cut:
         said.append(
-            f"the name is {len(name)} characters; SmartDok takes {NAME_LIMIT}, so it was cut"
+            f"the name is {len(name)} characters; {context.target_wording.system} takes "
+            f"{limit}, so it was cut"
         )
     sendable = replace(
         project,
@@ -112,7 +116,7 @@ async def run(context: FlowContext, source: ProjectsSource, target: ProjectsTarg
         if isinstance(record, InvalidRecord):
             decided.append(Decision(key, ActionKind.INVALID, record.message))
             continue
-        made = project_safely(key, ENTITY, lambda r=record: _sendable(r))
+        made = project_safely(key, ENTITY, lambda r=record: _sendable(context, r))
         if isinstance(made, Decision):
             decided.append(made)
             continue
@@ -143,7 +147,7 @@ async def run(context: FlowContext, source: ProjectsSource, target: ProjectsTarg
         write,
         notes=notes,
         exactly_once=True,
-        target_name="SmartDok",
+        target_name=context.target_wording.system,
     )
     result.items = sorted([*early, *result.items], key=lambda item: (item.entity, item.key))
     settled = all(i.outcome.settled for i in result.items)
@@ -180,7 +184,10 @@ def _reconcile_unread(
             continue
         if len(held) > 1 or not held[0].target_key:
             continue
-        message = "found in SmartDok after an answer was lost: linked, not sent again"
+        message = (
+            f"found in {context.target_wording.system} after an answer was lost: linked, not "
+            "sent again"
+        )
         context.state.record_write(
             context.run_id,
             tenant=context.tenant,

@@ -29,6 +29,7 @@ from fjordsync.ports import (
     PayrollEmployeesTarget,
     ProjectsSource,
     ProjectsTarget,
+    Wording,
     ports_of,
 )
 
@@ -36,7 +37,8 @@ __all__ = ["FLOWS", "Flow", "FlowCheck", "FlowRun", "flows_served", "register"]
 
 # run(context, source, target) or, for a flow that takes a period, with ``period=`` too.
 FlowRun = Callable[..., Awaitable[RunResult]]
-# check(source, target, *, today, mapping): the read-only preflight review.
+# check(source, target, *, today, mapping, source_wording, target_wording): the read-only
+# preflight review.
 FlowCheck = Callable[..., Awaitable[list[Finding]]]
 
 
@@ -86,12 +88,26 @@ class Flow:
         )
 
     async def review(
-        self, source: Any, target: Any, *, today: date, mapping: Mapping[str, Any]
+        self,
+        source: Any,
+        target: Any,
+        *,
+        today: date,
+        mapping: Mapping[str, Any],
+        source_wording: Wording | None = None,
+        target_wording: Wording | None = None,
     ) -> list[Finding]:
         """Its preflight findings (none for a flow without a check)."""
         if self.check is None:
             return []
-        return await self.check(source, target, today=today, mapping=mapping)
+        return await self.check(
+            source,
+            target,
+            today=today,
+            mapping=mapping,
+            source_wording=source_wording or Wording("the source"),
+            target_wording=target_wording or Wording("the target"),
+        )
 
 
 FLOWS: dict[str, Flow] = {}

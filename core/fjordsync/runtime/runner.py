@@ -41,6 +41,11 @@ def _build(config: Config, connectors: Mapping[str, Any], tenant: str, connectio
     return connectors[plugin].connector.build(config.connection_settings[tenant][connection])
 
 
+def _wording(config: Config, connectors: Mapping[str, Any], tenant: str, connection: str) -> Any:
+    plugin = config.tenants[tenant].connections[connection].plugin
+    return connectors[plugin].connector.wording
+
+
 async def run_flow(
     config: Config,
     connectors: Mapping[str, Any],
@@ -105,6 +110,8 @@ async def run_flow(
             dry_run=dry_run,
             concurrency=int(flow_config.options.get("concurrency", 4)),
             progress=progress,
+            source_wording=_wording(config, connectors, tenant_name, flow_config.source),
+            target_wording=_wording(config, connectors, tenant_name, flow_config.target),
         )
         try:
             result = await definition.start(context, source, target, period)
@@ -160,7 +167,12 @@ async def check(
     target = _build(config, connectors, tenant_name, flow_config.target)
     try:
         return await definition.review(
-            source, target, today=now().date(), mapping=dict(flow_config.mapping)
+            source,
+            target,
+            today=now().date(),
+            mapping=dict(flow_config.mapping),
+            source_wording=_wording(config, connectors, tenant_name, flow_config.source),
+            target_wording=_wording(config, connectors, tenant_name, flow_config.target),
         )
     finally:
         await _close(source, target)

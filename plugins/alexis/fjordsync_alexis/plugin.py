@@ -8,6 +8,7 @@ from fjordsync.connectors import Connector, SandboxSpec
 from fjordsync.hookspecs import hookimpl
 from fjordsync_alexis.adapter import AlexisAdapter
 from fjordsync_alexis.settings import AlexisSettings
+from fjordsync_alexis.wording import WORDING
 
 
 @hookimpl
@@ -19,6 +20,7 @@ def fjordsync_register_connectors(register: Any) -> None:
             settings=AlexisSettings,
             adapter=AlexisAdapter,
             system="AlexisHR",
+            wording=WORDING,
         )
     )
 

@@ -8,6 +8,7 @@ from fjordsync.connectors import Connector, SandboxSpec
 from fjordsync.hookspecs import hookimpl
 from fjordsync_smartdok.adapter import SmartDokAdapter
 from fjordsync_smartdok.settings import SmartDokSettings
+from fjordsync_smartdok.wording import WORDING
 
 
 @hookimpl
@@ -19,6 +20,7 @@ def fjordsync_register_connectors(register: Any) -> None:
             settings=SmartDokSettings,
             adapter=SmartDokAdapter,
             system="SmartDok",
+            wording=WORDING,
         )
     )
 

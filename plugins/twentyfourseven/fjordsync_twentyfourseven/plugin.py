@@ -8,6 +8,7 @@ from fjordsync.connectors import Connector, SandboxSpec
 from fjordsync.hookspecs import hookimpl
 from fjordsync_twentyfourseven.adapter import PayrollAdapter, TwentyFourSevenAdapter
 from fjordsync_twentyfourseven.settings import PayrollSettings, TwentyFourSevenSettings
+from fjordsync_twentyfourseven.wording import ERP_WORDING, PAYROLL_WORDING
 
 
 @hookimpl
@@ -19,6 +20,7 @@ def fjordsync_register_connectors(register: Any) -> None:
             settings=TwentyFourSevenSettings,
             adapter=TwentyFourSevenAdapter,
             system="24SevenOffice",
+            wording=ERP_WORDING,
         )
     )
     register(
@@ -28,6 +30,7 @@ def fjordsync_register_connectors(register: Any) -> None:
             settings=PayrollSettings,
             adapter=PayrollAdapter,
             system="24SevenOffice Lønn",
+            wording=PAYROLL_WORDING,
         )
     )
 
