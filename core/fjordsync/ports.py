@@ -140,6 +140,13 @@ class Wording:
     codes: Mapping[str, CodeField] = field(default_factory=dict)
     limits: Mapping[str, int] = field(default_factory=dict)
 
+    def __hash__(self) -> int:
+        # Frozen, yet its mappings are not hashable: hash their items, so a Connector holding a
+        # Wording can still key a dict (config check groups flows by connector).
+        return hash(
+            (self.system, self.short, tuple(sorted(self.codes.items())), tuple(self.limits.items()))
+        )
+
     def code(self, subject: str) -> CodeField:
         """The code field of ``subject``; plain words when the system described none."""
         return self.codes.get(subject) or CodeField(
