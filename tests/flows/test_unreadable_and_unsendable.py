@@ -169,7 +169,7 @@ def test_two_erp_hours_with_one_hours_marker_are_a_conflict_and_nothing_is_sent(
     assert by_key(result)[("hour", "1")] == (
         "conflict",
         "conflict",
-        "2 hours in the target carry the marker of this hour: remove all but one by hand",
+        "2 hours in 24SevenOffice carry the marker of hour 1: remove all but one by hand",
     )
     assert target.calls["save_time_entry"] == 2  # 1 (answer lost) and 2, nothing more
     assert "1" not in ledger.links("acme", "hours", "hour")

@@ -30,6 +30,7 @@ from types import MappingProxyType
 from typing import Any, TypeVar
 
 from fjordsync.domain.matching import match, normalise_key
+from fjordsync.domain.problems import Problem, ProblemKind
 
 R = TypeVar("R")
 
@@ -59,6 +60,10 @@ class ActionKind(StrEnum):
     @property
     def writes(self) -> bool:
         return self in (ActionKind.CREATE, ActionKind.UPDATE)
+
+
+NO_KEY = "the record has no key"
+NO_KEY_PROBLEM = Problem(ProblemKind.MISSING_KEY)
 
 
 def _frozen(mapping: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -113,11 +118,14 @@ class FieldChange:
 
 @dataclass(frozen=True, slots=True)
 class Decision:
-    """A verdict a flow reached before planning: skip, invalid or conflict, with its reason."""
+    """A verdict a flow reached before planning: skip, invalid or conflict, with its reason:
+    ``message`` for the clerk, ``problem`` as a value (not compared: a verdict is what it
+    says)."""
 
     key: str
     kind: ActionKind
     message: str
+    problem: Problem | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         if self.kind.writes or self.kind is ActionKind.UNCHANGED:
@@ -132,6 +140,7 @@ class Action:
     values: Mapping[str, Any] = field(default_factory=dict)  # what a write sends
     changes: tuple[FieldChange, ...] = ()  # old -> new, for updates
     message: str = ""
+    problem: Problem | None = field(default=None, compare=False)  # a decision's, as a value
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "values", _frozen(self.values))
@@ -177,7 +186,9 @@ def plan(
     result = match(
         wanted, current, source_key=lambda r: r.key, target_key=lambda r: r.key, normalise=normalise
     )
-    actions = [Action(d.kind, d.key, message=d.message) for d in decisions.values()]
+    actions = [
+        Action(d.kind, d.key, message=d.message, problem=d.problem) for d in decisions.values()
+    ]
     for key, want, have in result.matched:
         changes = tuple(
             FieldChange(name, have.fields.get(name), want.fields[name])
@@ -191,13 +202,20 @@ def plan(
             actions.append(Action(ActionKind.UNCHANGED, key, have.target_key))
     for key, want in result.unmatched_source:
         if key == "":
-            actions.append(Action(ActionKind.INVALID, key, message="the record has no key"))
+            actions.append(Action(ActionKind.INVALID, key, message=NO_KEY, problem=NO_KEY_PROBLEM))
             continue
         values = {n: v for n, v in want.fields.items() if n in spec.written_on_create}
         actions.append(Action(ActionKind.CREATE, key, None, values))
     for ambiguous in result.ambiguous:
         if ambiguous.sources:
-            actions.append(Action(ActionKind.CONFLICT, ambiguous.key, message=ambiguous.reason))
+            actions.append(
+                Action(
+                    ActionKind.CONFLICT,
+                    ambiguous.key,
+                    message=ambiguous.reason,
+                    problem=Problem(ProblemKind.DUPLICATE_KEY, codes=(ambiguous.key,)),
+                )
+            )
     actions.sort(key=lambda a: (a.key, a.kind.value))
     return Plan(tuple(actions))
 
@@ -220,7 +238,7 @@ def unique_by_key(
     for record in records:
         key = normalise(key_of(record))
         if not key:
-            decisions.append(Decision(key, ActionKind.INVALID, "the record has no key"))
+            decisions.append(Decision(key, ActionKind.INVALID, NO_KEY, NO_KEY_PROBLEM))
             continue
         groups.setdefault(key, []).append(record)
     unique: dict[str, R] = {}
@@ -234,6 +252,7 @@ def unique_by_key(
                     key,
                     ActionKind.CONFLICT,
                     f"{len(group)} {where} share key {key!r}: none is written until one is left",
+                    Problem(ProblemKind.DUPLICATE_KEY, codes=(key,)),
                 )
             )
     return unique, decisions

@@ -27,6 +27,7 @@ from fjordsync.domain.codes import (
     SalaryType,
     WorkingTimes,
 )
+from fjordsync.domain.problems import Problem, ProblemKind
 from fjordsync.domain.values import (
     BankAccount,
     DateRange,
@@ -276,18 +277,36 @@ class InvalidRecord:
     exception, so one bad record never stops a run: the flow plans it as ``invalid`` and the
     rest goes on. ``message`` names the field and the rule, never the value. ``owner`` is the
     key of the record it hangs off (an employee's number for a compensation or leave), when
-    known, so a flow can hold the owner back instead of acting on what is left."""
+    known, so a flow can hold the owner back instead of acting on what is left. ``problem``
+    is the same as a value (``fjordsync.domain.problems``); when the reader gives none, it is
+    an ``unreadable_value`` of the field the message starts with ("field: rule")."""
 
     entity: str
     key: str
     message: str
     owner: str | None = None
+    problem: Problem = field(default=None, compare=False)  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        if self.problem is None:
+            object.__setattr__(self, "problem", Problem.of_message(self.message))
 
     @classmethod
     def from_error(
-        cls, entity: str, key: str, error: InvalidValue, owner: str | None = None
+        cls,
+        entity: str,
+        key: str,
+        error: InvalidValue,
+        owner: str | None = None,
+        problem: Problem | None = None,
     ) -> InvalidRecord:
-        return cls(entity, key, str(error), owner)
+        return cls(
+            entity,
+            key,
+            str(error),
+            owner,
+            problem or Problem(ProblemKind.UNREADABLE_VALUE, error.field),
+        )
 
 
 # Personal values are shown as *** unless the user asks for them (``--show-personal-data``).

@@ -44,6 +44,7 @@ from fjordsync.domain.diff import (
     unique_by_key,
 )
 from fjordsync.domain.model import Absence, Employee, InvalidRecord
+from fjordsync.domain.problems import Problem, ProblemKind
 from fjordsync.domain.rules import norwegian_working_days
 from fjordsync.domain.values import DateRange
 from fjordsync.errors import ConnectorError
@@ -55,6 +56,7 @@ from fjordsync.flows.common import (
     RunResult,
     apply_plan,
     held_by_unreadable,
+    invalid,
     invalid_views,
     readable,
     unexpected,
@@ -97,7 +99,7 @@ async def run(
     current_read, unreadable = readable(rows)
     # Payroll absences whose externalId could not be read: whose they are is all that is known.
     unkeyed = {
-        (row.owner or "").strip(): row.message
+        (row.owner or "").strip(): row
         for row in rows
         if isinstance(row, InvalidRecord) and row.key.startswith("payroll:")
     }
@@ -116,7 +118,7 @@ async def run(
     desired: dict[str, Absence] = {}
     for key, record in unique.items():
         if isinstance(record, InvalidRecord):
-            decided.append(Decision(key, ActionKind.INVALID, record.message))
+            decided.append(invalid(key, record))
             continue
         if key in doubtful:
             continue
@@ -129,30 +131,43 @@ async def run(
                         f"{record.status.value.lower()} in {context.source_wording.system} after "
                         "it was exported; absences cannot be deleted through the "
                         f"API: remove it in {context.target_wording.system}",
+                        Problem(ProblemKind.WITHDRAWN, "absence.status", (key,)),
                     )
                 )
             continue
         if record.status not in (LeaveStatus.APPROVED, LeaveStatus.CONFIRMED):
             continue
         if record.employee_key.strip() in staff_unreadable:
+            staff_row = staff_unreadable[record.employee_key.strip()]
             decided.append(
                 Decision(
                     key,
                     ActionKind.CONFLICT,
                     f"employee {record.employee_key}'s payroll record cannot be read "
-                    f"({staff_unreadable[record.employee_key.strip()]}): correct it in "
+                    f"({staff_row.message}): correct it in "
                     f"{context.target_wording.system} first",
+                    Problem(
+                        ProblemKind.UNREADABLE_TARGET,
+                        staff_row.problem.field,
+                        (record.employee_key,),
+                    ),
                 )
             )
             continue
         if key not in current and record.employee_key.strip() in unkeyed:
+            unkeyed_row = unkeyed[record.employee_key.strip()]
             decided.append(
                 Decision(
                     key,
                     ActionKind.CONFLICT,
                     f"a payroll absence of employee {record.employee_key} cannot be read "
-                    f"({unkeyed[record.employee_key.strip()]}): it may be this leave, so none "
+                    f"({unkeyed_row.message}): it may be this leave, so none "
                     f"is created until it is corrected in {context.target_wording.system}",
+                    Problem(
+                        ProblemKind.UNREADABLE_TARGET,
+                        unkeyed_row.problem.field,
+                        (record.employee_key,),
+                    ),
                 )
             )
             continue
@@ -163,6 +178,7 @@ async def run(
                     ActionKind.INVALID,
                     f"employee {record.employee_key} is not in payroll yet: "
                     "run payroll-employees first",
+                    Problem(ProblemKind.NOT_IN_TARGET, "employee", (record.employee_key,)),
                 )
             )
             continue
@@ -186,6 +202,9 @@ async def run(
                         Outcome.FAILED,
                         f"sick child (02) needs the child's payroll id, which could not be read "
                         f"({why})",
+                        problem=None
+                        if isinstance(error, ConnectorError)
+                        else Problem(ProblemKind.UNEXPECTED, "child"),
                     )
                 )
                 continue
@@ -201,6 +220,12 @@ async def run(
                         key,
                         ActionKind.INVALID,
                         f"sick child (02) needs the child's payroll id, and the employee has {why}",
+                        Problem(
+                            ProblemKind.MISSING_REFERENCE
+                            if not children
+                            else ProblemKind.AMBIGUOUS,
+                            "child",
+                        ),
                     )
                 )
                 continue

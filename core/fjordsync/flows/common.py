@@ -30,6 +30,7 @@ from typing import Any
 from fjordsync.domain.diff import Action, ActionKind, Decision, Plan, Record, fingerprint
 from fjordsync.domain.matching import normalise_key
 from fjordsync.domain.model import InvalidRecord
+from fjordsync.domain.problems import Problem, ProblemKind
 from fjordsync.domain.rules import carriable_text
 from fjordsync.errors import ConnectorError, InvalidValue, RateLimited
 from fjordsync.ports import Scope, SyncState, Wording
@@ -42,12 +43,14 @@ __all__ = [
     "apply_plan",
     "carried",
     "held_by_unreadable",
+    "invalid",
     "invalid_views",
     "marker_for",
     "project_safely",
     "readable",
     "status_of",
     "unexpected",
+    "unexpected_problem",
     "views_of",
 ]
 
@@ -67,36 +70,51 @@ def unexpected(error: BaseException, doing: str) -> str:
 
 def readable(
     records: Iterable[Any], key_of: Callable[[InvalidRecord], str] = lambda r: r.key
-) -> tuple[list[Any], dict[str, str]]:
-    """A target read split into the records that could be read and, by (normalised) key, the
-    message of each that could not. A target record that cannot be read is never treated as
-    absent: that would create a second record beside it (see ``held_by_unreadable``)."""
+) -> tuple[list[Any], dict[str, InvalidRecord]]:
+    """A target read split into the records that could be read and, by (normalised) key, each
+    that could not (its message and problem). A target record that cannot be read is never
+    treated as absent: that would create a second record beside it (see
+    ``held_by_unreadable``)."""
     kept: list[Any] = []
-    unreadable: dict[str, str] = {}
+    unreadable: dict[str, InvalidRecord] = {}
     for record in records:
         if isinstance(record, InvalidRecord):
             key = normalise_key(key_of(record))
             if key:
-                unreadable.setdefault(key, record.message)
+                unreadable.setdefault(key, record)
         else:
             kept.append(record)
     return kept, unreadable
 
 
-def held_by_unreadable(keys: Iterable[str], unreadable: Mapping[str, str]) -> list[Decision]:
+def unexpected_problem(field: str | None = None) -> Problem:
+    return Problem(ProblemKind.UNEXPECTED, field)
+
+
+def held_by_unreadable(
+    keys: Iterable[str], unreadable: Mapping[str, InvalidRecord]
+) -> list[Decision]:
     """A ``conflict`` for each source key whose target record cannot be read: neither a create
     (a second record) nor an update (of fields never compared) can be right until a person
-    corrects it in the target."""
-    return [
-        Decision(
-            key,
-            ActionKind.CONFLICT,
-            f"the target's record for key {key!r} cannot be read ({unreadable[normalise_key(key)]}"
-            "): correct it there first",
-        )
-        for key in keys
-        if normalise_key(key) in unreadable
-    ]
+    corrects it in the target. Its problem: ``unreadable_target``, the field the target's
+    record could not be read by, and the key."""
+    decisions = []
+    for key in keys:
+        record = unreadable.get(normalise_key(key))
+        if record is None:
+            continue
+        problem = Problem(ProblemKind.UNREADABLE_TARGET, record.problem.field, (key,))
+        decisions.append(Decision(key, ActionKind.CONFLICT, render_unreadable(problem, record)))
+    return decisions
+
+
+def render_unreadable(problem: Problem, record: InvalidRecord) -> str:
+    """The clerk's text of an ``unreadable_target`` problem about ``record``."""
+    [key] = problem.codes
+    return (
+        f"the target's record for key {key!r} cannot be read ({record.message}): correct it "
+        "there first"
+    )
 
 
 def carried(label: str, text: str | None, *, json: bool = False) -> tuple[str | None, str]:
@@ -113,39 +131,58 @@ def carried(label: str, text: str | None, *, json: bool = False) -> tuple[str | 
 
 def views_of(
     records: Iterable[tuple[str, Any]], view: Callable[[Any], Record], entity: str
-) -> tuple[list[Record], dict[str, str]]:
-    """Each (key, record)'s plan view, and by key the message of each whose view could not be
-    made (a bug or a value it meets): that record alone is held back, the run goes on. A source
-    record so held is ``invalid``; a target record so held counts as unreadable
+) -> tuple[list[Record], dict[str, InvalidRecord]]:
+    """Each (key, record)'s plan view, and by key each whose view could not be made (a bug or a
+    value it meets), as an ``InvalidRecord``: that record alone is held back, the run goes on.
+    A source record so held is ``invalid``; a target record so held counts as unreadable
     (``held_by_unreadable``)."""
     made: list[Record] = []
-    failed: dict[str, str] = {}
+    failed: dict[str, InvalidRecord] = {}
     for key, record in records:
         try:
             made.append(view(record))
         except InvalidValue as error:
-            failed[normalise_key(key)] = str(error)
+            failed[normalise_key(key)] = InvalidRecord.from_error(entity, key, error)
         except Exception as error:
             LOG.exception("the view of %s %s failed", entity, key)
-            failed[normalise_key(key)] = unexpected(error, f"reading this {entity}")
+            failed[normalise_key(key)] = InvalidRecord(
+                entity, key, unexpected(error, f"reading this {entity}"), None, unexpected_problem()
+            )
     return made, failed
 
 
-def invalid_views(failed: Mapping[str, str]) -> list[Decision]:
-    return [Decision(key, ActionKind.INVALID, message) for key, message in failed.items()]
+def invalid_views(failed: Mapping[str, InvalidRecord]) -> list[Decision]:
+    return [invalid(key, record) for key, record in failed.items()]
 
 
-def project_safely(key: str, entity: str, project: Callable[[], Any]) -> Any | Decision:
+def invalid(key: str, record: InvalidRecord) -> Decision:
+    """The ``invalid`` decision of a record that could not be read: its message and problem."""
+    return Decision(key, ActionKind.INVALID, record.message, record.problem)
+
+
+def project_safely(
+    key: str,
+    entity: str,
+    project: Callable[[], Any],
+    kinds: Mapping[str, ProblemKind] | None = None,
+) -> Any | Decision:
     """``project()``, or, when it raises, that record's ``invalid`` decision: one record's bad
-    value (or a bug it meets) never stops the run. An ``InvalidValue`` names its field; any
-    other error is named by its class only (its text may carry the values)."""
+    value (or a bug it meets) never stops the run. An ``InvalidValue`` names its field (its
+    problem's kind by ``kinds``, field -> kind, else ``unreadable_value``); any other error is
+    named by its class only (its text may carry the values)."""
     try:
         return project()
     except InvalidValue as error:
-        return Decision(key, ActionKind.INVALID, str(error))
+        kind = (kinds or {}).get(error.field, ProblemKind.UNREADABLE_VALUE)
+        return Decision(key, ActionKind.INVALID, str(error), Problem(kind, error.field))
     except Exception as error:
         LOG.exception("projecting %s %s failed", entity, key)
-        return Decision(key, ActionKind.INVALID, unexpected(error, f"reading this {entity}"))
+        return Decision(
+            key,
+            ActionKind.INVALID,
+            unexpected(error, f"reading this {entity}"),
+            unexpected_problem(),
+        )
 
 
 @dataclass
@@ -195,6 +232,9 @@ class ItemOutcome:
     outcome: Outcome
     message: str = ""
     changes: tuple[tuple[str, Any, Any], ...] = ()  # field, old, new (masked when shown)
+    # What is wrong, as a value (invalid, conflict, skip; a failure's when it is known); not
+    # compared: an item is what it says.
+    problem: Problem | None = field(default=None, compare=False)
 
 
 @dataclass
@@ -334,6 +374,7 @@ async def apply_plan(
                     action.kind,
                     _outcome_of_decision(action),
                     action.message,
+                    problem=action.problem,
                 )
             )
 
@@ -383,7 +424,15 @@ async def apply_plan(
                 )
                 failed = unexpected(error, f"in the {action.kind.value} of this {entity}")
                 record(
-                    ItemOutcome(entity, action.key, action.kind, Outcome.FAILED, failed, changes)
+                    ItemOutcome(
+                        entity,
+                        action.key,
+                        action.kind,
+                        Outcome.FAILED,
+                        failed,
+                        changes,
+                        unexpected_problem(),
+                    )
                 )
                 return
         save(action, target_key, message, changes)

@@ -34,6 +34,7 @@ from fjordsync.domain.diff import (
     unique_by_key,
 )
 from fjordsync.domain.model import Employee, InvalidRecord
+from fjordsync.domain.problems import Problem, ProblemKind
 from fjordsync.domain.rules import truncate
 from fjordsync.flows.common import (
     FlowContext,
@@ -41,6 +42,7 @@ from fjordsync.flows.common import (
     apply_plan,
     carried,
     held_by_unreadable,
+    invalid,
     invalid_views,
     project_safely,
     readable,
@@ -76,6 +78,7 @@ def _sendable(context: FlowContext, employee: Employee) -> tuple[Employee, str] 
             ActionKind.INVALID,
             "name is empty: give the contact a first or last name in "
             f"{context.source_wording.system}",
+            Problem(ProblemKind.CANNOT_CARRY, "name"),
         )
     removed = len(employee.first_name or "") + len(employee.last_name or "") - len(first + last)
     if not removed:
@@ -91,7 +94,7 @@ async def run(context: FlowContext, source: EmployeesSource, target: EmployeesTa
     item_notes: dict[str, str] = {}
     for key, record in unique.items():
         if isinstance(record, InvalidRecord):
-            decided.append(Decision(key, ActionKind.INVALID, record.message))
+            decided.append(invalid(key, record))
             continue
         made = project_safely(
             key, "employee", lambda r=record, k=key: _sendable(context, replace(r, key=k))
@@ -125,6 +128,7 @@ async def run(context: FlowContext, source: EmployeesSource, target: EmployeesTa
                     ActionKind.INVALID,
                     f"has no e-mail address, which {target_system} needs to create a "
                     f"user: add a primary e-mail to the contact in {source}",
+                    Problem(ProblemKind.CANNOT_CARRY, "email"),
                 )
             )
     creatable = [k for k in new if k not in {d.key for d in decided}]
@@ -144,6 +148,7 @@ async def run(context: FlowContext, source: EmployeesSource, target: EmployeesTa
                         ActionKind.INVALID,
                         f"no free {target_system} licence ({missing} missing): buy "
                         "more or end users who have left",
+                        Problem(ProblemKind.NO_CAPACITY),
                     )
                 )
     the_plan = plan(desired_views, current_views, SPEC, decided=decided)

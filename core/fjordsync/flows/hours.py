@@ -22,7 +22,7 @@ next run sends the owed marks first, and a mark that fails stays owed and is nam
 Never guessed: hours sharing a WorkHourID are all ``conflict``; clock times outside the entry's
 day (00-24) or a stop before the start are ``invalid``. Two or more ERP hours carrying one
 SmartDok hour's marker (``TimeEntry.marker``, read from ``InternalNote``) make that hour a
-``conflict`` ("N hours in the target carry the marker of this hour: remove all but one by
+``conflict`` ("N hours in <the target> carry the marker of hour K: remove all but one by
 hand"): nothing is sent, linked or reconciled for it, since either could be the transfer. A
 linked hour whose ERP hour cannot be read is a ``conflict`` too: whether it is locked or
 approved there cannot be seen. Text rules: the comment (``Description``) loses the characters
@@ -46,6 +46,7 @@ from fjordsync.domain.diff import (
     unique_by_key,
 )
 from fjordsync.domain.model import CodeItem, Employee, InvalidRecord, Project, TimeEntry
+from fjordsync.domain.problems import Problem, ProblemKind
 from fjordsync.domain.rules import carriable_text, clock_time_problem
 from fjordsync.domain.values import DateRange
 from fjordsync.errors import ConnectorError
@@ -57,6 +58,7 @@ from fjordsync.flows.common import (
     RunResult,
     apply_plan,
     held_by_unreadable,
+    invalid,
     marker_for,
     project_safely,
     readable,
@@ -88,15 +90,22 @@ def _values(entry: TimeEntry) -> dict[str, object]:
     }
 
 
-def _missing_reference(
+def _not_sendable(
     context: FlowContext,
+    key: str,
     entry: TimeEntry,
     contacts: set[str],
     projects: set[str],
     work_types: set[str],
     salary_types: set[str],
-) -> str | None:
-    source, target = context.source_wording, context.target_wording
+) -> Decision | None:
+    """The hour's ``invalid`` decision when its clock times are not of its day, a reference
+    resolves to nothing in the target (``missing_reference``: the subject and the code) or it
+    holds more hours than the target takes; None when it can be sent."""
+    clock = clock_time_problem(entry.day, entry.start, entry.stop)
+    if clock:
+        problem = Problem.of_message(clock, ProblemKind.IMPLAUSIBLE_VALUE)
+        return Decision(key, ActionKind.INVALID, clock, problem)
     for subject, code, known in (
         ("employee", entry.employee_key, contacts),
         ("project", entry.project_key, projects),
@@ -104,14 +113,39 @@ def _missing_reference(
         ("wage", entry.salary_type_code, salary_types),
     ):
         if code not in known:
-            return (
-                f"{source.code(subject).noun} {code} has no {target.code(subject).name} {code} "
-                f"in {target.system}: {source.code(subject).fix}"
-            )
-    limit = target.limit("time_entry.hours")
+            codes = (code,) if code is not None else ()
+            problem = Problem(ProblemKind.MISSING_REFERENCE, subject, codes)
+            return Decision(key, ActionKind.INVALID, _missing(context, problem), problem)
+    limit = context.target_wording.limit("time_entry.hours")
     if limit is not None and entry.hours > limit:
-        return f"{entry.hours} hours is more than {target.system} takes ({limit})"
+        return Decision(
+            key,
+            ActionKind.INVALID,
+            f"{entry.hours} hours is more than {context.target_wording.system} takes ({limit})",
+            Problem(ProblemKind.IMPLAUSIBLE_VALUE, "time_entry.hours"),
+        )
     return None
+
+
+def _missing(context: FlowContext, problem: Problem) -> str:
+    """The text of a ``missing_reference``: the source's code, the target's field it should be
+    and where the source's is set, in the systems' own words."""
+    source, target = context.source_wording, context.target_wording
+    subject = problem.field or ""
+    code = problem.codes[0] if problem.codes else None
+    return (
+        f"{source.code(subject).noun} {code} has no {target.code(subject).name} {code} "
+        f"in {target.system}: {source.code(subject).fix}"
+    )
+
+
+def _marker_twice(context: FlowContext, problem: Problem, carriers: int) -> str:
+    """The text of a marker ``carriers`` target hours carry (``duplicate_key`` of the marker)."""
+    [key] = problem.codes
+    return (
+        f"{carriers} hours in {context.target_wording.system} carry the marker of hour {key}: "
+        "remove all but one by hand"
+    )
 
 
 async def run(
@@ -126,7 +160,7 @@ async def run(
     item_notes: dict[str, str] = {}
     for source_key, record in unique.items():
         if isinstance(record, InvalidRecord):
-            decided.append(Decision(source_key, ActionKind.INVALID, record.message))
+            decided.append(invalid(source_key, record))
         elif record.approved:
             made = project_safely(source_key, ENTITY, lambda r=record: _sendable(r))
             if isinstance(made, Decision):
@@ -152,18 +186,15 @@ async def run(
         if isinstance(c, CodeItem) and c.active
     }
     for key, entry in entries.items():
-        problem = project_safely(
+        refused = project_safely(
             key,
             ENTITY,
-            lambda e=entry: (
-                clock_time_problem(e.day, e.start, e.stop)
-                or _missing_reference(context, e, contacts, projects, work_types, salary_types)
+            lambda k=key, e=entry: _not_sendable(
+                context, k, e, contacts, projects, work_types, salary_types
             ),
         )
-        if isinstance(problem, Decision):
-            decided.append(problem)
-        elif problem:
-            decided.append(Decision(key, ActionKind.INVALID, problem))
+        if refused is not None:
+            decided.append(refused)
     links = context.state.links(context.tenant, context.flow, ENTITY)
     in_erp_read, unreadable = readable(await target.read_time_entries(Query(period=period)))
     target_hours = {t.target_key: t for t in in_erp_read if isinstance(t, TimeEntry)}
@@ -174,19 +205,17 @@ async def run(
     for source_key in entries:
         twice = carrying.get(marker_for(context, source_key), 0)
         if twice > 1:
+            problem = Problem(ProblemKind.DUPLICATE_KEY, "time_entry.marker", (source_key,))
             decided.append(
                 Decision(
-                    source_key,
-                    ActionKind.CONFLICT,
-                    f"{twice} hours in the target carry the marker of this hour: remove all but "
-                    "one by hand",
+                    source_key, ActionKind.CONFLICT, _marker_twice(context, problem, twice), problem
                 )
             )
         link = links.get(source_key)
         if link is not None and link.target_key.strip() in unreadable:
             # Whether the ERP hour is locked or approved cannot be seen: nothing is sent.
             [held_back] = held_by_unreadable([link.target_key.strip()], unreadable)
-            decided.append(Decision(source_key, ActionKind.CONFLICT, held_back.message))
+            decided.append(replace(held_back, key=source_key))
     held = {d.key for d in decided}
     entries = {k: e for k, e in entries.items() if k not in held}
 
@@ -217,6 +246,7 @@ async def run(
                     f"the hour was changed in {context.source_wording.system} after transfer, "
                     f"but it is {state} in {context.target_wording.system}: change it there by "
                     "hand",
+                    Problem(ProblemKind.TARGET_LOCKED, codes=(link.target_key,)),
                 )
             )
     the_plan = plan(desired, current, SPEC, decided=decided)

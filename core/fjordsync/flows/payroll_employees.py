@@ -54,6 +54,7 @@ from fjordsync.domain.diff import (
     unique_by_key,
 )
 from fjordsync.domain.model import Compensation, Employee, Employment, InvalidRecord
+from fjordsync.domain.problems import Problem, ProblemKind
 from fjordsync.domain.rules import (
     carriable_text,
     contact_email,
@@ -68,6 +69,7 @@ from fjordsync.flows.common import (
     apply_plan,
     carried,
     held_by_unreadable,
+    invalid,
     invalid_views,
     project_safely,
     readable,
@@ -102,6 +104,17 @@ EMPLOYMENT_FIELDS = (
     "profession_code",
 )
 EMPLOYMENT_SPEC = FieldSpec(owned=EMPLOYMENT_FIELDS)
+# The kind of problem each field a projection refuses stands for (``_sendable``, the salary
+# rules); any other is an ``unreadable_value``.
+PROBLEM_KINDS = {
+    "workEmail": ProblemKind.CANNOT_CARRY,
+    "privateEmail": ProblemKind.CANNOT_CARRY,
+    "firstName": ProblemKind.CANNOT_CARRY,
+    "lastName": ProblemKind.CANNOT_CARRY,
+    "compensation.amount": ProblemKind.IMPLAUSIBLE_VALUE,
+    "compensation.payoutPeriod": ProblemKind.CANNOT_CARRY,
+    "compensation.effectiveDate": ProblemKind.AMBIGUOUS,
+}
 
 
 def employee_view(employee: Employee) -> Record:
@@ -195,21 +208,29 @@ async def run(
     query = Query(scope=context.scope)
     read = await source.read_employees(query)
     compensations: dict[str, list[Compensation]] = defaultdict(list)
-    unreadable: dict[str, str] = {}  # employee -> why a compensation of theirs is unknown
+    unreadable: dict[str, InvalidRecord] = {}  # employee -> a compensation of theirs unread
     for row in await source.read_compensations(query):
         if isinstance(row, Compensation):
             compensations[row.employee_key.strip()].append(row)
         elif isinstance(row, InvalidRecord):
             owner = (row.owner or row.key.partition("/")[0]).strip()
-            unreadable.setdefault(owner, f"{row.message}: the current salary cannot be known")
+            unreadable.setdefault(owner, row)
     unique, decided = unique_by_key(read, lambda r: r.key)
     people: dict[str, Employee] = {}
     notes: dict[str, str] = {}
     for key, record in unique.items():
         if isinstance(record, InvalidRecord):
-            decided.append(Decision(key, ActionKind.INVALID, record.message))
+            decided.append(invalid(key, record))
         elif key in unreadable:
-            decided.append(Decision(key, ActionKind.INVALID, unreadable[key]))
+            row = unreadable[key]
+            decided.append(
+                Decision(
+                    key,
+                    ActionKind.INVALID,
+                    f"{row.message}: the current salary cannot be known",
+                    replace(row.problem, codes=(row.key,)),
+                )
+            )
         else:
             # One employee's bad data (or a bug it meets) never stops the others.
             made = project_safely(
@@ -219,6 +240,7 @@ async def run(
                     _with_salary(replace(r, key=k), compensations[k], source_system),
                     source_system,
                 ),
+                PROBLEM_KINDS,
             )
             if isinstance(made, Decision):
                 decided.append(made)
@@ -276,11 +298,11 @@ async def _employments(
     in_lonn, unreadable = readable(rows)
     payroll = {e.target_key: e for e in in_lonn}
     # Whose payroll employments cannot all be read: a create for them could make a second one.
-    doubted: dict[str, str] = {}
+    doubted: dict[str, InvalidRecord] = {}
     for row in rows:
         if isinstance(row, InvalidRecord):
             owner = (row.owner or "").strip()
-            doubted.setdefault(owner or "*", row.message)
+            doubted.setdefault(owner or "*", row)
     desired: dict[str, Employment] = {}
     linked = {link.target_key for link in links.values()}
     unlinked: dict[str, list[Employment]] = defaultdict(list)
@@ -301,12 +323,15 @@ async def _employments(
     ordered = sorted(unique.items(), key=lambda item: item[0] not in pending)
     for key, record in ordered:
         if isinstance(record, InvalidRecord):
-            decided.append(Decision(key, ActionKind.INVALID, record.message))
+            decided.append(invalid(key, record))
             continue
         if record.employee_key not in people or record.employee_key not in in_payroll:
             decided.append(
                 Decision(
-                    key, ActionKind.SKIP, "the employee is not in payroll (see the employee's item)"
+                    key,
+                    ActionKind.SKIP,
+                    "the employee is not in payroll (see the employee's item)",
+                    Problem(ProblemKind.NOT_IN_TARGET, "employee", (record.employee_key,)),
                 )
             )
             continue
@@ -314,7 +339,7 @@ async def _employments(
         if link is not None and link.target_key.strip() in unreadable:
             # The payroll employment this one is linked to: an update could not be compared.
             [held] = held_by_unreadable([link.target_key.strip()], unreadable)
-            decided.append(Decision(key, ActionKind.CONFLICT, held.message))
+            decided.append(replace(held, key=key))
             continue
         if link is None or link.target_key not in payroll:
             why = doubted.get(record.employee_key.strip(), doubted.get("*"))
@@ -324,8 +349,13 @@ async def _employments(
                         key,
                         ActionKind.CONFLICT,
                         f"a payroll employment of employee {record.employee_key} cannot be read "
-                        f"({why}): it may be this one, so none is created until it is corrected "
-                        f"in {context.target_wording.system}",
+                        f"({why.message}): it may be this one, so none is created until it is "
+                        f"corrected in {context.target_wording.system}",
+                        Problem(
+                            ProblemKind.UNREADABLE_TARGET,
+                            why.problem.field,
+                            (record.employee_key,),
+                        ),
                     )
                 )
                 continue
@@ -336,7 +366,16 @@ async def _employments(
                 record, unlinked[record.employee_key], context.target_wording.system
             )
             if problem:
-                decided.append(Decision(key, ActionKind.CONFLICT, problem))
+                decided.append(
+                    Decision(
+                        key,
+                        ActionKind.CONFLICT,
+                        problem,
+                        Problem(
+                            ProblemKind.AMBIGUOUS, "employment.startDate", (record.employee_key,)
+                        ),
+                    )
+                )
                 continue
         else:
             target_key = _counterpart(

@@ -9,7 +9,6 @@ always on the SmartDok side for flows 1 to 3.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -39,6 +38,11 @@ __all__ = [
     "check_payroll_employees",
     "check_projects",
 ]
+
+
+# The field of a leave whose type resolves to no payroll code (``missing_reference``, with the
+# type's name among its codes): the check reports it as a mapping to add.
+LEAVE_TYPE = "leave.type"
 
 
 @dataclass(frozen=True)
@@ -238,23 +242,22 @@ async def check_absences(
     """Read-only: the leave types of the year around today that map to no payroll code."""
     period = DateRange(today - timedelta(days=365), today + timedelta(days=365))
     read = await source.read_absences(Query(period=period, mapping=mapping or {}))
-    unmapped: dict[str, int] = {}
+    unmapped: dict[str, tuple[str, int]] = {}  # message -> (the leave type, leaves using it)
     for record in read:
-        if isinstance(record, InvalidRecord) and record.message.startswith("leave.type:"):
-            unmapped[record.message] = unmapped.get(record.message, 0) + 1
-    findings = []
-    for message, leaves in sorted(unmapped.items()):
-        named = re.search(r"leave type '([^']*)'", message)
-        findings.append(
-            Finding(
-                "leave type",
-                named.group(1) if named else "?",
-                "fjordsync config",
-                f"{message.removeprefix('leave.type: ')} ({leaves} leave(s) in the year around "
-                "today use it)",
-            )
+        if isinstance(record, InvalidRecord) and record.problem.field == LEAVE_TYPE:
+            named = record.problem.codes[0] if record.problem.codes else "?"
+            _, leaves = unmapped.get(record.message, (named, 0))
+            unmapped[record.message] = (named, leaves + 1)
+    return [
+        Finding(
+            "leave type",
+            named,
+            "fjordsync config",
+            f"{message.removeprefix(f'{LEAVE_TYPE}: ')} ({leaves} leave(s) in the year around "
+            "today use it)",
         )
-    return findings
+        for message, (named, leaves) in sorted(unmapped.items())
+    ]
 
 
 async def check_payroll_employees(

@@ -41,6 +41,7 @@ from fjordsync.domain.diff import (
     unique_by_key,
 )
 from fjordsync.domain.model import InvalidRecord, Project
+from fjordsync.domain.problems import Problem, ProblemKind
 from fjordsync.domain.rules import truncate
 from fjordsync.flows.common import (
     FlowContext,
@@ -50,6 +51,7 @@ from fjordsync.flows.common import (
     apply_plan,
     carried,
     held_by_unreadable,
+    invalid,
     invalid_views,
     project_safely,
     readable,
@@ -85,6 +87,7 @@ def _sendable(context: FlowContext, project: Project) -> tuple[Project, str] | D
             project.key.strip(),
             ActionKind.INVALID,
             f"name is empty: give the project a name in {context.source_wording.system}",
+            Problem(ProblemKind.CANNOT_CARRY, "name"),
         )
     name = name or ""
     customer, customer_note = carried("customer name", project.customer_name)
@@ -114,7 +117,7 @@ async def run(context: FlowContext, source: ProjectsSource, target: ProjectsTarg
     desired: dict[str, Project] = {}
     for key, record in unique.items():
         if isinstance(record, InvalidRecord):
-            decided.append(Decision(key, ActionKind.INVALID, record.message))
+            decided.append(invalid(key, record))
             continue
         made = project_safely(key, ENTITY, lambda r=record: _sendable(context, r))
         if isinstance(made, Decision):

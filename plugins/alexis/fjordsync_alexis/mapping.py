@@ -28,6 +28,7 @@ from fjordsync.domain.model import (
     Employment,
     InvalidRecord,
 )
+from fjordsync.domain.problems import Problem, ProblemKind
 from fjordsync.domain.values import BankAccount, DateRange, Email, NationalId
 from fjordsync.errors import InvalidValue
 from fjordsync_alexis.vocabulary import (
@@ -382,15 +383,24 @@ def absence(
         if leave_type is CLASH:
             raise InvalidValue("leave.typeId", "names more than one leave type")
         kind = leave_type.get("kind")
-        code = resolve_absence_code(
-            type_id=str(leave_type["id"]),
-            name=str(leave_type.get("name") or ""),
-            user_code=user_code,
-            kind=LeaveKind(kind)
-            if isinstance(kind, str) and kind in LeaveKind.__members__
-            else None,
-            tenant_mapping=tenant_mapping,
-        )
+        try:
+            code = resolve_absence_code(
+                type_id=str(leave_type["id"]),
+                name=str(leave_type.get("name") or ""),
+                user_code=user_code,
+                kind=LeaveKind(kind)
+                if isinstance(kind, str) and kind in LeaveKind.__members__
+                else None,
+                tenant_mapping=tenant_mapping,
+            )
+        except InvalidValue as error:
+            if error.field != "leave.type":
+                raise
+            # The type maps to no payroll code: the check names it by the type's name.
+            unmapped = Problem(
+                ProblemKind.MISSING_REFERENCE, error.field, (str(leave_type.get("name") or ""),)
+            )
+            return InvalidRecord.from_error("absence", key, error, employee_number, unmapped)
         start = parse_day(raw.get("startDate"), "leave.startDate")
         end = parse_day(raw.get("endDate"), "leave.endDate")
         if start is None:
