@@ -1,5 +1,8 @@
 """Transport to the AlexisHR API: bearer token, paging, bounded concurrency and retries.
 
+The token goes on every request as ``fjordsync.transport.TokenAuth`` (a fixed one: a 401 is
+final); answers are read by ``fjordsync.transport.classify``.
+
 Retry policy (tenacity, here only): transport errors, 5xx and 429 are retried with exponential
 back-off and jitter; a 429 waits what ``Retry-After`` says, capped by ``max_wait`` and never zero;
 400, 401, 403 and 404 are never retried. Attempts and total time per request are bounded, so a
@@ -19,17 +22,19 @@ from typing import Any
 
 import httpx
 
-from fjordsync.errors import AuthFailed, RateLimited, Rejected, Unavailable
+from fjordsync.errors import Unavailable
 from fjordsync.transport import (
     LoopBound,
     RetryPolicy,
+    TokenAuth,
     Transient,
-    json_body,
-    retry_after,
+    classify,
+    exhausted,
     retrying,
 )
 
 SYSTEM = "AlexisHR"
+ACCEPT = {"Accept": "application/json"}
 Params = Sequence[tuple[str, str]]
 
 
@@ -50,9 +55,15 @@ class AlexisClient:
         self.page_size = page_size
         self.retry = retry or RetryPolicy()
         self.max_concurrency = max_concurrency
-        self._bound = LoopBound(self.base_url, timeout=timeout, max_concurrency=max_concurrency)
-        self._headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
-        self.requests = 0  # sent, retries included
+        self.auth = TokenAuth(token=token, system=SYSTEM)
+        self._bound = LoopBound(
+            self.base_url, timeout=timeout, max_concurrency=max_concurrency, auth=self.auth
+        )
+
+    @property
+    def requests(self) -> int:
+        """Requests sent, retries included."""
+        return self._bound.sent
 
     async def aclose(self) -> None:
         await self._bound.aclose()
@@ -67,44 +78,36 @@ class AlexisClient:
                     return await self._once(path, params, operation, record)
         except Transient as failure:
             attempts = loop.statistics.get("attempt_number", self.retry.attempts)
-            message = f"{failure.detail}, still after {attempts} attempts"
-            if failure.status == 429:
-                raise RateLimited(
-                    message, system=SYSTEM, operation=operation, record=record
-                ) from None
-            raise Unavailable(message, system=SYSTEM, operation=operation, record=record) from None
+            raise exhausted(
+                failure,
+                f"{failure.detail}, still after {attempts} attempts",
+                system=SYSTEM,
+                operation=operation,
+                record=record,
+            ) from None
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def _once(self, path: str, params: Params, operation: str, record: str | None) -> Any:
         http = self._bound.bind()
         async with self._bound.limit:
-            self.requests += 1
             try:
                 response = await http.get(
-                    "/" + path.lstrip("/"), params=list(params), headers=self._headers
+                    "/" + path.lstrip("/"), params=list(params), headers=ACCEPT
                 )
             except httpx.TransportError as exc:
                 raise Transient(None, f"could not reach AlexisHR ({type(exc).__name__})") from None
-        status = response.status_code
-        if status == 429:
-            raise Transient(429, "AlexisHR answered 429 Too Many Requests", retry_after(response))
-        if status >= 500:
-            raise Transient(status, f"AlexisHR answered {status}")
-        if status in (401, 403):
-            raise AuthFailed(
-                "the access token was refused (401): create a new one in AlexisHR "
-                "(Settings -> Access tokens) and update the connection's token"
-                if status == 401
-                else "the access token lacks permission for this request (403)",
-                system=SYSTEM,
-                operation=operation,
-                record=record,
-            )
-        if status >= 400:
-            raise Rejected(
-                _validation_message(response), system=SYSTEM, operation=operation, record=record
-            )
-        return json_body(response, SYSTEM)
+        return classify(
+            response,
+            SYSTEM,
+            operation,
+            record=record,
+            refused={
+                401: "the access token was refused (401): create a new one in AlexisHR "
+                "(Settings -> Access tokens) and update the connection's token",
+                403: "the access token lacks permission for this request (403)",
+            },
+            rejected=_validation_message,
+        )
 
     async def list_all(self, resource: str, params: Params = ()) -> tuple[list[dict], dict]:
         """Every record of a list, paged by ``limit``/``offset`` until ``total``: the first page

@@ -32,6 +32,7 @@ from fjordsync.domain.model import CodeItem, Employee, InvalidRecord, Project, T
 from fjordsync.domain.values import DateRange
 from fjordsync.errors import RateLimited, Rejected, Unavailable
 from fjordsync.ports import Query
+from fjordsync.transport import Unsettled, reconciling
 from fjordsync_smartdok import mapping
 from fjordsync_smartdok.client import (
     SYSTEM,
@@ -208,16 +209,15 @@ class SmartDokAdapter:
         send: Callable[[], Awaitable[Any]],
         find: Callable[[], Awaitable[str | None]],
     ) -> str:
-        """Send a create; after an unclear outcome look the record up before sending again."""
+        """Send a create; after an unclear outcome look the record up before sending again
+        (``fjordsync.transport.reconciling``: the policy's attempts and back-off)."""
         policy = self.client.retry
-        unclear: Exception | None = None
-        for attempt in range(policy.attempts):
-            if attempt:
-                await asyncio.sleep(min(policy.first_wait * 2 ** (attempt - 1), policy.max_backoff))
+
+        async def once() -> str:
             try:
                 created = await send()
             except (Unavailable, RateLimited) as failure:
-                unclear = failure
+                unclear: Exception | None = failure
             else:
                 ident = created.get("Id") if isinstance(created, dict) else None
                 if isinstance(ident, int | str) and not isinstance(ident, bool) and str(ident):
@@ -234,6 +234,14 @@ class SmartDokAdapter:
                     operation=operation,
                     record=record,
                 )
+            raise Unsettled(unclear)
+
+        try:
+            async for attempt in reconciling(policy):
+                with attempt:
+                    return await once()
+        except Unsettled as unsettled:
+            unclear = unsettled.cause
         assert unclear is not None
         raise Unavailable(
             f"not created after {policy.attempts} attempts, each unclear and followed by a "

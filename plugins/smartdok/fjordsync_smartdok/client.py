@@ -1,9 +1,10 @@
 """Transport to the SmartDok API: token exchange, paging, bounded concurrency and retries.
 
 Authentication (NOTES.md): the admin's API token is exchanged at ``POST /Authorize/ApiToken`` for
-a session token sent as ``Authorization: Bearer``. A 401 gets one new exchange and one more try;
-a second 401 means the token lacks a permission ("Missing claims") and is reported as that,
-naming the endpoint.
+a session token sent as ``Authorization: Bearer`` (``fjordsync.transport.TokenAuth``). A 401
+gets one new exchange and one more try; a second 401 means the token lacks a permission
+("Missing claims") and is reported as that, naming the endpoint. Answers are read by
+``fjordsync.transport.classify``.
 
 Retry policy (tenacity, here only): transport errors, 5xx and 429 are retried with back-off and
 jitter, a 429 after its ``Retry-After`` (capped, never zero); 400 (save errors), 401, 403 and 404
@@ -24,17 +25,20 @@ from typing import Any
 
 import httpx
 
-from fjordsync.errors import AuthFailed, RateLimited, Rejected, Unavailable
+from fjordsync.errors import Rejected, Unavailable
 from fjordsync.transport import (
     LoopBound,
     RetryPolicy,
+    Token,
+    TokenAuth,
     Transient,
-    json_body,
-    retry_after,
+    classify,
+    exhausted,
     retrying,
 )
 
 SYSTEM = "SmartDok"
+AUTHORIZE = "POST /Authorize/ApiToken"
 Params = Sequence[tuple[str, str]]
 
 
@@ -88,47 +92,42 @@ class SmartDokClient:
         self.max_concurrency = max_concurrency
         self.timeout = timeout
         self.retry = retry or RetryPolicy()
-        self.requests = 0
-        self._session: str | None = None
-        self._bound = LoopBound(self.base_url, timeout=timeout, max_concurrency=max_concurrency)
+        self.auth = TokenAuth(
+            self._exchange,
+            system=SYSTEM,
+            operation=AUTHORIZE,
+            secrets=[api_token],
+        )
+        self._bound = LoopBound(
+            self.base_url, timeout=timeout, max_concurrency=max_concurrency, auth=self.auth
+        )
+
+    @property
+    def requests(self) -> int:
+        """Requests sent, retries and session exchanges included."""
+        return self._bound.sent
 
     async def aclose(self) -> None:
         await self._bound.aclose()
 
-    async def _authorize(self, stale: str | None) -> str:
+    async def _exchange(self) -> Token:
+        """The API token for a session token (no expiry given: used until refused)."""
         http = self._bound.bind()
-        async with self._bound.lock:
-            if self._session and self._session != stale:
-                return self._session  # another task exchanged it meanwhile
-            self.requests += 1
-            try:
-                response = await http.post("/Authorize/ApiToken", json={"Token": self._api_token})
-            except httpx.TransportError as exc:
-                raise Transient(None, f"could not reach SmartDok ({type(exc).__name__})") from None
-            if response.status_code == 401:
-                raise AuthFailed(
-                    "the API token was refused: create a new one in SmartDok (an "
-                    "admin's API token is valid for one year)",
-                    system=SYSTEM,
-                    operation="POST /Authorize/ApiToken",
-                )
-            if response.status_code >= 500 or response.status_code == 429:
-                raise Transient(
-                    response.status_code,
-                    f"SmartDok answered {response.status_code}",
-                    retry_after(response),
-                )
-            if response.status_code >= 400:
-                raise Rejected(
-                    f"SmartDok answered {response.status_code}",
-                    system=SYSTEM,
-                    operation="POST /Authorize/ApiToken",
-                )
-            session = json_body(response, SYSTEM)
-            if not isinstance(session, str) or not session:
-                raise malformed("POST /Authorize/ApiToken", f"{_kind(session)} for the session")
-            self._session = session
-            return session
+        response = await http.post(
+            "/Authorize/ApiToken", json={"Token": self._api_token}, auth=None
+        )
+        session = classify(
+            response,
+            SYSTEM,
+            AUTHORIZE,
+            refused={
+                401: "the API token was refused: create a new one in SmartDok (an "
+                "admin's API token is valid for one year)"
+            },
+        )
+        if not isinstance(session, str) or not session:
+            raise malformed(AUTHORIZE, f"{_kind(session)} for the session")
+        return Token(session)
 
     async def request(
         self,
@@ -149,57 +148,38 @@ class SmartDokClient:
                     return await self._once(method, path, params, json, operation, record)
         except Transient as failure:
             attempts = loop.statistics.get("attempt_number", 1)
-            message = f"{failure.detail}, still after {attempts} attempt(s)"
-            if failure.status == 429:
-                raise RateLimited(
-                    message, system=SYSTEM, operation=operation, record=record
-                ) from None
-            raise Unavailable(message, system=SYSTEM, operation=operation, record=record) from None
+            raise exhausted(
+                failure,
+                f"{failure.detail}, still after {attempts} attempt(s)",
+                system=SYSTEM,
+                operation=operation,
+                record=record,
+            ) from None
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def _once(
         self, method: str, path: str, params: Params, body: Any, operation: str, record: str | None
     ) -> Any:
         http = self._bound.bind()
-        session = self._session or await self._authorize(None)
-        for second_try in (False, True):
-            async with self._bound.limit:
-                self.requests += 1
-                try:
-                    response = await http.request(
-                        method,
-                        path,
-                        params=list(params),
-                        json=body,
-                        headers={"Authorization": f"Bearer {session}"},
-                    )
-                except httpx.TransportError as exc:
-                    raise Transient(
-                        None, f"could not reach SmartDok ({type(exc).__name__})"
-                    ) from None
-            if response.status_code != 401:
-                break
-            if second_try:
-                raise AuthFailed(
-                    f"SmartDok refused {operation} twice with 401 after a new session: the API "
-                    'token lacks the permission ("Missing claims") for this endpoint',
-                    system=SYSTEM,
-                    operation=operation,
-                    record=record,
-                )
-            session = await self._authorize(session)  # the session expired: one new one
-        status = response.status_code
-        if status == 429 or status >= 500:
-            raise Transient(status, f"SmartDok answered {status}", retry_after(response))
-        if status == 404:
-            raise NotFound("not found (404)", system=SYSTEM, operation=operation, record=record)
-        if status == 403:
-            raise AuthFailed("forbidden (403)", system=SYSTEM, operation=operation, record=record)
-        if status >= 400:
-            raise Rejected(_save_error(response), system=SYSTEM, operation=operation, record=record)
-        if not response.content:
-            return None
-        return json_body(response, SYSTEM)
+        async with self._bound.limit:
+            try:
+                response = await http.request(method, path, params=list(params), json=body)
+            except httpx.TransportError as exc:
+                raise Transient(None, f"could not reach SmartDok ({type(exc).__name__})") from None
+        # A 401 here came after one new session (TokenAuth): the token lacks a permission.
+        return classify(
+            response,
+            SYSTEM,
+            operation,
+            record=record,
+            refused={
+                401: f"SmartDok refused {operation} twice with 401 after a new session: the API "
+                'token lacks the permission ("Missing claims") for this endpoint'
+            },
+            rejected=_save_error,
+            not_found=NotFound,
+            empty=True,
+        )
 
     async def collection(self, path: str, params: Params = (), page_size: int = 100) -> list[Any]:
         """Every item of a ``{Count, Offset, TotalCount, Items}`` collection: the first page gives

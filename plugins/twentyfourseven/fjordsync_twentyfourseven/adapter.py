@@ -52,6 +52,7 @@ from fjordsync.domain.model import (
 from fjordsync.domain.rules import carriable_text, local_to_utc
 from fjordsync.errors import Rejected, Unavailable
 from fjordsync.ports import Query
+from fjordsync.transport import Unsettled, reconciling
 from fjordsync_twentyfourseven import mapping
 from fjordsync_twentyfourseven.client import (
     PAYROLL,
@@ -208,44 +209,63 @@ class TwentyFourSevenAdapter:
         return None
 
     async def save_time_entry(self, entry: TimeEntry, marker: str) -> str:
-        """Create (no target key) or update an hour; exactly once, whatever the network does."""
+        """Create (no target key) or update an hour; exactly once, whatever the network does:
+        after an unclear outcome the hour is looked up by its marker before it is sent again
+        (``fjordsync.transport.reconciling``)."""
         started = datetime.now(UTC)
         body = mapping.hour(replace(entry, comment=_carriable(entry.comment)), marker)
-        last: OutcomeUnknown | None = None
-        for _ in range(SAVE_ATTEMPTS):
-            if last is not None:
-                found = await self.find_time_entry(entry, marker, since=started)
-                if found is not None:
-                    return found
-            try:
-                saved = await self.soap.call("time", "SaveHour", idempotent=False, Hour=body)
-            except OutcomeUnknown as unknown:
-                last = unknown
-                await asyncio.sleep(0.05)
-                continue
-            except Rejected as rejected:
-                raise Rejected(
-                    rejected.message, system=SYSTEM, operation=rejected.operation, record=entry.key
-                ) from None
-            saved = mapping.no_sentinel(saved)
-            if isinstance(saved, int) and saved > 0:
-                return str(saved)
-            # Saved, but the answer holds no Id: the marker finds it.
-            last = OutcomeUnknown(
+        last: Exception | None = None
+        try:
+            async for attempt in reconciling(self.soap.retry, attempts=SAVE_ATTEMPTS):
+                with attempt:
+                    again = attempt.retry_state.attempt_number > 1
+                    return await self._save_hour_once(entry, marker, body, started, again)
+        except Unsettled as unsettled:
+            last = unsettled.cause
+        found = await self.find_time_entry(entry, marker, since=started)
+        if found is not None:
+            return found
+        raise Unavailable(
+            f"SaveHour kept failing ({getattr(last, 'message', None) or 'no answer'}); "
+            "the hour was not saved",
+            system=SYSTEM,
+            operation="TimeService.SaveHour",
+            record=entry.key,
+        )
+
+    async def _save_hour_once(
+        self,
+        entry: TimeEntry,
+        marker: str,
+        body: dict[str, Any],
+        started: datetime,
+        again: bool,
+    ) -> str:
+        """One attempt: after an unclear one the marker's look-up first, then ``SaveHour``;
+        ``Unsettled`` when the outcome is unclear again."""
+        if again:
+            found = await self.find_time_entry(entry, marker, since=started)
+            if found is not None:
+                return found
+        try:
+            saved = await self.soap.call("time", "SaveHour", idempotent=False, Hour=body)
+        except OutcomeUnknown as unknown:
+            raise Unsettled(unknown) from None
+        except Rejected as rejected:
+            raise Rejected(
+                rejected.message, system=SYSTEM, operation=rejected.operation, record=entry.key
+            ) from None
+        saved = mapping.no_sentinel(saved)
+        if isinstance(saved, int) and saved > 0:
+            return str(saved)
+        # Saved, but the answer holds no Id: the marker finds it.
+        raise Unsettled(
+            OutcomeUnknown(
                 "SaveHour answered without the hour's Id",
                 system=SYSTEM,
                 operation="TimeService.SaveHour",
                 record=entry.key,
             )
-        found = await self.find_time_entry(entry, marker, since=started)
-        if found is not None:
-            return found
-        raise Unavailable(
-            f"SaveHour kept failing ({last.message if last else 'no answer'}); "
-            "the hour was not saved",
-            system=SYSTEM,
-            operation="TimeService.SaveHour",
-            record=entry.key,
         )
 
 
@@ -349,21 +369,27 @@ class PayrollAdapter:
             response = await self.payroll.request("POST", path, json=[item], record=record)
             return self._employment_id(response, operation, record)
         before = {row.get("employment_id") for row in await self._employments_of(record)}
-        last: OutcomeUnknown | None = None
-        for _ in range(SAVE_ATTEMPTS):
+
+        async def once() -> str:
             try:
                 response = await self.payroll.request(
                     "POST", path, json=[item], record=record, idempotent=False
                 )
                 return self._employment_id(response, operation, record)
             except OutcomeUnknown as unknown:
-                last = unknown
-            found = await self._created_employment(record, item, before)
-            if found is not None:
-                return found
-            await asyncio.sleep(0.05)
+                found = await self._created_employment(record, item, before)
+                if found is not None:
+                    return found
+                raise Unsettled(unknown) from None
+
+        try:
+            async for attempt in reconciling(self.payroll.retry, attempts=SAVE_ATTEMPTS):
+                with attempt:
+                    return await once()
+        except Unsettled as unsettled:
+            last = unsettled.cause
         raise Unavailable(
-            f"saving the employment kept failing ({last.message if last else ''}); "
+            f"saving the employment kept failing ({getattr(last, 'message', '')}); "
             "it was not saved",
             system=PAYROLL,
             operation=operation,
@@ -422,18 +448,26 @@ class PayrollAdapter:
                 "POST", "/absence/v2", json=body, record=absence.key
             )
             return self._serial_no(response, absence)
-        for _ in range(SAVE_ATTEMPTS):
+
+        async def once() -> str:
             try:
                 response = await self.payroll.request(
                     "POST", "/absence/v2", json=body, record=absence.key, idempotent=False
                 )
                 return self._serial_no(response, absence)
-            except OutcomeUnknown:
+            except OutcomeUnknown as unknown:
                 # The absence carries its externalId: find it before sending it again.
                 found = await self._serial_of(absence)
                 if found is not None:
                     return found
-                await asyncio.sleep(0.05)
+                raise Unsettled(unknown) from None
+
+        try:
+            async for attempt in reconciling(self.payroll.retry, attempts=SAVE_ATTEMPTS):
+                with attempt:
+                    return await once()
+        except Unsettled:
+            pass
         raise Unavailable(
             "saving the absence kept failing; it was not saved",
             system=PAYROLL,

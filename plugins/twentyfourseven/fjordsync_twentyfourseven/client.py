@@ -39,14 +39,15 @@ refused ``Login`` gets a fixed message (its fault would quote the application id
 vendor message is scrubbed of the credentials before it is kept.
 
 Payroll: ``GET /auth?token=`` exchanges the customer's access token for a bearer token, reused
-until ``expiresOn``; a 401 gets one re-exchange. Every body is read through
-``fjordsync.transport.json_body`` (an HTML page or half a body is ``Transient``); no message
-names a URL, since the one of ``/auth`` carries the token.
+until ``expiresOn``; a 401 gets one re-exchange (both ``fjordsync.transport.TokenAuth``).
+Answers are read by ``fjordsync.transport.classify``: 5xx and 429 are retried after their
+``Retry-After`` (``RateLimited`` when a 429 outlasts them), 401/403 are ``AuthFailed``, other
+4xx but 409 ``Rejected``; an HTML page or half a body is ``Transient``. No message names a URL,
+since the one of ``/auth`` carries the token.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextvars
 import re
 import threading
@@ -69,11 +70,22 @@ from zeep.wsdl.utils import etree_to_string
 from zeep.xsd.types.simple import AnySimpleType
 
 from fjordsync.errors import AuthFailed, RateLimited, Rejected, Unavailable
-from fjordsync.transport import LoopBound, RetryPolicy, Transient, json_body, retrying
+from fjordsync.transport import (
+    LoopBound,
+    RetryPolicy,
+    Token,
+    TokenAuth,
+    Transient,
+    classify,
+    exhausted,
+    json_body,
+    retrying,
+)
 from fjordsync_twentyfourseven.mapping import UNREADABLE
 
 SYSTEM = "24SevenOffice"
 PAYROLL = "24SevenOffice Lønn"
+AUTH = "GET /auth"
 WSDL_DIR = Path(__file__).resolve().parent / "wsdl"
 TNS = "http://24sevenOffice.com/webservices"
 NO_IDENTITY = "00000000-0000-0000-0000-000000000000"
@@ -252,14 +264,11 @@ def fault_message(fault: Fault) -> str:
 
 
 class _Transport(AsyncTransport):
-    """zeep's httpx transport, sending the session cookie as a plain header (both hosts) and
-    reading the quota headers of every answer."""
+    """zeep's httpx transport over the event loop's client (``LoopBound``), sending the session
+    cookie as a plain header (both hosts) and reading the quota headers of every answer."""
 
-    def __init__(self, soap: SoapClient, timeout: float) -> None:
-        super().__init__(
-            client=httpx.AsyncClient(timeout=timeout),
-            wsdl_client=httpx.Client(timeout=timeout),
-        )
+    def __init__(self, soap: SoapClient, http: httpx.AsyncClient) -> None:
+        super().__init__(client=http, wsdl_client=httpx.Client(timeout=http.timeout))
         self.soap = soap
 
     async def post_xml(self, address: str, envelope: Any, headers: dict[str, str]) -> Any:
@@ -319,30 +328,29 @@ class SoapClient:
         self.retry = retry or RetryPolicy()
         self.session_id: str | None = None
         self.requests = 0
-        self._loop: asyncio.AbstractEventLoop | None = None
+        # The REST clients' binding: one httpx client, concurrency limit and login lock per
+        # event loop; zeep's transport and the service proxies are made anew with the client.
+        self._bound = LoopBound(timeout=timeout, max_concurrency=max_concurrency)
         self._services: dict[str, Any] = {}
-        self._limit: asyncio.Semaphore | None = None
-        self._login_lock: asyncio.Lock | None = None
         self._transport: _Transport | None = None
 
     # -- plumbing -----------------------------------------------------------------------------
-    def _bind(self) -> None:
-        loop = asyncio.get_running_loop()
-        if self._loop is loop:
-            return
-        self._loop = loop
-        self._limit = asyncio.Semaphore(self.max_concurrency)
-        self._login_lock = asyncio.Lock()
-        self._transport = _Transport(self, self.timeout)
-        self._services = {}
+    def _bind(self) -> _Transport:
+        http = self._bound.bind()
+        if self._transport is None or self._transport.client is not http:
+            if self._transport is not None:
+                self._transport.wsdl_client.close()
+            self._transport = _Transport(self, http)
+            self._services = {}
+        return self._transport
 
     def _service(self, name: str) -> Any:
-        self._bind()
+        transport = self._bind()
         if name not in self._services:
             wsdl, binding, host, path = SERVICES[name]
             client = AsyncClient(
                 str(WSDL_DIR / wsdl),
-                transport=self._transport,
+                transport=transport,
                 settings=Settings(xml_huge_tree=True),
             )
             # AsyncClient.create_service gives a synchronous proxy: bind the async one to the
@@ -353,8 +361,8 @@ class SoapClient:
         return self._services[name]
 
     async def aclose(self) -> None:
+        await self._bound.aclose()
         if self._transport is not None:
-            await self._transport.aclose()
             self._transport.wsdl_client.close()
 
     # -- one request ----------------------------------------------------------------------------
@@ -363,8 +371,8 @@ class SoapClient:
     ) -> Any:
         name = f"{SERVICES[service][1].removesuffix('Soap')}.{operation}"
         self.budget.spend(name)
-        assert self._limit is not None
-        async with self._limit:
+        self._bind()
+        async with self._bound.limit:
             self.requests += 1
             call = _Call()
             token = _CALL.set(call)
@@ -437,8 +445,7 @@ class SoapClient:
         ``stale`` is the session the caller saw fail (or None): when another task has already
         replaced it while this one waited, that one is used as it is."""
         self._bind()
-        assert self._login_lock is not None
-        async with self._login_lock:
+        async with self._bound.lock:
             replaced_meanwhile = self.session_id and self.session_id != stale
             if replaced_meanwhile and (
                 stale is not None or await self._send("auth", "HasSession", {}, True)
@@ -559,7 +566,8 @@ class PayrollAnswer:
 
 
 class PayrollClient:
-    """httpx client of the payroll REST API, with token exchange and retries."""
+    """httpx client of the payroll REST API, with the token exchange (``TokenAuth``), the one
+    classifier and retries."""
 
     def __init__(
         self,
@@ -575,72 +583,45 @@ class PayrollClient:
         self.timeout = timeout
         self.max_concurrency = max_concurrency
         self.retry = retry or RetryPolicy()
-        self.requests = 0
-        self._bearer: str | None = None
-        self._expires: datetime | None = None
-        self._bound = LoopBound(self.base_url, timeout=timeout, max_concurrency=max_concurrency)
+        self.auth = TokenAuth(
+            self._exchange,
+            system=PAYROLL,
+            operation=AUTH,
+            policy=self.retry,
+            secrets=[access_token],
+        )
+        self._bound = LoopBound(
+            self.base_url, timeout=timeout, max_concurrency=max_concurrency, auth=self.auth
+        )
+
+    @property
+    def requests(self) -> int:
+        """Requests sent, retries and token exchanges included."""
+        return self._bound.sent
 
     async def aclose(self) -> None:
         await self._bound.aclose()
 
     def _scrub(self, text: str) -> str:
-        return scrub(text, (self._access_token, self._bearer or ""))
+        bearer = self.auth.token.value if self.auth.token else ""
+        return scrub(text, (self._access_token, bearer))
 
-    async def _token(self, stale: str | None = None) -> str:
+    async def _exchange(self) -> Token:
+        """One token exchange. Its URL carries the access token: no message may name it
+        (``TokenAuth`` lets no httpx error through, since their messages quote the URL)."""
         http = self._bound.bind()
-        async with self._bound.lock:
-            fresh = (
-                self._bearer
-                and self._bearer != stale
-                and self._expires
-                and self._expires > datetime.now(UTC) + timedelta(seconds=30)
-            )
-            if fresh:
-                return self._bearer  # type: ignore[return-value]
-            loop = retrying(self.retry)
-            try:
-                async for attempt in loop:
-                    with attempt:
-                        self._bearer, self._expires = await self._exchange(http)
-            except Transient as failure:
-                raise Unavailable(
-                    f"{failure}, still after {loop.statistics.get('attempt_number')} attempts",
-                    system=PAYROLL,
-                    operation="GET /auth",
-                ) from None
-            return self._bearer  # type: ignore[return-value]
-
-    async def _exchange(self, http: httpx.AsyncClient) -> tuple[str, datetime]:
-        """One token exchange. Its URL carries the access token: no message may name it, and
-        no httpx error is let through (their messages quote the URL)."""
-        self.requests += 1
+        response = await http.get("/auth", params={"token": self._access_token}, auth=None)
+        refused = (
+            "the payroll access token was refused: create a new one "
+            "(Lønn -> Innstillinger -> Diverse innstillinger -> API, "
+            "e-post, integrasjoner)"
+        )
         try:
-            response = await http.get("/auth", params={"token": self._access_token})
-        except httpx.TransportError as exc:
-            raise Transient(None, f"could not reach payroll ({type(exc).__name__})") from None
-        except httpx.HTTPError as exc:
+            body = classify(response, PAYROLL, AUTH, refused={401: refused, 403: refused})
+        except Rejected:
             raise Unavailable(
-                f"the token exchange could not be sent ({type(exc).__name__})",
-                system=PAYROLL,
-                operation="GET /auth",
+                f"payroll answered {response.status_code}", system=PAYROLL, operation=AUTH
             ) from None
-        if response.status_code in (401, 403):
-            raise AuthFailed(
-                "the payroll access token was refused: create a new one "
-                "(Lønn -> Innstillinger -> Diverse innstillinger -> API, "
-                "e-post, integrasjoner)",
-                system=PAYROLL,
-                operation="GET /auth",
-            )
-        if response.status_code >= 500 or response.status_code == 429:
-            raise Transient(response.status_code, f"payroll answered {response.status_code}")
-        if response.status_code >= 400:
-            raise Unavailable(
-                f"payroll answered {response.status_code}",
-                system=PAYROLL,
-                operation="GET /auth",
-            )
-        body = json_body(response, PAYROLL)
         bearer = body.get("accessToken") if isinstance(body, dict) else None
         expires = body.get("expiresOn") if isinstance(body, dict) else None
         try:
@@ -651,9 +632,9 @@ class PayrollClient:
             raise Unavailable(
                 "the token exchange answered without a usable accessToken and expiresOn",
                 system=PAYROLL,
-                operation="GET /auth",
+                operation=AUTH,
             ) from None
-        return bearer, moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+        return Token(bearer, moment if moment.tzinfo else moment.replace(tzinfo=UTC))
 
     async def request(
         self,
@@ -667,8 +648,9 @@ class PayrollClient:
     ) -> PayrollAnswer:
         """Send a request; returns the answer of a 2xx (its JSON parsed) or a 409 (the caller
         decides what a conflict means); raises the core's errors for the rest. A body that is
-        an HTML page or cut short is retried like a 5xx; for a write that is not idempotent it
-        is ``OutcomeUnknown`` (it may have been saved), like a lost answer."""
+        an HTML page or cut short is retried like a 5xx (after ``Retry-After`` when one came);
+        for a write that is not idempotent it is ``OutcomeUnknown`` (it may have been saved),
+        like a lost answer."""
         operation = f"{method} {path}"
         loop = retrying(self.retry, attempts=None if idempotent else 1)
         try:
@@ -678,7 +660,8 @@ class PayrollClient:
                         method, path, operation, record, json, params, idempotent
                     )
         except Transient as failure:
-            raise Unavailable(
+            raise exhausted(
+                failure,
                 f"{failure}, still after {loop.statistics.get('attempt_number')} attempts",
                 system=PAYROLL,
                 operation=operation,
@@ -697,9 +680,8 @@ class PayrollClient:
         idempotent: bool,
     ) -> PayrollAnswer:
         http = self._bound.bind()
-        bearer = await self._token()
 
-        def unclear(what: str, status: int | None = None) -> Exception:
+        def unclear(what: str, status: int | None = None, wait: float | None = None) -> Exception:
             if not idempotent:
                 return OutcomeUnknown(
                     f"{what}: it may have been saved",
@@ -707,48 +689,32 @@ class PayrollClient:
                     operation=operation,
                     record=record,
                 )
-            return Transient(status, what)
+            return Transient(status, what, wait)
 
-        for renewed in (False, True):
-            async with self._bound.limit:
-                self.requests += 1
-                try:
-                    response = await http.request(
-                        method,
-                        path,
-                        json=body,
-                        params=params,
-                        headers={"Authorization": f"Bearer {bearer}"},
-                    )
-                except httpx.TransportError as exc:
-                    raise unclear(f"no answer from payroll ({type(exc).__name__})") from None
-            if response.status_code == 401 and not renewed:
-                bearer = await self._token(stale=bearer)  # expired early: one re-exchange
-                continue
-            break
-        status = response.status_code
-        if status == 401:
-            raise AuthFailed(
-                "payroll refused a fresh token (401)",
-                system=PAYROLL,
-                operation=operation,
-                record=record,
-            )
-        if status >= 500 or status == 429:
-            raise unclear(f"payroll answered {status}", status)
-        if status >= 400 and status != 409:
-            raise Rejected(
-                f"payroll answered {status}: {self._scrub(_payroll_message(response))}",
-                system=PAYROLL,
-                operation=operation,
-                record=record,
-            )
-        if status == 409 or not response.content.strip():
-            return PayrollAnswer(status, None)
+        async with self._bound.limit:
+            try:
+                response = await http.request(method, path, json=body, params=params)
+            except httpx.TransportError as exc:
+                raise unclear(f"no answer from payroll ({type(exc).__name__})") from None
+        if response.status_code == 409:
+            return PayrollAnswer(409, None)
         try:
-            return PayrollAnswer(status, json_body(response, PAYROLL))
-        except Transient as garbled:
-            raise unclear(str(garbled), status) from None
+            # A 401 here came after one re-exchange (TokenAuth): the fresh token was refused.
+            answer = classify(
+                response,
+                PAYROLL,
+                operation,
+                record=record,
+                refused={401: "payroll refused a fresh token (401)"},
+                rejected=self._rejected,
+                empty=True,
+            )
+        except Transient as failure:
+            raise unclear(failure.detail, failure.status, failure.retry_after) from None
+        return PayrollAnswer(response.status_code, answer)
+
+    def _rejected(self, response: httpx.Response) -> str:
+        return f"payroll answered {response.status_code}: {self._scrub(_payroll_message(response))}"
 
 
 def _payroll_message(response: httpx.Response) -> str:
