@@ -104,7 +104,8 @@ def held_by_unreadable(
         if record is None:
             continue
         problem = Problem(ProblemKind.UNREADABLE_TARGET, record.problem.field, (key,))
-        decisions.append(Decision(key, ActionKind.CONFLICT, render_unreadable(problem, record)))
+        message = render_unreadable(problem, record)
+        decisions.append(Decision(key, ActionKind.CONFLICT, message, problem))
     return decisions
 
 
