@@ -9,13 +9,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import BaseModel
 
 from fjordsync import ports
 
-__all__ = ["CONNECTOR_NAME", "Connector", "SandboxSpec", "capabilities_of"]
+__all__ = ["CONNECTOR_NAME", "AdapterClass", "Connector", "SandboxSpec", "capabilities_of"]
 
 CONNECTOR_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,63}$")
 
@@ -39,6 +39,13 @@ def capabilities_of(adapter: type | None) -> tuple[str, ...]:
     )
 
 
+class AdapterClass(Protocol):
+    """A class implementing some of the ports, built for one connection from its settings."""
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> Any: ...
+
+
 @dataclass(frozen=True)
 class Connector:
     """A connector as a plugin registers it.
@@ -57,7 +64,7 @@ class Connector:
     name: str
     title: str
     settings: type[BaseModel]
-    adapter: type | None = None
+    adapter: type[AdapterClass] | None = None
     system: str = ""
     testing: bool = False
     wording: ports.Wording | None = None
@@ -76,7 +83,7 @@ class Connector:
         """An adapter for one connection."""
         if self.adapter is None:
             raise NotImplementedError(f"connector {self.name!r} has no adapter yet")
-        return self.adapter.from_settings(settings)  # type: ignore[attr-defined]
+        return self.adapter.from_settings(settings)
 
 
 @dataclass(frozen=True)

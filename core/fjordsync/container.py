@@ -57,7 +57,8 @@ class CoreContainer(containers.DeclarativeContainer):
     """What the use cases need from outside: the clock, and the ``SyncState`` port the flows
     record in (a ``Ledger`` provides it)."""
 
-    clock = providers.Dependency(instance_of=Clock)
+    # Clock is a runtime-checkable Protocol, which isinstance takes; mypy wants a concrete class.
+    clock = providers.Dependency(instance_of=Clock)  # type: ignore[type-abstract]
     state = providers.Dependency(instance_of=ProvidesSyncState)
 
 

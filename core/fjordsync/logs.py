@@ -30,6 +30,7 @@ import threading
 import traceback
 import unicodedata
 from collections.abc import Iterable
+from io import TextIOWrapper
 from pathlib import Path
 from typing import ClassVar
 from urllib.parse import quote
@@ -255,7 +256,7 @@ class _State:
 class _PrivateFileHandler(logging.FileHandler):
     """A FileHandler whose file is created 0600 and refused when others can read it."""
 
-    def _open(self):  # type: ignore[no-untyped-def]
+    def _open(self) -> TextIOWrapper:
         return open(open_private(self.baseFilename), "a", encoding=self.encoding)
 
 

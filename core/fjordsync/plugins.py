@@ -83,6 +83,12 @@ def _core_info(name: str, module: str) -> PluginInfo:
     return PluginInfo(name, module, "fjordsync", metadata.version("fjordsync"))
 
 
+class _Manager(pluggy.PluginManager):
+    """pluggy's manager, knowing where each plugin it loaded came from (``plugin_infos``)."""
+
+    fjordsync_infos: dict[str, PluginInfo]
+
+
 def get_plugin_manager(
     *,
     builtins: Iterable[str] = BUILTIN_PLUGINS,
@@ -91,7 +97,7 @@ def get_plugin_manager(
 ) -> pluggy.PluginManager:
     """A plugin manager with the built-ins and the allowed installed plugins registered."""
     environ = os.environ if environ is None else environ
-    manager = pluggy.PluginManager(hookspecs.PROJECT_NAME)
+    manager = _Manager(hookspecs.PROJECT_NAME)
     manager.add_hookspecs(hookspecs)
     infos: dict[str, PluginInfo] = {}
     for module_name in builtins:
@@ -133,7 +139,7 @@ def get_plugin_manager(
             f"plugin {manager.get_name(exc.plugin)!r} implements an unknown hook "
             f"{hook.group(1) if hook else ''!r}: is the hook name misspelt?"
         ) from exc
-    manager.fjordsync_infos = infos  # type: ignore[attr-defined]
+    manager.fjordsync_infos = infos
     return manager
 
 

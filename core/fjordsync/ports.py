@@ -357,7 +357,10 @@ def ports_of(protocol: type) -> tuple[str, ...]:
 class SyncState(Protocol):
     """What a flow records as it runs: the ledger, seen through the core's eyes."""
 
-    fingerprint_key: bytes
+    @property
+    def fingerprint_key(self) -> bytes:
+        """The key a flow's fingerprints are made with (read only: the ledger keeps it)."""
+        ...
 
     def links(self, tenant: str, flow: str, entity: str) -> Mapping[str, Any]: ...
 

@@ -12,9 +12,10 @@ from rich.markup import escape
 
 from fjordsync import logs
 from fjordsync.cli import render
-from fjordsync.errors import FjordsyncError
+from fjordsync.errors import ConfigError, FjordsyncError
 
 if TYPE_CHECKING:
+    from fjordsync.config import Config
     from fjordsync.container import AppContainer
 
 EXIT_OK = 0
@@ -114,3 +115,11 @@ def container(config: str | None = None, ledger: str | None = None) -> AppContai
     built = AppContainer()
     built.settings.from_dict({"config_path": config, "ledger_url": ledger})
     return built
+
+
+def loaded_config(built: AppContainer) -> Config:
+    """The config of a command that takes a config file; an empty path names none."""
+    config = built.config()
+    if config is None:
+        raise ConfigError("no config file given")
+    return config

@@ -15,6 +15,7 @@ from fjordsync.cli.app import (
     container,
     err,
     fail,
+    loaded_config,
     out,
     print_json,
 )
@@ -28,7 +29,7 @@ def config_check(
 ) -> None:
     """Validate a config file: structure, plugins, settings, secrets and flow wiring."""
     try:
-        config = container(config=file).config()
+        config = loaded_config(container(config=file))
     except ConfigError as exc:
         problems = getattr(exc, "problems", [(exc.path or "", str(exc))])
         if as_json:

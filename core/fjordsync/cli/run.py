@@ -20,6 +20,7 @@ from fjordsync.cli.app import (
     app,
     container,
     fail,
+    loaded_config,
     out,
     print_json,
     unexpected,
@@ -77,7 +78,7 @@ def run_command(
     loaded = None
     try:
         period = _period(from_date, to_date)
-        loaded = built.config()
+        loaded = loaded_config(built)
         result = asyncio.run(
             run_flow(
                 loaded,
@@ -202,7 +203,7 @@ def check_command(
     try:
         findings = asyncio.run(
             check(
-                built.config(),
+                loaded_config(built),
                 built.connectors(),
                 flow,
                 tenant=tenant,

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from fjordsync.cli.app import ConfigFileOption, app, container, err, fail, out
+from fjordsync.cli.app import ConfigFileOption, app, container, err, fail, loaded_config, out
 from fjordsync.cli.render import cell
 from fjordsync.errors import FjordsyncError
 
@@ -26,7 +26,7 @@ def serve_command(
 
     built = container(config=config)
     try:
-        loaded = built.config()
+        loaded = loaded_config(built)
         if not once:
             err.print(cell(f"serving the schedules of {config} (Ctrl-C to stop)"), highlight=False)
         asyncio.run(

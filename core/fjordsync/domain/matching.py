@@ -64,10 +64,10 @@ def match(
     unmatched. Each key is paired at most once."""
     by_source: dict[str, list[S]] = defaultdict(list)
     by_target: dict[str, list[T]] = defaultdict(list)
-    for record in sources:
-        by_source[normalise(source_key(record))].append(record)
-    for record in targets:
-        by_target[normalise(target_key(record))].append(record)
+    for source in sources:
+        by_source[normalise(source_key(source))].append(source)
+    for target in targets:
+        by_target[normalise(target_key(target))].append(target)
 
     matched: list[tuple[str, S, T]] = []
     unmatched_source: list[tuple[str, S]] = []

@@ -8,6 +8,7 @@ far after the jump as it was into the gap (03:30), as the wall clock would read 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -25,9 +26,7 @@ def _at(day: datetime, clock: time, zone: ZoneInfo) -> datetime:
     return datetime.combine(day.date(), clock, tzinfo=zone).astimezone(UTC)
 
 
-def next_run(
-    days: tuple[str, ...] | list[str], clock: time, zone: ZoneInfo, after: datetime
-) -> datetime:
+def next_run(days: Iterable[str], clock: time, zone: ZoneInfo, after: datetime) -> datetime:
     """The first scheduled moment strictly after ``after`` (aware), in UTC."""
     if after.tzinfo is None:
         raise ValueError("after must carry a time zone")

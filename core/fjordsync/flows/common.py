@@ -25,7 +25,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar, TypeVarTuple
 
 from fjordsync.domain.diff import Action, ActionKind, Decision, Plan, Record, fingerprint
 from fjordsync.domain.matching import normalise_key
@@ -55,6 +55,9 @@ __all__ = [
 ]
 
 LOG = logging.getLogger("fjordsync.flows")
+
+R = TypeVar("R")
+Ts = TypeVarTuple("Ts")
 
 
 def marker_for(context: FlowContext, source_key: str) -> str:
@@ -164,15 +167,16 @@ def invalid(key: str, record: InvalidRecord) -> Decision:
 def project_safely(
     key: str,
     entity: str,
-    project: Callable[[], Any],
+    project: Callable[[*Ts], R],
+    *args: *Ts,
     kinds: Mapping[str, ProblemKind] | None = None,
-) -> Any | Decision:
-    """``project()``, or, when it raises, that record's ``invalid`` decision: one record's bad
+) -> R | Decision:
+    """``project(*args)``, or, when it raises, that record's ``invalid`` decision: one record's bad
     value (or a bug it meets) never stops the run. An ``InvalidValue`` names its field (its
     problem's kind by ``kinds``, field -> kind, else ``unreadable_value``); any other error is
     named by its class only (its text may carry the values)."""
     try:
-        return project()
+        return project(*args)
     except InvalidValue as error:
         kind = (kinds or {}).get(error.field, ProblemKind.UNREADABLE_VALUE)
         return Decision(key, ActionKind.INVALID, str(error), Problem(kind, error.field))

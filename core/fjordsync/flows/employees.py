@@ -97,7 +97,7 @@ async def run(context: FlowContext, source: EmployeesSource, target: EmployeesTa
             decided.append(invalid(key, record))
             continue
         made = project_safely(
-            key, "employee", lambda r=record, k=key: _sendable(context, replace(r, key=k))
+            key, "employee", lambda r, k: _sendable(context, replace(r, key=k)), record, key
         )
         if isinstance(made, Decision):
             decided.append(made)
@@ -106,7 +106,7 @@ async def run(context: FlowContext, source: EmployeesSource, target: EmployeesTa
         if note:
             item_notes[key] = note
     current, unreadable = readable(await target.read_employees(Query()))
-    source, target_system = context.source_wording.system, context.target_wording.system
+    source_system, target_system = context.source_wording.system, context.target_wording.system
     limit = context.target_wording.limit("employee.name")
 
     def view(employee: Employee) -> Record:
@@ -127,7 +127,7 @@ async def run(context: FlowContext, source: EmployeesSource, target: EmployeesTa
                     key,
                     ActionKind.INVALID,
                     f"has no e-mail address, which {target_system} needs to create a "
-                    f"user: add a primary e-mail to the contact in {source}",
+                    f"user: add a primary e-mail to the contact in {source_system}",
                     Problem(ProblemKind.CANNOT_CARRY, "email"),
                 )
             )

@@ -162,7 +162,7 @@ async def run(
         if isinstance(record, InvalidRecord):
             decided.append(invalid(source_key, record))
         elif record.approved:
-            made = project_safely(source_key, ENTITY, lambda r=record: _sendable(r))
+            made = project_safely(source_key, ENTITY, _sendable, record)
             if isinstance(made, Decision):
                 decided.append(made)
                 continue
@@ -189,9 +189,14 @@ async def run(
         refused = project_safely(
             key,
             ENTITY,
-            lambda k=key, e=entry: _not_sendable(
-                context, k, e, contacts, projects, work_types, salary_types
-            ),
+            _not_sendable,
+            context,
+            key,
+            entry,
+            contacts,
+            projects,
+            work_types,
+            salary_types,
         )
         if refused is not None:
             decided.append(refused)
@@ -222,15 +227,17 @@ async def run(
     reconciled, unresolved = await _reconcile_pending(context, target, entries)
     for source_key in [*reconciled, *unresolved]:  # nothing more to plan for them
         entries.pop(source_key)
-    key = context.state.fingerprint_key
+    secret = context.state.fingerprint_key
     desired, current = [], []
     for source_key, entry in list(entries.items()):
-        made = project_safely(source_key, ENTITY, lambda e=entry: fingerprint(_values(e), key))
-        if isinstance(made, Decision):
-            decided.append(made)
+        digest = project_safely(
+            source_key, ENTITY, lambda e: fingerprint(_values(e), secret), entry
+        )
+        if isinstance(digest, Decision):
+            decided.append(digest)
             entries.pop(source_key)
             continue
-        desired.append(Record(source_key, {"fingerprint": made}))
+        desired.append(Record(source_key, {"fingerprint": digest}))
         link = links.get(source_key)
         if link is None:
             continue

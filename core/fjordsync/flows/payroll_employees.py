@@ -236,11 +236,13 @@ async def run(
             made = project_safely(
                 key,
                 "employee",
-                lambda r=record, k=key: _sendable(
+                lambda r, k: _sendable(
                     _with_salary(replace(r, key=k), compensations[k], source_system),
                     source_system,
                 ),
-                PROBLEM_KINDS,
+                record,
+                key,
+                kinds=PROBLEM_KINDS,
             )
             if isinstance(made, Decision):
                 decided.append(made)

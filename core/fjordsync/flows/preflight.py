@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any, TypeVar
 
 from fjordsync.domain.model import CodeItem, Employee, InvalidRecord, Project
 from fjordsync.domain.values import DateRange
@@ -38,6 +39,8 @@ __all__ = [
     "check_payroll_employees",
     "check_projects",
 ]
+
+R = TypeVar("R")
 
 
 # The field of a leave whose type resolves to no payroll code (``missing_reference``, with the
@@ -76,7 +79,7 @@ def _employees(
     mine, theirs = changed.code("employee"), fixed.code("employee")
     findings = []
     contacts = {e.key.strip(): e for e in reference}
-    by_email = {}
+    by_email: dict[str, list[str]] = {}
     for e in reference:
         if e.work_email:
             by_email.setdefault(e.work_email.key, []).append(e.key.strip())
@@ -152,7 +155,7 @@ def _codes(
     ]
 
 
-def _valid(records: Sequence[object], kind: type) -> list:
+def _valid(records: Sequence[object], kind: type[R]) -> list[R]:
     return [r for r in records if isinstance(r, kind)]
 
 
@@ -161,7 +164,7 @@ async def check_employees(
     target: EmployeesTarget,
     *,
     today: date,
-    mapping: Mapping,
+    mapping: Mapping[str, Any],
     source_wording: Wording,
     target_wording: Wording,
 ) -> list[Finding]:
@@ -177,7 +180,7 @@ async def check_projects(
     target: ProjectsTarget,
     *,
     today: date,
-    mapping: Mapping,
+    mapping: Mapping[str, Any],
     source_wording: Wording,
     target_wording: Wording,
 ) -> list[Finding]:
@@ -193,7 +196,7 @@ async def check_hours(
     target: HoursTarget,
     *,
     today: date,
-    mapping: Mapping,
+    mapping: Mapping[str, Any],
     source_wording: Wording,
     target_wording: Wording,
 ) -> list[Finding]:
@@ -235,7 +238,7 @@ async def check_absences(
     target: AbsencesTarget,
     *,
     today: date,
-    mapping: Mapping,
+    mapping: Mapping[str, Any],
     source_wording: Wording,
     target_wording: Wording,
 ) -> list[Finding]:
@@ -265,7 +268,7 @@ async def check_payroll_employees(
     target: PayrollEmployeesTarget,
     *,
     today: date,
-    mapping: Mapping,
+    mapping: Mapping[str, Any],
     source_wording: Wording,
     target_wording: Wording,
 ) -> list[Finding]:

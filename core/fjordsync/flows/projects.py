@@ -119,7 +119,7 @@ async def run(context: FlowContext, source: ProjectsSource, target: ProjectsTarg
         if isinstance(record, InvalidRecord):
             decided.append(invalid(key, record))
             continue
-        made = project_safely(key, ENTITY, lambda r=record: _sendable(context, r))
+        made = project_safely(key, ENTITY, _sendable, context, record)
         if isinstance(made, Decision):
             decided.append(made)
             continue

@@ -12,7 +12,7 @@ import secrets
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, overload
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
@@ -43,6 +43,10 @@ def _masked(message: str | None) -> str | None:
     return redact(message) if message else message
 
 
+@overload
+def _utc(moment: datetime) -> datetime: ...
+@overload
+def _utc(moment: datetime | None) -> datetime | None: ...
 def _utc(moment: datetime | None) -> datetime | None:
     """SQLite hands back naive datetimes; everything the ledger stores is UTC."""
     if moment is None:
@@ -87,7 +91,7 @@ class LedgerEngine:
         self._fingerprint_key: bytes | None = None
 
     def _now(self) -> datetime:
-        return _utc(self._clock())  # type: ignore[return-value]
+        return _utc(self._clock())
 
     def close(self) -> None:
         self.engine.dispose()

@@ -91,7 +91,7 @@ def _run_record(run: Run, with_items: bool) -> RunRecord:
         run.trigger,
         run.dry_run,
         run.status,
-        _utc(run.started_at),  # type: ignore[arg-type]
+        _utc(run.started_at),
         _utc(run.finished_at),
         dict(run.counts or {}),
         run.message,
@@ -108,10 +108,9 @@ def _why_dead(run: Run, lock: RunLock | None, now: datetime) -> str | None:
         return f"the process running it ({who}) is gone: its run lock was released"
     if run.holder is not None and lock.holder != run.holder:
         return f"the process running it ({who}) is gone: another run took its lock over"
-    if run.holder is None and _utc(lock.acquired_at) > _utc(run.started_at):  # type: ignore[operator]
+    if run.holder is None and _utc(lock.acquired_at) > _utc(run.started_at):
         return "the process running it is gone: another run took its lock over"
-    expires_at = _utc(lock.expires_at)
-    if expires_at is not None and expires_at < now:
+    if _utc(lock.expires_at) < now:
         return f"the process running it ({who}) is gone: its run lock expired"
     return None
 

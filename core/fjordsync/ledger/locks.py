@@ -9,8 +9,10 @@ import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
+from typing import Any, cast
 
 from sqlalchemy import delete, update
+from sqlalchemy.engine import CursorResult, Result
 from sqlalchemy.exc import IntegrityError
 
 from fjordsync.errors import RunLocked
@@ -57,28 +59,38 @@ class Locks(LedgerEngine):
         except IntegrityError:
             pass
         with self._session() as session:
-            taken_over = session.execute(
-                update(RunLock)
-                .where(RunLock.tenant == tenant, RunLock.flow == flow, RunLock.expires_at < now)
-                .values(holder=holder, acquired_at=now, expires_at=now + ttl)
-            ).rowcount
+            taken_over = _changed(
+                session.execute(
+                    update(RunLock)
+                    .where(RunLock.tenant == tenant, RunLock.flow == flow, RunLock.expires_at < now)
+                    .values(holder=holder, acquired_at=now, expires_at=now + ttl)
+                )
+            )
             if taken_over == 1:
                 return
             current = session.get(RunLock, (tenant, flow))
             if current is not None and _holder_is_dead(current.holder):
                 # Its process died on this machine (killed, crashed): the run is not going on.
-                taken = session.execute(
-                    update(RunLock)
-                    .where(
-                        RunLock.tenant == tenant,
-                        RunLock.flow == flow,
-                        RunLock.holder == current.holder,
+                taken = _changed(
+                    session.execute(
+                        update(RunLock)
+                        .where(
+                            RunLock.tenant == tenant,
+                            RunLock.flow == flow,
+                            RunLock.holder == current.holder,
+                        )
+                        .values(holder=holder, acquired_at=now, expires_at=now + ttl)
                     )
-                    .values(holder=holder, acquired_at=now, expires_at=now + ttl)
-                ).rowcount
+                )
                 if taken == 1:
                     return
             raise RunLocked(tenant, flow, current.holder if current else "unknown holder")
+
+
+def _changed(result: Result[Any]) -> int:
+    """How many rows an UPDATE changed. Session.execute is typed as giving a Result; an UPDATE's
+    is a CursorResult, which counts them."""
+    return cast("CursorResult[Any]", result).rowcount
 
 
 def lock_holder(trigger: str) -> str:

@@ -26,7 +26,7 @@ class Schedules(LedgerEngine):
         """When ``flow`` of ``tenant`` is due next; None when its schedule was never seen."""
         with self._session() as session:
             row = session.get(Schedule, (tenant, flow))
-            return ScheduleState(row.spec, _utc(row.next_due)) if row else None  # type: ignore[arg-type]
+            return ScheduleState(row.spec, _utc(row.next_due)) if row else None
 
     def set_schedule(self, tenant: str, flow: str, *, spec: str, next_due: datetime) -> None:
         """``flow`` of ``tenant`` is due next at ``next_due``, by the schedule ``spec``."""
@@ -41,5 +41,5 @@ class Schedules(LedgerEngine):
                 )
             else:
                 row.spec = spec
-                row.next_due = due  # type: ignore[assignment]
+                row.next_due = due
                 row.updated_at = self._now()

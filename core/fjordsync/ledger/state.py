@@ -60,7 +60,7 @@ class State(LedgerEngine):
                     row.source_key,
                     row.target_key,
                     row.fingerprint,
-                    _utc(row.updated_at),  # type: ignore[arg-type]
+                    _utc(row.updated_at),
                 )
                 for row in rows
             }

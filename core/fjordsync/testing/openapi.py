@@ -249,7 +249,7 @@ def _payroll(document: dict[str, Any]) -> dict[str, Any]:
         body = operation.get("requestBody")
         if body is not None:
             media = body.get("content", {})
-            declared = next(iter(media.values()), {})
+            declared: dict[str, Any] = next(iter(media.values()), {})
             example = declared.get("schema", {}).get("example")
             if isinstance(example, str) and example.strip()[:1] in ("{", "["):
                 schema = _shape(java_map(example), every_key=False)

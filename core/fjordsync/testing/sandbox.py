@@ -40,7 +40,7 @@ import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field, fields
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 from urllib.parse import parse_qsl, urlsplit
 
 __all__ = ["FaultSpec", "Request", "Response", "Sandbox", "json_response"]
@@ -177,7 +177,8 @@ class Sandbox:
     def url(self) -> str:
         if self._server is None:
             raise RuntimeError("the sandbox is not running")
-        host, port = self._server.server_address[:2]
+        # An AF_INET server's address: typeshed allows bytes for other families.
+        host, port = cast("tuple[str, int]", self._server.server_address[:2])
         return f"http://{host}:{port}"
 
     def start(self, port: int = 0, host: str = "127.0.0.1") -> Sandbox:
@@ -376,7 +377,8 @@ def _handler_for(sandbox: Sandbox) -> type[BaseHTTPRequestHandler]:
             body = b"" if self.command == "HEAD" else response.body
             if not pause or not body or self.path.startswith("/_sandbox/"):
                 # One burst: the header buffer and the body in a single write.
-                self._headers_buffer.append(b"\r\n" + body)
+                # http.server's private header buffer, which typeshed leaves out.
+                self._headers_buffer.append(b"\r\n" + body)  # type: ignore[attr-defined]
                 self.flush_headers()
                 return
             self.end_headers()

@@ -321,7 +321,7 @@ def compensation(
         if effective is None:
             raise InvalidValue("compensation.effectiveDate", "is required")
         period = raw.get("payoutPeriod")
-        if period not in PayoutPeriod.__members__.values():
+        if not isinstance(period, str) or period not in PayoutPeriod.__members__.values():
             raise InvalidValue("compensation.payoutPeriod", "is not a known payout period")
         amount = _number(raw, "amount", "compensation.amount")
         if amount is None:
@@ -408,7 +408,7 @@ def absence(
         if end is None:
             raise InvalidValue("leave.endDate", "the leave has no end date; payroll needs one")
         status = raw.get("status")
-        if status not in LeaveStatus.__members__.values():
+        if not isinstance(status, str) or status not in LeaveStatus.__members__.values():
             raise InvalidValue("leave.status", "is not a known leave status")
         period = _period(start, end, "leave")
         return Absence(

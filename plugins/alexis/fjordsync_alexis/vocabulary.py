@@ -68,8 +68,8 @@ def parse_employment_note(note: str | None, end_date: date | None) -> Employment
     An end date with no reason at all is the same error.
     """
     text = (note or "").strip()
-    profession, _, reason_text = text.partition(":")
-    profession = profession.strip() or None
+    code, _, reason_text = text.partition(":")
+    profession = code.strip() or None
     reason_text = reason_text.strip()
     reason = EndDateReason.from_note_code(reason_text) if reason_text else None
     if end_date is not None and reason is None:

@@ -97,8 +97,8 @@ def parse(resource: str, pairs: list[tuple[str, str]], *, listing: bool = True) 
     for (name, operator), values in grouped.items():
         if operator == "$between" and len(values) != 2:
             problems.append(f"filters.{name}.$between needs exactly two values")
-        value: Any = values if operator in LIST_OPERATORS else values[-1]
-        query.filters.append((name, operator, value))
+        operand: Any = values if operator in LIST_OPERATORS else values[-1]
+        query.filters.append((name, operator, operand))
     if problems:
         raise QueryError(*problems)
     return query

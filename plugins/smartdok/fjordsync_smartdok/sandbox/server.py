@@ -35,6 +35,7 @@ import re
 import secrets
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -318,7 +319,7 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and INT32[0] <= value <= INT32[1]
 
 
-_BODY_KINDS = {
+_BODY_KINDS: dict[str, Callable[[Any], bool]] = {
     "text": lambda v: isinstance(v, str),
     "email": _is_email,
     "role": lambda v: v in ROLES,
@@ -790,8 +791,10 @@ class SmartDokSandbox(Sandbox):
 
     def _is_absence(self, hour: dict[str, Any]) -> bool:
         """An absence hour: its wage type is an absence, or its project an absence project."""
-        wage = next((w for w in self.state["Wages"] if w.get("Id") == hour.get("WageId")), {})
-        project = next(
+        wage: dict[str, Any] = next(
+            (w for w in self.state["Wages"] if w.get("Id") == hour.get("WageId")), {}
+        )
+        project: dict[str, Any] = next(
             (p for p in self.state["Projects"] if p.get("Id") == hour.get("ProjectID")), {}
         )
         return bool(wage.get("IsAbsence") or project.get("IsAbsenceProject"))
