@@ -2,7 +2,7 @@
 """Set-up and tasks for fjordsync, needing nothing but Python 3.11+ and pip.
 
     python3 dev.py demo    # set up, then the whole story against the three vendor sandboxes
-    python3 dev.py test    # set up, then ruff, import contracts, deptry and the whole test suite
+    python3 dev.py test    # set up, then ruff, import contracts, mypy, deptry and the test suite
     python3 dev.py sync    # set up only: .venv with the exact versions of uv.lock
 
 Set-up installs uv (pinned) into .dev/ with pip when it is not on PATH already, then makes
@@ -92,6 +92,8 @@ def test() -> None:
     run(tool, "run", "--frozen", "ruff", "check", ".")
     run(tool, "run", "--frozen", "ruff", "format", "--check", ".")
     run(tool, "run", "--frozen", "lint-imports")
+    # The code each wheel ships, by [tool.mypy] in pyproject.toml (strict for domain, ports, flows).
+    run(tool, "run", "--frozen", "mypy")
     # Each distribution declares what its wheel imports; the workspace venv would hide a gap.
     for code, config in DISTRIBUTIONS:
         run(tool, "run", "--frozen", "deptry", code, "--config", config)

@@ -161,15 +161,15 @@ def classify(
     if status == 429 or status >= 500:
         words = "429 Too Many Requests" if status == 429 else str(status)
         raise Transient(status, f"{system} answered {words}", retry_after(response))
-    where = {"system": system, "operation": operation, "record": record}
     if status in (401, 403):
         default = "the credentials were refused (401)" if status == 401 else "forbidden (403)"
-        raise AuthFailed((refused or {}).get(status, default), **where)
+        message = (refused or {}).get(status, default)
+        raise AuthFailed(message, system=system, operation=operation, record=record)
     if status == 404 and not_found is not None:
-        raise not_found("not found (404)", **where)
+        raise not_found("not found (404)", system=system, operation=operation, record=record)
     if status >= 400:
         message = rejected(response) if rejected else f"{system} answered {status}"
-        raise Rejected(message, **where)
+        raise Rejected(message, system=system, operation=operation, record=record)
     if empty and not response.content.strip():
         return None
     return json_body(response, system)
@@ -249,10 +249,11 @@ class TokenAuth(httpx.Auth):
             assert self.token is not None
             return self.token.value
         async with self._lock.get():
-            if not self._fresh(self.token, stale):
-                self.token = await self._exchanged(self._exchange)
-                register_secrets([self.token.value])
-            return self.token.value
+            token = self.token
+            if token is None or not self._fresh(token, stale):
+                token = self.token = await self._exchanged(self._exchange)
+                register_secrets([token.value])
+            return token.value
 
     async def _exchanged(self, exchange: Callable[[], Awaitable[Token]]) -> Token:
         if self.policy is None:

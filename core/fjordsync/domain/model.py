@@ -285,6 +285,7 @@ class InvalidRecord:
     key: str
     message: str
     owner: str | None = None
+    # None only until __post_init__ fills it from the message: readers always see a Problem.
     problem: Problem = field(default=None, compare=False)  # type: ignore[assignment]
 
     def __post_init__(self) -> None:

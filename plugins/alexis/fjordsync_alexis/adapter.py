@@ -93,7 +93,9 @@ class AlexisAdapter:
     def __init__(self, client: AlexisClient) -> None:
         self.client = client
         # Reads running at the same time share one look-up of the employee index.
-        self._people_in_flight: dict[Scope, asyncio.Future[dict[str, _Person]]] = {}
+        self._people_in_flight: dict[
+            Scope, asyncio.Future[dict[str, _Person | mapping.SharedId]]
+        ] = {}
 
     @classmethod
     def from_settings(cls, settings: AlexisSettings) -> AlexisAdapter:

@@ -128,8 +128,9 @@ class AlexisClient:
                     for o in offsets
                 )
             )
-        records: list[dict] = []
-        relations: dict[str, dict[str, dict]] = {}
+        records: list[dict[str, Any]] = []
+        # relation name -> related record id -> the copies of it the pages gave
+        relations: dict[str, dict[str, list[dict[str, Any]]]] = {}
         for page in pages:
             records += _page(page, operation)["data"]  # every record: duplicates are for the core
             side = page.get("relations") or {}
@@ -150,10 +151,10 @@ class AlexisClient:
         }
 
 
-def _distinct(copies: list[dict]) -> list[dict]:
+def _distinct(copies: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The copies of one related record: one when the pages agree, all of them when they
     differ (two records with one id), so the join sees the clash instead of one of them."""
-    distinct: list[dict] = []
+    distinct: list[dict[str, Any]] = []
     for item in copies:
         if item not in distinct:
             distinct.append(item)

@@ -113,8 +113,10 @@ class SmartDokClient:
     async def _exchange(self) -> Token:
         """The API token for a session token (no expiry given: used until refused)."""
         http = self._bound.bind()
+        # httpx.Auth() adds nothing: the exchange goes without the session's token (httpx
+        # takes auth=None at run time too, but its post() is typed without None).
         response = await http.post(
-            "/Authorize/ApiToken", json={"Token": self._api_token}, auth=None
+            "/Authorize/ApiToken", json={"Token": self._api_token}, auth=httpx.Auth()
         )
         session = classify(
             response,

@@ -163,6 +163,7 @@ def _parse_or_unreadable(self: Any, xmlelement: Any, *args: Any, **kwargs: Any) 
         return UNREADABLE
 
 
+# Patched on zeep's class on purpose (mypy flags any assignment to a method).
 AnySimpleType.parse_xmlelement = _parse_or_unreadable  # type: ignore[method-assign]
 
 

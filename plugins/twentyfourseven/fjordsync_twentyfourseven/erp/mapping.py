@@ -186,7 +186,8 @@ def project(raw: Mapping[str, Any], *, deactivated: bool) -> Project | InvalidRe
         return InvalidRecord("project", key, _message(error))
 
 
-def _items(container: Any, name: str) -> list[dict[str, Any]]:
+def _items(container: Any, name: str) -> list[Any]:
+    """The items of a SOAP array as zeep gives them: whatever the ERP sent (``_values`` checks)."""
     if not container:
         return []
     items = container.get(name) if isinstance(container, dict) else container

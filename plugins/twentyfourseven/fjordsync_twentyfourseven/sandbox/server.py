@@ -296,11 +296,11 @@ class TwentyFourSevenSandbox(Sandbox):
         except SoapFault as fault:  # ASMX answers every fault with HTTP 500
             return Response(500, soap.fault(version, fault), headers, content_type=content_type)
         except Exception as exc:  # a handler's error is a SOAP fault, as ASMX answers it
-            fault = SoapFault(
+            failure = SoapFault(
                 "System.Web.Services.Protocols.SoapException: Server was unable to process "
                 f"request. ---> System.Exception: {type(exc).__name__}: {exc}"
             )
-            return Response(500, soap.fault(version, fault), headers, content_type=content_type)
+            return Response(500, soap.fault(version, failure), headers, content_type=content_type)
 
     # -- sessions, identities, rate limit ------------------------------------------------------
     def expire_sessions(self) -> None:
@@ -326,12 +326,12 @@ class TwentyFourSevenSandbox(Sandbox):
         return None
 
     def _live_session(self, request: Request) -> _Session | None:
-        session_id = self._session_id(request)
-        session = self.sessions.get(session_id or "")
+        session_id = self._session_id(request) or ""
+        session = self.sessions.get(session_id)
         if session is None:
             return None
         if time.monotonic() - session.last_used > self.session_idle:
-            del self.sessions[session_id]  # type: ignore[arg-type]
+            del self.sessions[session_id]
             return None
         session.last_used = time.monotonic()
         return session
@@ -359,7 +359,7 @@ class TwentyFourSevenSandbox(Sandbox):
             "APILimitReset": reset.strftime("%Y-%m-%dT%H:%M:%SZ"),
         }
 
-    def _identity(self, identity_id: str) -> dict[str, Any]:
+    def _identity(self, identity_id: object) -> dict[str, Any]:
         for identity in self.identities:
             if identity["Id"].lower() == str(identity_id).lower():
                 if identity.get("IsDisabled"):
@@ -539,8 +539,8 @@ class TwentyFourSevenSandbox(Sandbox):
         ids = (search.get("ProjectIds") or {}).get("int") or []
         if ids:
             projects = [p for p in projects if p.get("Id") in set(ids)]
-        if _moment(search.get("ChangedAfter")):
-            after = _moment(search["ChangedAfter"])
+        after = _moment(search.get("ChangedAfter"))
+        if after:
             projects = [
                 p for p in projects if (_stored_moment(p.get("DateChanged")) or UNSET_DATE) > after
             ]

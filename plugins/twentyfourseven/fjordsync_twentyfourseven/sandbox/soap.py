@@ -173,6 +173,7 @@ class SoapService:
             )
         if not self.schema.validate(etree.ElementTree(payload)):
             error = self.schema.error_log.last_error
+            assert error is not None  # a document that fails validation has logged why
             raise SoapFault(
                 "System.Web.Services.Protocols.SoapException: Server was unable to read "
                 f"request. ---> System.InvalidOperationException: There is an error in XML "
