@@ -9,24 +9,18 @@ request must be refused. Each operation gets a fresh sandbox.
 
 from __future__ import annotations
 
-import zlib
-
 import httpx
 import pytest
-import schemathesis
 import yaml
 from alexis_fixtures import REFERENCE
-from hypothesis import HealthCheck, settings
-from schemathesis import GenerationMode
-from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import (
-    content_type_conformance,
-    negative_data_rejection,
-    response_schema_conformance,
-    status_code_conformance,
-)
 
 from fjordsync.testing.openapi import vendor_document
+from fjordsync.testing.schemathesis_kit import (
+    checks,
+    keeps_the_document,
+    known_record,
+    sandbox_schema,
+)
 from fjordsync_alexis.sandbox import DEFAULT_TOKEN, AlexisSandbox, generate
 from fjordsync_alexis.sandbox.contract import FIELDS
 
@@ -34,26 +28,9 @@ DOCUMENT = vendor_document(
     "alexis", yaml.safe_load((REFERENCE / "openapi.yaml").read_text(encoding="utf-8"))
 )
 SERVED = [f"GET /{name}" for name in FIELDS] + [f"GET /{name}/{{id}}" for name in FIELDS]
-CHECKS = [
-    not_a_server_error,
-    status_code_conformance,
-    content_type_conformance,
-    response_schema_conformance,
-    negative_data_rejection,
-]
-
-schema = schemathesis.openapi.from_dict(DOCUMENT).include(name=SERVED)
+CHECKS = checks()
 # Bounded: some 20 requests an operation keeps the module to well under a minute.
-schema.config.generation.update(
-    modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE],
-    max_examples=20,
-    # The session is the test's (a valid token on every request): a drawn or removed
-    # Authorization header would be replaced by it, so schemathesis draws none.
-    with_security_parameters=False,
-)
-# The coverage phase would send every boundary value of every parameter (thousands of requests
-# for AlexisHR's filters): bounded fuzzing in both modes finds the same classes in seconds.
-schema.config.phases.coverage.enabled = False
+schema = sandbox_schema(DOCUMENT, SERVED, max_examples=20)
 
 
 @pytest.fixture
@@ -62,17 +39,7 @@ def served():
         yield sandbox
 
 
-@schema.parametrize()
-@settings(
-    derandomize=True,  # the same requests every run: a failure can be repeated
-    deadline=None,  # shared cores: a slow answer is not a defect; the request timeout bounds it
-    # One sandbox an operation, on purpose; reads leave it as it was.
-    suppress_health_check=[
-        HealthCheck.function_scoped_fixture,
-        HealthCheck.too_slow,
-        HealthCheck.filter_too_much,
-    ],
-)
+@keeps_the_document(schema)
 def test_the_sandbox_keeps_the_document(case, served):
     _sometimes_a_known_record(case, served)
     case.call_and_validate(
@@ -86,12 +53,9 @@ def test_the_sandbox_keeps_the_document(case, served):
 def _sometimes_a_known_record(case, sandbox) -> None:
     """Half the valid requests to ``/{id}`` name a record that exists (a random id never
     does), so that answers with real records and their relations are checked too."""
-    if not case.path_parameters or case.meta is None or case.meta.generation.mode.is_negative:
-        return
-    records = sandbox.state[case.path.strip("/").split("/")[0]]
-    drawn = str(case.path_parameters.get("id"))
-    if records and zlib.crc32(drawn.encode()) % 2 == 0:
-        case.path_parameters["id"] = records[zlib.crc32(drawn.encode()) % len(records)]["id"]
+    chosen = known_record(case, "id", lambda: sandbox.state[case.path.strip("/").split("/")[0]])
+    if chosen is not None:
+        case.path_parameters["id"] = chosen["id"]
 
 
 # -- the defects found, each kept fixed --------------------------------------------------------

@@ -11,23 +11,18 @@ from __future__ import annotations
 
 import copy
 import json
-import zlib
 from pathlib import Path
 
 import httpx
 import pytest
-import schemathesis
-from hypothesis import HealthCheck, settings
-from schemathesis import GenerationMode
-from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import (
-    content_type_conformance,
-    negative_data_rejection,
-    response_schema_conformance,
-    status_code_conformance,
-)
 
 from fjordsync.testing.openapi import vendor_document
+from fjordsync.testing.schemathesis_kit import (
+    checks,
+    keeps_the_document,
+    known_record,
+    sandbox_schema,
+)
 from fjordsync_smartdok.sandbox import DEFAULT_API_TOKEN, SmartDokSandbox, generate
 
 DOCUMENT = vendor_document(
@@ -54,26 +49,9 @@ SERVED = [
     "POST /WorkHours/SetExportedExternal",
     "POST /WorkHours/UnmarkExportedExternal",
 ]
-CHECKS = [
-    not_a_server_error,
-    status_code_conformance,
-    content_type_conformance,
-    response_schema_conformance,
-    negative_data_rejection,
-]
-
-schema = schemathesis.openapi.from_dict(DOCUMENT).include(name=SERVED)
+CHECKS = checks()
 # Bounded: about 30 requests an operation keeps the whole module to some 20 seconds.
-schema.config.generation.update(
-    modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE],
-    max_examples=30,
-    # The session is the test's (a valid token on every request): a drawn or removed
-    # Authorization header would be replaced by it, so schemathesis draws none.
-    with_security_parameters=False,
-)
-# The coverage phase would send every boundary value of every parameter (thousands of requests
-# for AlexisHR's filters): bounded fuzzing in both modes finds the same classes in seconds.
-schema.config.phases.coverage.enabled = False
+schema = sandbox_schema(DOCUMENT, SERVED, max_examples=30)
 
 
 @pytest.fixture
@@ -89,17 +67,7 @@ def served():
         yield sandbox, {"Authorization": f"Bearer {answer.json()}"}, known
 
 
-@schema.parametrize()
-@settings(
-    derandomize=True,  # the same requests every run: a failure can be repeated
-    deadline=None,  # shared cores: a slow answer is not a defect; the request timeout bounds it
-    # One sandbox an operation, on purpose: its examples may build on one another.
-    suppress_health_check=[
-        HealthCheck.function_scoped_fixture,
-        HealthCheck.too_slow,
-        HealthCheck.filter_too_much,
-    ],
-)
+@keeps_the_document(schema)
 def test_the_sandbox_keeps_the_document(case, served):
     sandbox, headers, known = served
     _sometimes_a_known_record(case, known["{id}"])
@@ -109,13 +77,10 @@ def test_the_sandbox_keeps_the_document(case, served):
 def _sometimes_a_known_record(case, ids: list[str]) -> None:
     """Half the valid requests to ``/{id}`` name a record that exists (a random id never
     does), so that reads and updates of real records are checked too."""
-    if not case.path_parameters or case.meta is None or case.meta.generation.mode.is_negative:
-        return
-    drawn = str(case.path_parameters.get("id"))
-    kind = "Users" if case.path.startswith("/Users") else "Projects"
-    candidates = [i for i in ids if ("-" in i) == (kind == "Users")]
-    if candidates and zlib.crc32(drawn.encode()) % 2 == 0:
-        case.path_parameters["id"] = candidates[zlib.crc32(drawn.encode()) % len(candidates)]
+    users = case.path.startswith("/Users")
+    chosen = known_record(case, "id", lambda: [i for i in ids if ("-" in i) == users])
+    if chosen is not None:
+        case.path_parameters["id"] = chosen
 
 
 # -- what schemathesis cannot see: the documented filters act, bad requests are 400s ---------

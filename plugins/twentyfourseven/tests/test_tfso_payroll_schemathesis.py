@@ -11,23 +11,18 @@ request must be refused. Each operation gets a fresh sandbox.
 from __future__ import annotations
 
 import json
-import zlib
 from pathlib import Path
 
 import httpx
 import pytest
-import schemathesis
-from hypothesis import HealthCheck, settings
-from schemathesis import GenerationMode
-from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import (
-    content_type_conformance,
-    negative_data_rejection,
-    response_schema_conformance,
-    status_code_conformance,
-)
 
 from fjordsync.testing.openapi import vendor_document
+from fjordsync.testing.schemathesis_kit import (
+    checks,
+    keeps_the_document,
+    known_record,
+    sandbox_schema,
+)
 from fjordsync_twentyfourseven.sandbox import DEFAULT_ACCESS_TOKEN, TwentyFourSevenSandbox
 from fjordsync_twentyfourseven.sandbox.generator import generate
 
@@ -50,25 +45,9 @@ SERVED = [
     "GET /absencetypes/v2",
     "GET /child/v2/{empId}",
 ]
-CHECKS = [
-    not_a_server_error,
-    status_code_conformance,
-    content_type_conformance,
-    response_schema_conformance,
-    negative_data_rejection,
-]
+CHECKS = checks()
 
-schema = schemathesis.openapi.from_dict(DOCUMENT).include(name=SERVED)
-schema.config.generation.update(
-    modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE],
-    max_examples=20,
-    # The session is the test's (a valid token on every request): a drawn or removed
-    # Authorization header would be replaced by it, so schemathesis draws none.
-    with_security_parameters=False,
-)
-# The coverage phase would send every boundary value of every parameter (thousands of requests
-# for AlexisHR's filters): bounded fuzzing in both modes finds the same classes in seconds.
-schema.config.phases.coverage.enabled = False
+schema = sandbox_schema(DOCUMENT, SERVED, max_examples=20)
 
 
 @pytest.fixture
@@ -82,17 +61,7 @@ def served():
         yield sandbox, {"Authorization": f"Bearer {answer.json()['accessToken']}"}
 
 
-@schema.parametrize()
-@settings(
-    derandomize=True,  # the same requests every run: a failure can be repeated
-    deadline=None,  # shared cores: a slow answer is not a defect; the request timeout bounds it
-    # One sandbox an operation, on purpose: its examples may build on one another.
-    suppress_health_check=[
-        HealthCheck.function_scoped_fixture,
-        HealthCheck.too_slow,
-        HealthCheck.filter_too_much,
-    ],
-)
+@keeps_the_document(schema)
 def test_the_sandbox_keeps_the_document(case, served):
     sandbox, headers = served
     _sometimes_a_known_employee(case, sandbox)
@@ -104,12 +73,11 @@ def test_the_sandbox_keeps_the_document(case, served):
 def _sometimes_a_known_employee(case, sandbox) -> None:
     """Half the valid requests to ``/{empId}`` name an employee payroll has (a random number
     seldom does), so that reads and updates of real records are checked too."""
-    if not case.path_parameters or case.meta is None or case.meta.generation.mode.is_negative:
-        return
-    known = [e["empId"] for e in sandbox.state["payroll/employee"]]
-    drawn = str(case.path_parameters.get("empId"))
-    if known and zlib.crc32(drawn.encode()) % 2 == 0:
-        case.path_parameters["empId"] = int(known[zlib.crc32(drawn.encode()) % len(known)])
+    chosen = known_record(
+        case, "empId", lambda: [e["empId"] for e in sandbox.state["payroll/employee"]]
+    )
+    if chosen is not None:
+        case.path_parameters["empId"] = int(chosen)
 
 
 # -- the defects found, each kept fixed --------------------------------------------------------
