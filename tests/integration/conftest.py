@@ -1,9 +1,11 @@
 """Fixtures for integration tests: ledgers on SQLite and, when a server is given, PostgreSQL."""
 
+import json
 import os
 import subprocess
 import sys
 import textwrap
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -50,14 +52,16 @@ def fjordsync(*args, env=None, cwd=ROOT, check=False):
     )
 
 
-def erp_and_smartdok_config(erp_url: str, smartdok_url: str) -> str:
+def erp_and_smartdok_config(
+    erp_url: str, smartdok_url: str, *, ledger: str | Path = "ledger.db"
+) -> str:
     """Config text (ledger, tenant ``acme``, connections ``erp`` and ``time``) for flows between
     a 24SevenOffice and a SmartDok sandbox; secrets as references to ``ERP_SMARTDOK_ENV``."""
     from fjordsync_twentyfourseven.sandbox import DEFAULT_CREDENTIALS, DEFAULT_IDENTITIES
 
     return textwrap.dedent(f"""
         [ledger]
-        url = "sqlite:///ledger.db"
+        url = "sqlite:///{ledger}"
         [tenants.acme.connections.erp]
         plugin = "twentyfourseven"
         [tenants.acme.connections.erp.settings]
@@ -70,6 +74,41 @@ def erp_and_smartdok_config(erp_url: str, smartdok_url: str) -> str:
         [tenants.acme.connections.time]
         plugin = "smartdok"
         settings = {{ base_url = "{smartdok_url}", api_token = "${{SD_TOKEN}}" }}
+    """)
+
+
+def hr_and_payroll_config(
+    hr_url: str,
+    erp_url: str,
+    *,
+    ledger: str | Path = "ledger.db",
+    absence_types: Sequence[str] = (),
+) -> str:
+    """Config text (ledger, tenant ``acme``, connections ``hr`` and ``payroll``, flows
+    ``payroll-employees`` and ``absences``, the latter scoped to ``absence_types`` when given)
+    between an AlexisHR and a payroll sandbox; secrets as references (``HR_TOKEN``,
+    ``PAYROLL_TOKEN``)."""
+    scope = (
+        f"scope = {{ absence_types = {json.dumps(list(absence_types))} }}" if absence_types else ""
+    )
+    return textwrap.dedent(f"""
+        [ledger]
+        url = "sqlite:///{ledger}"
+        [tenants.acme.connections.hr]
+        plugin = "alexis"
+        settings = {{ base_url = "{hr_url}/v1", token = "${{HR_TOKEN}}" }}
+        [tenants.acme.connections.payroll]
+        plugin = "twentyfourseven-payroll"
+        [tenants.acme.connections.payroll.settings]
+        payroll_url = "{erp_url}/payroll/api"
+        access_token = "${{PAYROLL_TOKEN}}"
+        [tenants.acme.flows.payroll-employees]
+        source = "hr"
+        target = "payroll"
+        [tenants.acme.flows.absences]
+        source = "hr"
+        target = "payroll"
+        {scope}
     """)
 
 

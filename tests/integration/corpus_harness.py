@@ -43,10 +43,11 @@ from fjordsync_smartdok.sandbox.generator import generate as generate_smartdok
 from fjordsync_twentyfourseven.sandbox import (
     DEFAULT_ACCESS_TOKEN,
     DEFAULT_CREDENTIALS,
-    DEFAULT_IDENTITIES,
     TwentyFourSevenSandbox,
 )
 from fjordsync_twentyfourseven.sandbox.generator import generate as generate_erp
+
+from .conftest import erp_and_smartdok_config, hr_and_payroll_config
 
 ROOT = Path(__file__).resolve().parents[2]
 CORPUS = ROOT / "tests" / "corpus"
@@ -309,21 +310,7 @@ def run_cli(config: Path, flow: str, *extra: str) -> RunResult:
 
 
 def erp_smartdok_config(erp_url: str, smartdok_url: str, ledger: Path) -> str:
-    return textwrap.dedent(f"""
-        [ledger]
-        url = "sqlite:///{ledger}"
-        [tenants.acme.connections.erp]
-        plugin = "twentyfourseven"
-        [tenants.acme.connections.erp.settings]
-        api_url = "{erp_url}"
-        webservices_url = "{erp_url}"
-        application_id = "${{TFSO_APP}}"
-        username = "{DEFAULT_CREDENTIALS["Username"]}"
-        password = "${{TFSO_PW}}"
-        identity_id = "{DEFAULT_IDENTITIES[0]["Id"]}"
-        [tenants.acme.connections.time]
-        plugin = "smartdok"
-        settings = {{ base_url = "{smartdok_url}", api_token = "${{SD_TOKEN}}" }}
+    return erp_and_smartdok_config(erp_url, smartdok_url, ledger=ledger) + textwrap.dedent("""
         [tenants.acme.flows.projects]
         source = "erp"
         target = "time"
@@ -333,27 +320,6 @@ def erp_smartdok_config(erp_url: str, smartdok_url: str, ledger: Path) -> str:
         [tenants.acme.flows.hours]
         source = "time"
         target = "erp"
-    """)
-
-
-def hr_payroll_config(hr_url: str, erp_url: str, ledger: Path) -> str:
-    return textwrap.dedent(f"""
-        [ledger]
-        url = "sqlite:///{ledger}"
-        [tenants.acme.connections.hr]
-        plugin = "alexis"
-        settings = {{ base_url = "{hr_url}/v1", token = "${{HR_TOKEN}}" }}
-        [tenants.acme.connections.payroll]
-        plugin = "twentyfourseven-payroll"
-        [tenants.acme.connections.payroll.settings]
-        payroll_url = "{erp_url}/payroll/api"
-        access_token = "${{PAYROLL_TOKEN}}"
-        [tenants.acme.flows.payroll-employees]
-        source = "hr"
-        target = "payroll"
-        [tenants.acme.flows.absences]
-        source = "hr"
-        target = "payroll"
     """)
 
 
@@ -752,7 +718,7 @@ class _HrPayroll(Flow):
         erp_server = stack.enter_context(CorpusERP(payroll))
         config = workdir / "fjordsync.toml"
         config.write_text(
-            hr_payroll_config(hr_server.url, erp_server.url, workdir / "ledger.db"),
+            hr_and_payroll_config(hr_server.url, erp_server.url, ledger=workdir / "ledger.db"),
             encoding="utf-8",
         )
         return hr_server, erp_server, config

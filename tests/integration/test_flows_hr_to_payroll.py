@@ -4,7 +4,6 @@ the payroll state is compared with the exact records docs/flows.md gives."""
 from __future__ import annotations
 
 import json
-import textwrap
 
 import pytest
 
@@ -12,7 +11,7 @@ from fjordsync_alexis.sandbox import DEFAULT_TOKEN, AlexisSandbox
 from fjordsync_twentyfourseven.sandbox import DEFAULT_ACCESS_TOKEN, TwentyFourSevenSandbox
 from fjordsync_twentyfourseven.sandbox.payroll import absence_types
 
-from .conftest import fjordsync
+from .conftest import fjordsync, hr_and_payroll_config
 
 ENV = {"HR_TOKEN": DEFAULT_TOKEN, "PAYROLL_TOKEN": DEFAULT_ACCESS_TOKEN}
 
@@ -235,26 +234,7 @@ def systems(tmp_path):
     with AlexisSandbox(alexis_state()) as hr, TwentyFourSevenSandbox(payroll_state()) as erp:
         config = tmp_path / "fjordsync.toml"
         config.write_text(
-            textwrap.dedent(f"""
-            [ledger]
-            url = "sqlite:///ledger.db"
-            [tenants.acme.connections.hr]
-            plugin = "alexis"
-            settings = {{ base_url = "{hr.url}/v1", token = "${{HR_TOKEN}}" }}
-            [tenants.acme.connections.payroll]
-            plugin = "twentyfourseven-payroll"
-            [tenants.acme.connections.payroll.settings]
-            payroll_url = "{erp.url}/payroll/api"
-            access_token = "${{PAYROLL_TOKEN}}"
-            [tenants.acme.flows.payroll-employees]
-            source = "hr"
-            target = "payroll"
-            [tenants.acme.flows.absences]
-            source = "hr"
-            target = "payroll"
-            scope = {{ absence_types = ["02", "04"] }}
-        """),
-            encoding="utf-8",
+            hr_and_payroll_config(hr.url, erp.url, absence_types=["02", "04"]), encoding="utf-8"
         )
         yield hr, erp, config
 
