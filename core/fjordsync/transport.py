@@ -11,6 +11,9 @@ what they share lives here):
   until it expires and one new exchange on a 401;
 - ``LoopBound``: the httpx client, concurrency limit and lock of one event loop, made anew in
   another (REST and SOAP alike);
+- ``RestClient``: what every REST client is made of (the policy, its ``TokenAuth`` on a
+  ``LoopBound`` client, the count of requests sent, one request retried while transient and
+  sent within the limit); each plugin's client names its system and reads its own answers;
 - ``reconciling()`` and ``Unsettled``: the loop of a write that must happen exactly once
   (send, and after an unclear outcome look it up before sending again).
 
@@ -44,6 +47,7 @@ from fjordsync.logs import register_secrets
 __all__ = [
     "LoopBound",
     "LoopLocal",
+    "RestClient",
     "RetryAfterWait",
     "RetryPolicy",
     "Token",
@@ -385,3 +389,78 @@ class LoopBound:
     async def aclose(self) -> None:
         if self.http is not None and not self.http.is_closed:
             await self.http.aclose()
+
+
+# -- one REST client ----------------------------------------------------------------------------
+class RestClient:
+    """What every REST connector's client shares: the retry policy, its ``TokenAuth`` on every
+    request of a ``LoopBound`` client, the count of requests sent, one request retried while
+    it is ``Transient`` (``retried``) and sent within the concurrency limit (``send``). A
+    subclass names its ``system`` and says how it exchanges a token and reads its answers."""
+
+    system: str = ""
+    # What the message of a request whose attempts are spent says after their number.
+    attempts_word = "attempts"
+
+    def __init__(
+        self,
+        base_url: str,
+        auth: TokenAuth,
+        *,
+        timeout: float,
+        max_concurrency: int,
+        retry: RetryPolicy,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self.max_concurrency = max_concurrency
+        self.retry = retry
+        self.auth = auth
+        self._bound = LoopBound(
+            self.base_url, timeout=timeout, max_concurrency=max_concurrency, auth=auth
+        )
+
+    @property
+    def requests(self) -> int:
+        """Requests sent, retries and token exchanges included."""
+        return self._bound.sent
+
+    async def aclose(self) -> None:
+        await self._bound.aclose()
+
+    async def retried(
+        self,
+        attempt: Callable[[], Awaitable[T]],
+        *,
+        operation: str,
+        record: str | None = None,
+        repeatable: bool = True,
+    ) -> T:
+        """``attempt()``, tried again while it raises ``Transient`` (only once when it is not
+        ``repeatable``); a failure that outlasts the policy is ``exhausted``."""
+        loop = retrying(self.retry, attempts=None if repeatable else 1)
+        try:
+            async for tried in loop:
+                with tried:
+                    return await attempt()
+        except Transient as failure:
+            attempts = loop.statistics.get("attempt_number", 1)
+            raise exhausted(
+                failure,
+                f"{failure.detail}, still after {attempts} {self.attempts_word}",
+                system=self.system,
+                operation=operation,
+                record=record,
+            ) from None
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def send(self, method: str, path: str, **options: Any) -> httpx.Response:
+        """One request within the concurrency limit; no answer at all is ``Transient``."""
+        http = self._bound.bind()
+        async with self._bound.limit:
+            try:
+                return await http.request(method, path, **options)
+            except httpx.TransportError as exc:
+                raise Transient(
+                    None, f"could not reach {self.system} ({type(exc).__name__})"
+                ) from None

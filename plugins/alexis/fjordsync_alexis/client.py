@@ -23,23 +23,17 @@ from typing import Any
 import httpx
 
 from fjordsync.errors import Unavailable
-from fjordsync.transport import (
-    LoopBound,
-    RetryPolicy,
-    TokenAuth,
-    Transient,
-    classify,
-    exhausted,
-    retrying,
-)
+from fjordsync.transport import RestClient, RetryPolicy, TokenAuth, classify
 
 SYSTEM = "AlexisHR"
 ACCEPT = {"Accept": "application/json"}
 Params = Sequence[tuple[str, str]]
 
 
-class AlexisClient:
+class AlexisClient(RestClient):
     """An httpx.AsyncClient with the token, a concurrency limit and the retry policy."""
+
+    system = SYSTEM
 
     def __init__(
         self,
@@ -51,51 +45,26 @@ class AlexisClient:
         timeout: float = 30.0,
         retry: RetryPolicy | None = None,
     ) -> None:
-        self.base_url = base_url.rstrip("/")
         self.page_size = page_size
-        self.retry = retry or RetryPolicy()
-        self.max_concurrency = max_concurrency
-        self.auth = TokenAuth(token=token, system=SYSTEM)
-        self._bound = LoopBound(
-            self.base_url, timeout=timeout, max_concurrency=max_concurrency, auth=self.auth
+        super().__init__(
+            base_url,
+            TokenAuth(token=token, system=SYSTEM),
+            timeout=timeout,
+            max_concurrency=max_concurrency,
+            retry=retry or RetryPolicy(),
         )
-
-    @property
-    def requests(self) -> int:
-        """Requests sent, retries included."""
-        return self._bound.sent
-
-    async def aclose(self) -> None:
-        await self._bound.aclose()
 
     async def get(self, path: str, params: Params = (), *, record: str | None = None) -> Any:
         """GET ``path`` and return its JSON, retrying what is worth retrying."""
         operation = f"GET /v1/{path.lstrip('/')}"
-        loop = retrying(self.retry)
-        try:
-            async for attempt in loop:
-                with attempt:
-                    return await self._once(path, params, operation, record)
-        except Transient as failure:
-            attempts = loop.statistics.get("attempt_number", self.retry.attempts)
-            raise exhausted(
-                failure,
-                f"{failure.detail}, still after {attempts} attempts",
-                system=SYSTEM,
-                operation=operation,
-                record=record,
-            ) from None
-        raise AssertionError("unreachable")  # pragma: no cover
+        return await self.retried(
+            lambda: self._once(path, params, operation, record), operation=operation, record=record
+        )
 
     async def _once(self, path: str, params: Params, operation: str, record: str | None) -> Any:
-        http = self._bound.bind()
-        async with self._bound.limit:
-            try:
-                response = await http.get(
-                    "/" + path.lstrip("/"), params=list(params), headers=ACCEPT
-                )
-            except httpx.TransportError as exc:
-                raise Transient(None, f"could not reach AlexisHR ({type(exc).__name__})") from None
+        response = await self.send(
+            "GET", "/" + path.lstrip("/"), params=list(params), headers=ACCEPT
+        )
         return classify(
             response,
             SYSTEM,

@@ -26,16 +26,7 @@ from typing import Any
 import httpx
 
 from fjordsync.errors import Rejected, Unavailable
-from fjordsync.transport import (
-    LoopBound,
-    RetryPolicy,
-    Token,
-    TokenAuth,
-    Transient,
-    classify,
-    exhausted,
-    retrying,
-)
+from fjordsync.transport import RestClient, RetryPolicy, Token, TokenAuth, classify
 
 SYSTEM = "SmartDok"
 AUTHORIZE = "POST /Authorize/ApiToken"
@@ -77,7 +68,10 @@ def _kind(value: Any) -> str:
     )
 
 
-class SmartDokClient:
+class SmartDokClient(RestClient):
+    system = SYSTEM
+    attempts_word = "attempt(s)"
+
     def __init__(
         self,
         base_url: str,
@@ -87,28 +81,14 @@ class SmartDokClient:
         timeout: float = 30.0,
         retry: RetryPolicy | None = None,
     ) -> None:
-        self.base_url = base_url.rstrip("/")
         self._api_token = api_token
-        self.max_concurrency = max_concurrency
-        self.timeout = timeout
-        self.retry = retry or RetryPolicy()
-        self.auth = TokenAuth(
-            self._exchange,
-            system=SYSTEM,
-            operation=AUTHORIZE,
-            secrets=[api_token],
+        super().__init__(
+            base_url,
+            TokenAuth(self._exchange, system=SYSTEM, operation=AUTHORIZE, secrets=[api_token]),
+            timeout=timeout,
+            max_concurrency=max_concurrency,
+            retry=retry or RetryPolicy(),
         )
-        self._bound = LoopBound(
-            self.base_url, timeout=timeout, max_concurrency=max_concurrency, auth=self.auth
-        )
-
-    @property
-    def requests(self) -> int:
-        """Requests sent, retries and session exchanges included."""
-        return self._bound.sent
-
-    async def aclose(self) -> None:
-        await self._bound.aclose()
 
     async def _exchange(self) -> Token:
         """The API token for a session token (no expiry given: used until refused)."""
@@ -143,31 +123,17 @@ class SmartDokClient:
     ) -> Any:
         """Send a request and return its JSON (None for an empty body)."""
         operation = f"{method} {path.split('?')[0]}"
-        loop = retrying(self.retry, attempts=None if repeatable else 1)
-        try:
-            async for attempt in loop:
-                with attempt:
-                    return await self._once(method, path, params, json, operation, record)
-        except Transient as failure:
-            attempts = loop.statistics.get("attempt_number", 1)
-            raise exhausted(
-                failure,
-                f"{failure.detail}, still after {attempts} attempt(s)",
-                system=SYSTEM,
-                operation=operation,
-                record=record,
-            ) from None
-        raise AssertionError("unreachable")  # pragma: no cover
+        return await self.retried(
+            lambda: self._once(method, path, params, json, operation, record),
+            operation=operation,
+            record=record,
+            repeatable=repeatable,
+        )
 
     async def _once(
         self, method: str, path: str, params: Params, body: Any, operation: str, record: str | None
     ) -> Any:
-        http = self._bound.bind()
-        async with self._bound.limit:
-            try:
-                response = await http.request(method, path, params=list(params), json=body)
-            except httpx.TransportError as exc:
-                raise Transient(None, f"could not reach SmartDok ({type(exc).__name__})") from None
+        response = await self.send(method, path, params=list(params), json=body)
         # A 401 here came after one new session (TokenAuth): the token lacks a permission.
         return classify(
             response,

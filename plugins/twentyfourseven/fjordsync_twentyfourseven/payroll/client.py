@@ -17,15 +17,13 @@ import httpx
 
 from fjordsync.errors import Rejected, Unavailable
 from fjordsync.transport import (
-    LoopBound,
+    RestClient,
     RetryPolicy,
     Token,
     TokenAuth,
     Transient,
     classify,
-    exhausted,
     json_body,
-    retrying,
 )
 from fjordsync_twentyfourseven.shared import PAYROLL, OutcomeUnknown, scrub
 
@@ -45,9 +43,11 @@ class PayrollAnswer:
         return self.body
 
 
-class PayrollClient:
+class PayrollClient(RestClient):
     """httpx client of the payroll REST API, with the token exchange (``TokenAuth``), the one
     classifier and retries."""
+
+    system = PAYROLL
 
     def __init__(
         self,
@@ -58,29 +58,21 @@ class PayrollClient:
         max_concurrency: int = 4,
         retry: RetryPolicy | None = None,
     ) -> None:
-        self.base_url = base_url.rstrip("/")
         self._access_token = access_token
-        self.timeout = timeout
-        self.max_concurrency = max_concurrency
-        self.retry = retry or RetryPolicy()
-        self.auth = TokenAuth(
-            self._exchange,
-            system=PAYROLL,
-            operation=AUTH,
-            policy=self.retry,
-            secrets=[access_token],
+        retry = retry or RetryPolicy()
+        super().__init__(
+            base_url,
+            TokenAuth(
+                self._exchange,
+                system=PAYROLL,
+                operation=AUTH,
+                policy=retry,
+                secrets=[access_token],
+            ),
+            timeout=timeout,
+            max_concurrency=max_concurrency,
+            retry=retry,
         )
-        self._bound = LoopBound(
-            self.base_url, timeout=timeout, max_concurrency=max_concurrency, auth=self.auth
-        )
-
-    @property
-    def requests(self) -> int:
-        """Requests sent, retries and token exchanges included."""
-        return self._bound.sent
-
-    async def aclose(self) -> None:
-        await self._bound.aclose()
 
     def _scrub(self, text: str) -> str:
         bearer = self.auth.token.value if self.auth.token else ""
@@ -132,22 +124,12 @@ class PayrollClient:
         for a write that is not idempotent it is ``OutcomeUnknown`` (it may have been saved),
         like a lost answer."""
         operation = f"{method} {path}"
-        loop = retrying(self.retry, attempts=None if idempotent else 1)
-        try:
-            async for attempt in loop:
-                with attempt:
-                    return await self._once(
-                        method, path, operation, record, json, params, idempotent
-                    )
-        except Transient as failure:
-            raise exhausted(
-                failure,
-                f"{failure}, still after {loop.statistics.get('attempt_number')} attempts",
-                system=PAYROLL,
-                operation=operation,
-                record=record,
-            ) from None
-        raise AssertionError("unreachable")  # pragma: no cover
+        return await self.retried(
+            lambda: self._once(method, path, operation, record, json, params, idempotent),
+            operation=operation,
+            record=record,
+            repeatable=idempotent,
+        )
 
     async def _once(
         self,
