@@ -183,7 +183,9 @@ def test_an_hour_edited_after_transfer_updates_the_same_hour_unless_approved(sys
     first = {h["InternalNote"]: h["Id"] for h in erp.state["Hour"]}
     sd.state["WorkHours"][0]["NetHours"] = 6.0
     sd.state["WorkHours"][1]["NetHours"] = 5.0
-    erp.state["Hour"][1]["Approved"] = "True"
+    # The ERP's hours are in the order their SaveHours arrived (up to four at once): find 9001's.
+    [approved] = [h for h in erp.state["Hour"] if h["InternalNote"] == "fjordsync:acme:9001"]
+    approved["Approved"] = "True"
     _, document = run_hours(config)
     by_key = {i["key"]: i for i in document["items"]}
     assert (by_key["9000"]["action"], by_key["9000"]["outcome"]) == ("update", "written")

@@ -71,6 +71,9 @@ def keeps_the_document(schema: Any) -> Callable[[F], F]:
     """A test of every operation of ``schema`` (``schema.parametrize()``), with the settings
     every sandbox's test shares."""
     fuzzed = settings(
+        # The bound of ``sandbox_schema``, stated again here: hypothesis' own profile (400
+        # examples under HYPOTHESIS_PROFILE=ci) would otherwise win and take many minutes.
+        max_examples=schema.config.generation.max_examples,
         derandomize=True,  # the same requests every run: a failure can be repeated
         deadline=None,  # shared cores: a slow answer is not a defect; the request timeout bounds it
         # One sandbox an operation (a function-scoped fixture), on purpose: its examples may
