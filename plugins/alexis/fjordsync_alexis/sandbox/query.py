@@ -42,6 +42,15 @@ def _csv(value: str) -> list[str]:
     return [part.strip() for part in value.split(",") if part.strip()]
 
 
+def _empty_items(name: str, value: str) -> list[str]:
+    """``a,,b``, ``,`` or an empty value names a field or relation that is no name: the
+    document's enums refuse it, as the API's validation does (schemathesis found
+    ``relations=,`` and ``select=`` accepted)."""
+    if any(not part.strip() for part in value.split(",")):
+        return [f"{name} must not hold an empty name"]
+    return []
+
+
 def _non_negative(name: str, value: str) -> int:
     if not value.isdigit():
         raise QueryError(f"{name} must be a non-negative integer")
@@ -56,10 +65,12 @@ def parse(resource: str, pairs: list[tuple[str, str]], *, listing: bool = True) 
     for key, value in pairs:
         if key == "select":
             query.select = _csv(value)
+            problems += _empty_items("select", value)
             bad = [f for f in query.select if f not in fields]
             problems += [f"select.{f} is not a selectable field" for f in bad]
         elif key == "relations":
             query.relations = _csv(value)
+            problems += _empty_items("relations", value)
             bad = [r for r in query.relations if r not in RELATIONS.get(resource, ())]
             problems += [f"relations.{r} is not a relation of {resource}" for r in bad]
         elif listing and key in ("limit", "offset"):
