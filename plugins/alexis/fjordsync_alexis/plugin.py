@@ -6,7 +6,6 @@ from typing import Any
 
 from fjordsync.connectors import Connector, SandboxSpec
 from fjordsync.hookspecs import hookimpl
-from fjordsync_alexis.adapter import AlexisAdapter
 from fjordsync_alexis.settings import AlexisSettings
 from fjordsync_alexis.wording import WORDING
 
@@ -18,7 +17,14 @@ def fjordsync_register_connectors(register: Any) -> None:
             name="alexis",
             title="AlexisHR (HR, REST)",
             settings=AlexisSettings,
-            adapter=AlexisAdapter,
+            # Imported only when a run uses AlexisHR; the capabilities are checked then.
+            adapter="fjordsync_alexis.adapter:AlexisAdapter",
+            capabilities=(
+                "EmployeeReader",
+                "EmploymentReader",
+                "CompensationReader",
+                "AbsenceReader",
+            ),
             system="AlexisHR",
             wording=WORDING,
         )

@@ -6,7 +6,6 @@ from typing import Any
 
 from fjordsync.connectors import Connector, SandboxSpec
 from fjordsync.hookspecs import hookimpl
-from fjordsync_smartdok.adapter import SmartDokAdapter
 from fjordsync_smartdok.settings import SmartDokSettings
 from fjordsync_smartdok.wording import WORDING
 
@@ -18,7 +17,18 @@ def fjordsync_register_connectors(register: Any) -> None:
             name="smartdok",
             title="SmartDok (time registration, REST)",
             settings=SmartDokSettings,
-            adapter=SmartDokAdapter,
+            # Imported only when a run uses SmartDok; the capabilities are checked then.
+            adapter="fjordsync_smartdok.adapter:SmartDokAdapter",
+            capabilities=(
+                "EmployeeReader",
+                "EmployeeWriter",
+                "ProjectReader",
+                "ProjectWriter",
+                "TimeEntryReader",
+                "ExportMarker",
+                "CodeListReader",
+                "LicenseReader",
+            ),
             system="SmartDok",
             wording=WORDING,
         )

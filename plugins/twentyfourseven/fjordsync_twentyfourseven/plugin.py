@@ -6,7 +6,6 @@ from typing import Any
 
 from fjordsync.connectors import Connector, SandboxSpec
 from fjordsync.hookspecs import hookimpl
-from fjordsync_twentyfourseven.adapter import PayrollAdapter, TwentyFourSevenAdapter
 from fjordsync_twentyfourseven.settings import PayrollSettings, TwentyFourSevenSettings
 from fjordsync_twentyfourseven.wording import ERP_WORDING, PAYROLL_WORDING
 
@@ -18,7 +17,16 @@ def fjordsync_register_connectors(register: Any) -> None:
             name="twentyfourseven",
             title="24SevenOffice ERP (SOAP web services)",
             settings=TwentyFourSevenSettings,
-            adapter=TwentyFourSevenAdapter,
+            # Imported (with zeep) only when a run uses the ERP; the capabilities are checked
+            # then.
+            adapter="fjordsync_twentyfourseven.erp.adapter:TwentyFourSevenAdapter",
+            capabilities=(
+                "EmployeeReader",
+                "ProjectReader",
+                "TimeEntryReader",
+                "TimeEntryWriter",
+                "CodeListReader",
+            ),
             system="24SevenOffice",
             wording=ERP_WORDING,
         )
@@ -28,7 +36,16 @@ def fjordsync_register_connectors(register: Any) -> None:
             name="twentyfourseven-payroll",
             title="24SevenOffice Lønn (payroll REST)",
             settings=PayrollSettings,
-            adapter=PayrollAdapter,
+            adapter="fjordsync_twentyfourseven.payroll.adapter:PayrollAdapter",
+            capabilities=(
+                "EmployeeReader",
+                "EmployeeWriter",
+                "EmploymentReader",
+                "EmploymentWriter",
+                "AbsenceReader",
+                "AbsenceWriter",
+                "ChildReader",
+            ),
             system="24SevenOffice Lønn",
             wording=PAYROLL_WORDING,
         )
