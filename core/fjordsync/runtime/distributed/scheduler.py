@@ -21,7 +21,7 @@ import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from fjordsync.config import Config
+from fjordsync.config import Config, ScheduleConfig
 from fjordsync.errors import FjordsyncError
 from fjordsync.runtime.distributed.keys import RunKey
 from fjordsync.runtime.distributed.ledger import DistributedLedger
@@ -85,12 +85,10 @@ def tick(
                 continue
             moment = now()
             try:
-                if not _due(ledger, tenant, flow, schedule, moment):
+                due_at = _due_at(ledger, tenant, flow, schedule, moment)
+                if due_at is None:
                     continue
-                state = ledger.schedule(tenant, flow)
-                if state is None:  # pragma: no cover - _due stored it
-                    continue
-                key = RunKey(tenant, flow, state.next_due)
+                key = RunKey(tenant, flow, due_at)
                 won = submit(ledger, key, trigger="scheduled", enqueue=enqueue)
                 # Both schedulers move the schedule on alike: to the same next time.
                 ledger.set_schedule(
@@ -103,6 +101,20 @@ def tick(
             done.append((tenant, flow, f"enqueued {key.text}" if won else "claimed elsewhere"))
     done += _reenqueue_stale(ledger, now(), enqueue)
     return done
+
+
+def _due_at(
+    ledger: DistributedLedger, tenant: str, flow: str, schedule: ScheduleConfig, now: datetime
+) -> datetime | None:
+    """The due time of ``flow`` if it is due, read once: read twice, another scheduler may
+    have moved the schedule on in between, and the second read would name the next run, due
+    later, as due now. A schedule first seen or changed is never due at once; the embedded
+    scheduler's ``_due`` stores its first due time."""
+    state = ledger.schedule(tenant, flow)
+    if state is None or state.spec != _signature(schedule):
+        _due(ledger, tenant, flow, schedule, now)
+        return None
+    return state.next_due if state.next_due <= now else None
 
 
 def _reenqueue_stale(
