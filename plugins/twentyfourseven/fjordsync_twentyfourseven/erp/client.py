@@ -50,8 +50,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import requests
-from requests.structures import CaseInsensitiveDict
 from zeep import AsyncClient, Settings
 from zeep.exceptions import Error as ZeepError
 from zeep.exceptions import Fault, TransportError, XMLSyntaxError
@@ -69,6 +67,7 @@ from fjordsync.transport import (
     Transient,
     retrying,
 )
+from fjordsync_twentyfourseven.erp import fastsoap
 from fjordsync_twentyfourseven.shared import SYSTEM, UNREADABLE, OutcomeUnknown, scrub
 
 WSDL_DIR = Path(__file__).resolve().parents[1] / "wsdl"
@@ -237,6 +236,19 @@ def fault_message(fault: Fault) -> str:
     return str(fault.message or "").split("--->")[-1].strip()
 
 
+class _Answer:
+    """What zeep's ``process_reply`` reads of an answer (status, headers, the cleaned body),
+    straight from httpx's response: no ``requests.Response`` copied per call."""
+
+    __slots__ = ("content", "headers", "status_code")
+    encoding = "utf-8"
+
+    def __init__(self, response: httpx.Response) -> None:
+        self.content = clean_xml(response.content)
+        self.status_code = response.status_code
+        self.headers = response.headers  # case-insensitive, as zeep expects
+
+
 class _Transport(AsyncTransport):
     """zeep's httpx transport over the event loop's client (``LoopBound``), sending the session
     cookie as a plain header (both hosts) and reading the quota headers of every answer."""
@@ -255,12 +267,7 @@ class _Transport(AsyncTransport):
             return self.new_response(response)
         if _looks_like_html(response):
             raise _Unreadable("an HTML page instead of a SOAP answer")
-        answer = requests.Response()
-        answer._content = clean_xml(response.content)
-        answer.status_code = response.status_code
-        answer.headers = CaseInsensitiveDict(response.headers)
-        answer.encoding = "utf-8"
-        return answer
+        return _Answer(response)
 
     async def post(self, address: str, message: Any, headers: dict[str, str]) -> Any:
         if self.soap.session_id:
@@ -306,6 +313,7 @@ class SoapClient:
         # event loop; zeep's transport and the service proxies are made anew with the client.
         self._bound = LoopBound(timeout=timeout, max_concurrency=max_concurrency)
         self._services: dict[str, Any] = {}
+        self._shapes: dict[tuple[str, str], Any] = {}
         self._transport: _Transport | None = None
 
     # -- plumbing -----------------------------------------------------------------------------
@@ -315,7 +323,7 @@ class SoapClient:
             if self._transport is not None:
                 self._transport.wsdl_client.close()
             self._transport = _Transport(self, http)
-            self._services = {}
+            self._services, self._shapes = {}, {}
         return self._transport
 
     def _service(self, name: str) -> Any:
@@ -341,7 +349,12 @@ class SoapClient:
 
     # -- one request ----------------------------------------------------------------------------
     async def _send(
-        self, service: str, operation: str, args: dict[str, Any], idempotent: bool
+        self,
+        service: str,
+        operation: str,
+        args: dict[str, Any],
+        idempotent: bool,
+        plain: bool = False,
     ) -> Any:
         name = f"{SERVICES[service][1].removesuffix('Soap')}.{operation}"
         self.budget.spend(name)
@@ -351,7 +364,7 @@ class SoapClient:
             call = _Call()
             token = _CALL.set(call)
             try:
-                return await getattr(self._service(service), operation)(**args)
+                return await self._invoke(service, operation, args, plain)
             except Fault as fault:
                 raise self._classify(fault, name) from None
             except (httpx.TransportError, TransportError, XMLSyntaxError, _Unreadable) as exc:
@@ -371,6 +384,27 @@ class SoapClient:
                 ) from None
             finally:
                 _CALL.reset(token)
+
+    async def _invoke(self, service: str, operation: str, args: dict[str, Any], plain: bool) -> Any:
+        """zeep's ``send_async``; for ``plain`` data (what ``call`` gives) a plain answer is
+        read by ``fastsoap`` into what ``serialize_object`` of zeep's result would be, and
+        anything else (a fault, an unusual answer) by zeep."""
+        proxy = self._service(service)
+        if not plain:
+            return await getattr(proxy, operation)(**args)
+        binding, client, options = proxy._binding, proxy._client, proxy._binding_options
+        envelope, headers = binding._create(operation, (), args, client=client, options=options)
+        answer = await client.transport.post_xml(options["address"], envelope, headers)
+        if isinstance(answer, _Answer) and answer.status_code == 200:
+            key = (service, operation)
+            if key not in self._shapes:
+                self._shapes[key] = fastsoap.output_shape(binding.get(operation))
+            shape = self._shapes[key]
+            if shape is not None:
+                read, value = fastsoap.read(answer.content, shape)
+                if read:
+                    return value
+        return serialize_object(binding.process_reply(client, binding.get(operation), answer))
 
     @staticmethod
     def _unclear(operation: str, name: str, what: str, idempotent: bool) -> Exception:
@@ -467,9 +501,7 @@ class SoapClient:
         try:
             async for attempt in loop:
                 with attempt:
-                    return serialize_object(
-                        await self._with_session(service, operation, args, idempotent)
-                    )
+                    return await self._with_session(service, operation, args, idempotent)
         except Transient as failure:
             raise Unavailable(
                 f"24SevenOffice did not answer well ({failure}), still after "
@@ -486,7 +518,7 @@ class SoapClient:
             await self.ensure_session(stale="")
         session = self.session_id
         try:
-            return await self._send(service, operation, args, idempotent)
+            return await self._send(service, operation, args, idempotent, plain=True)
         except _DeadSession:
             pass  # one re-login, then the call once more
         except _WrongIdentity as wrong:
@@ -497,10 +529,10 @@ class SoapClient:
                     operation=operation,
                 ) from None
             await self._choose_identity()
-            return await self._send(service, operation, args, idempotent)
+            return await self._send(service, operation, args, idempotent, plain=True)
         await self.ensure_session(stale=session)
         try:
-            return await self._send(service, operation, args, idempotent)
+            return await self._send(service, operation, args, idempotent, plain=True)
         except (_DeadSession, _WrongIdentity) as still:
             raise AuthFailed(
                 f"{still} (after logging in again)", system=SYSTEM, operation=operation
