@@ -59,6 +59,7 @@ __all__ = [
     "ProjectsSource",
     "ProjectsTarget",
     "Query",
+    "SavedOutcome",
     "Scope",
     "SyncState",
     "TimeEntryReader",
@@ -353,6 +354,22 @@ def ports_of(protocol: type) -> tuple[str, ...]:
     return tuple(by_class[cls] for cls in protocol.__mro__ if cls in by_class)
 
 
+@dataclass(frozen=True, slots=True)
+class SavedOutcome:
+    """One record's outcome in a run, as ``SyncState.save_outcomes`` keeps it: its run item
+    and, when ``target_key`` is set (a write that got through), its link, the end of its pending
+    marker and, with ``owed_mark``, the source mark it owes."""
+
+    key: str
+    action: str
+    outcome: str
+    message: str | None = None
+    changed_fields: tuple[str, ...] = ()
+    target_key: str | None = None
+    fingerprint: str | None = None
+    owed_mark: str | None = None
+
+
 @runtime_checkable
 class SyncState(Protocol):
     """What a flow records as it runs: the ledger, seen through the core's eyes."""
@@ -404,6 +421,28 @@ class SyncState(Protocol):
     def begin_write(
         self, run_id: int, *, tenant: str, flow: str, entity: str, source_key: str, marker: str
     ) -> None: ...
+
+    def begin_writes(
+        self, run_id: int, *, tenant: str, flow: str, entity: str, markers: Mapping[str, str]
+    ) -> None:
+        """``begin_write`` for many records (source key -> marker) in one transaction, saved
+        before any of those writes is sent."""
+        ...
+
+    def save_outcomes(
+        self,
+        run_id: int,
+        *,
+        tenant: str,
+        flow: str,
+        entity: str,
+        outcomes: Sequence[SavedOutcome],
+        unsent: Iterable[str] = (),
+    ) -> None:
+        """Save many records' outcomes in one transaction, in order: each one's run item and,
+        for a write, what ``record_write`` saves with it; ``unsent`` ends the pending markers of
+        writes that were marked ahead and never sent."""
+        ...
 
     def pending_writes(self, tenant: str, flow: str, entity: str) -> Mapping[str, str]: ...
 

@@ -14,12 +14,27 @@ target read shows what was created by its key, the plan for that key is no longe
 ``unchanged`` one is linked (and not sent again), an ``update`` is sent, and a ``create`` means
 the target never got the first one, so it is sent again. A pending key the flow decided to skip,
 hold invalid or in conflict stays pending until it is planned again.
+
+What a run records is batched (one ledger transaction per batch, not per record):
+
+- the pending markers of the creates are written ahead, ``MARKED_AHEAD`` creates at a time in one
+  transaction, before the first of them is sent; those a run ends without sending (a rate limit
+  stopped it) are ended with its last batch, so only a killed run leaves markers of writes never
+  sent (each is looked up in the target next run, found absent and sent);
+- outcomes are saved in batches (every ``WRITES_PER_BATCH`` writes or ``ITEMS_PER_BATCH`` items,
+  ``BATCH_SECONDS`` after the oldest unsaved write, and always before ``apply_plan`` returns or an
+  error leaves it): a write's link, item, the end of its marker and its owed mark are still one
+  transaction. A kill loses what the last batch held: a create's link (its marker is there, so the
+  next run links it by the marker and does not send it again), an update's link (sent again next
+  run: updates are full replaces by the target's key), and the ``unchanged``, ``skipped`` and
+  other items of records nothing was sent for (the run history of a killed run may miss them).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -33,7 +48,7 @@ from fjordsync.domain.model import InvalidRecord
 from fjordsync.domain.problems import Problem, ProblemKind
 from fjordsync.domain.rules import carriable_text
 from fjordsync.errors import ConnectorError, InvalidValue, RateLimited
-from fjordsync.ports import Scope, SyncState, Wording
+from fjordsync.ports import SavedOutcome, Scope, SyncState, Wording
 
 __all__ = [
     "FlowContext",
@@ -55,6 +70,13 @@ __all__ = [
 ]
 
 LOG = logging.getLogger("fjordsync.flows")
+
+# How a run batches what it records (module docstring): creates marked ahead per transaction,
+# and when a batch of outcomes is saved.
+MARKED_AHEAD = 500
+WRITES_PER_BATCH = 200
+ITEMS_PER_BATCH = 500
+BATCH_SECONDS = 0.5
 
 R = TypeVar("R")
 Ts = TypeVarTuple("Ts")
@@ -320,33 +342,32 @@ async def apply_plan(
     stopped: list[str] = []
     limit = asyncio.Semaphore(max(1, context.concurrency))
     key = context.state.fingerprint_key
+    batch = _Batch(context, entity)
 
     def record(item: ItemOutcome) -> None:
         items.append(item)
-        context.state.record_item(
-            context.run_id,
-            entity=entity,
-            key=item.key,
-            action=item.action,
-            outcome=item.outcome,
-            message=item.message or None,
-            changed_fields=tuple(name for name, _, _ in item.changes),
+        batch.add(
+            SavedOutcome(
+                item.key,
+                item.action,
+                item.outcome,
+                item.message or None,
+                tuple(name for name, _, _ in item.changes),
+            )
         )
 
     def save(action: Action, target_key: str, message: str, changes: tuple[Any, ...]) -> None:
-        context.state.record_write(
-            context.run_id,
-            tenant=context.tenant,
-            flow=context.flow,
-            entity=entity,
-            source_key=action.key,
-            target_key=target_key,
-            fingerprint=(fingerprints or {}).get(action.key)
-            or fingerprint(dict(action.values), key),
-            action=action.kind.value if action.kind.writes else ActionKind.CREATE.value,
-            changed_fields=tuple(name for name, _, _ in changes),
-            message=message or None,
-            **({"owed_mark": owe_mark} if owe_mark else {}),
+        batch.add(
+            SavedOutcome(
+                action.key,
+                action.kind.value if action.kind.writes else ActionKind.CREATE.value,
+                Outcome.WRITTEN,
+                message or None,
+                tuple(name for name, _, _ in changes),
+                target_key,
+                (fingerprints or {}).get(action.key) or fingerprint(dict(action.values), key),
+                owe_mark,
+            )
         )
 
     if context.scope.record_keys:  # a retry: only the records named
@@ -354,114 +375,193 @@ async def apply_plan(
     pending: set[str] = set()
     if exactly_once and not context.dry_run:
         pending = set(context.state.pending_writes(context.tenant, context.flow, entity))
-    for action in the_plan.actions:
-        if action.kind is ActionKind.UNCHANGED and action.key in pending and action.target_key:
-            # Created by an earlier run whose answer was lost: the target has it as planned.
-            message = f"found in {target_name} after an answer was lost: linked, not sent again"
-            save(action, action.target_key, message, ())
-            items.append(
-                ItemOutcome(entity, action.key, ActionKind.CREATE, Outcome.WRITTEN, message)
-            )
-            continue
-        if action.key in pending and action.kind.writes:
-            lost = (
-                f"found in {target_name} after an answer was lost; the fields that differ "
-                "were updated"
-                if action.kind is ActionKind.UPDATE
-                else f"an earlier create got no answer and is not in {target_name}: sent again"
-            )
-            notes[action.key] = "; ".join(filter(None, (notes.get(action.key), lost)))
-        if not action.kind.writes:
-            record(
-                ItemOutcome(
-                    entity,
-                    action.key,
-                    action.kind,
-                    _outcome_of_decision(action),
-                    action.message,
-                    problem=action.problem,
+        batch.mark_ahead_of(
+            [a.key for a in the_plan.writes if a.kind is ActionKind.CREATE], pending
+        )
+    try:
+        for action in the_plan.actions:
+            if action.kind is ActionKind.UNCHANGED and action.key in pending and action.target_key:
+                # Created by an earlier run whose answer was lost: the target has it as planned.
+                message = f"found in {target_name} after an answer was lost: linked, not sent again"
+                save(action, action.target_key, message, ())
+                items.append(
+                    ItemOutcome(entity, action.key, ActionKind.CREATE, Outcome.WRITTEN, message)
                 )
-            )
-
-    async def one(action: Action) -> None:
-        changes = tuple((c.field, c.old, c.new) for c in action.changes)
-        message = notes.get(action.key, "")
-        if context.dry_run:  # the plan is recorded; the target is not touched
-            record(ItemOutcome(entity, action.key, action.kind, Outcome.PLANNED, message, changes))
-            return
-        async with limit:
-            if stopped:
-                record(
-                    ItemOutcome(
-                        entity, action.key, action.kind, Outcome.DEFERRED, stopped[0], changes
-                    )
+                continue
+            if action.key in pending and action.kind.writes:
+                lost = (
+                    f"found in {target_name} after an answer was lost; the fields that differ "
+                    "were updated"
+                    if action.kind is ActionKind.UPDATE
+                    else f"an earlier create got no answer and is not in {target_name}: sent again"
                 )
-                return
-            try:
-                if exactly_once and action.kind is ActionKind.CREATE:
-                    context.state.begin_write(
-                        context.run_id,
-                        tenant=context.tenant,
-                        flow=context.flow,
-                        entity=entity,
-                        source_key=action.key,
-                        marker=marker_for(context, action.key),
-                    )
-                target_key = await write(action)
-            except RateLimited as limited:
-                stopped.append(str(limited))
-                record(
-                    ItemOutcome(
-                        entity, action.key, action.kind, Outcome.DEFERRED, str(limited), changes
-                    )
-                )
-                return
-            except ConnectorError as error:
-                record(
-                    ItemOutcome(
-                        entity, action.key, action.kind, Outcome.FAILED, str(error), changes
-                    )
-                )
-                return
-            except Exception as error:  # one record's bug or bad value never stops the run
-                LOG.exception(
-                    "%s %s of %s %s failed", context.flow, action.kind, entity, action.key
-                )
-                failed = unexpected(error, f"in the {action.kind.value} of this {entity}")
+                notes[action.key] = "; ".join(filter(None, (notes.get(action.key), lost)))
+            if not action.kind.writes:
                 record(
                     ItemOutcome(
                         entity,
                         action.key,
                         action.kind,
-                        Outcome.FAILED,
-                        failed,
-                        changes,
-                        unexpected_problem(),
+                        _outcome_of_decision(action),
+                        action.message,
+                        problem=action.problem,
                     )
                 )
+
+        async def one(action: Action) -> None:
+            changes = tuple((c.field, c.old, c.new) for c in action.changes)
+            message = notes.get(action.key, "")
+            if context.dry_run:  # the plan is recorded; the target is not touched
+                record(
+                    ItemOutcome(entity, action.key, action.kind, Outcome.PLANNED, message, changes)
+                )
                 return
-        save(action, target_key, message, changes)
-        items.append(
-            ItemOutcome(entity, action.key, action.kind, Outcome.WRITTEN, message, changes)
+            async with limit:
+                if stopped:
+                    record(
+                        ItemOutcome(
+                            entity, action.key, action.kind, Outcome.DEFERRED, stopped[0], changes
+                        )
+                    )
+                    return
+                try:
+                    if exactly_once and action.kind is ActionKind.CREATE:
+                        batch.sending(action.key)  # its marker is committed before it is sent
+                    target_key = await write(action)
+                except RateLimited as limited:
+                    stopped.append(str(limited))
+                    record(
+                        ItemOutcome(
+                            entity, action.key, action.kind, Outcome.DEFERRED, str(limited), changes
+                        )
+                    )
+                    return
+                except ConnectorError as error:
+                    record(
+                        ItemOutcome(
+                            entity, action.key, action.kind, Outcome.FAILED, str(error), changes
+                        )
+                    )
+                    return
+                except Exception as error:  # one record's bug or bad value never stops the run
+                    LOG.exception(
+                        "%s %s of %s %s failed", context.flow, action.kind, entity, action.key
+                    )
+                    failed = unexpected(error, f"in the {action.kind.value} of this {entity}")
+                    record(
+                        ItemOutcome(
+                            entity,
+                            action.key,
+                            action.kind,
+                            Outcome.FAILED,
+                            failed,
+                            changes,
+                            unexpected_problem(),
+                        )
+                    )
+                    return
+            save(action, target_key, message, changes)
+            items.append(
+                ItemOutcome(entity, action.key, action.kind, Outcome.WRITTEN, message, changes)
+            )
+
+        writes = the_plan.writes
+        done = 0
+
+        async def counted(action: Action) -> None:
+            nonlocal done
+            await one(action)
+            done += 1
+            if context.progress is not None:
+                context.progress(done, len(writes))
+
+        await asyncio.gather(*(counted(action) for action in writes))
+        items.sort(key=lambda item: (item.entity, item.key))
+        return RunResult(
+            context.run_id,
+            context.flow,
+            context.tenant,
+            context.dry_run,
+            items,
+            stopped=stopped[0] if stopped else None,
         )
+    finally:
+        batch.flush(final=True)  # before the run's end is recorded, or when an error leaves
 
-    writes = the_plan.writes
-    done = 0
 
-    async def counted(action: Action) -> None:
-        nonlocal done
-        await one(action)
-        done += 1
-        if context.progress is not None:
-            context.progress(done, len(writes))
+class _Batch:
+    """What ``apply_plan`` has still to save, and the creates it marked ahead (module
+    docstring)."""
 
-    await asyncio.gather(*(counted(action) for action in writes))
-    items.sort(key=lambda item: (item.entity, item.key))
-    return RunResult(
-        context.run_id,
-        context.flow,
-        context.tenant,
-        context.dry_run,
-        items,
-        stopped=stopped[0] if stopped else None,
-    )
+    def __init__(self, context: FlowContext, entity: str) -> None:
+        self.context = context
+        self.entity = entity
+        self.outcomes: list[SavedOutcome] = []
+        self.writes = 0
+        self.oldest_write = 0.0
+        self.creates: list[str] = []
+        self.place: dict[str, int] = {}
+        self.marked: set[str] = set()  # creates whose marker is in the ledger
+        self.pending_before: set[str] = set()
+        self.sent: set[str] = set()
+
+    def mark_ahead_of(self, creates: list[str], pending: set[str]) -> None:
+        """The creates to mark ahead, in the order they are sent; a key already ``pending`` keeps
+        the marker it has (never ended as unsent: an earlier run may have sent it)."""
+        self.creates = creates
+        self.place = {key: i for i, key in enumerate(creates)}
+        self.marked = set(pending) & set(creates)
+        self.pending_before = set(pending)
+
+    def sending(self, key: str) -> None:
+        """``key``'s create is about to be sent: its marker is committed first (with those of
+        the next creates, in one transaction)."""
+        self.sent.add(key)
+        if key in self.marked:
+            return
+        start = self.place[key]
+        ahead = {
+            k: marker_for(self.context, k)
+            for k in self.creates[start : start + MARKED_AHEAD]
+            if k not in self.marked
+        }
+        self.context.state.begin_writes(
+            self.context.run_id,
+            tenant=self.context.tenant,
+            flow=self.context.flow,
+            entity=self.entity,
+            markers=ahead,
+        )
+        self.marked.update(ahead)
+
+    def add(self, outcome: SavedOutcome) -> None:
+        self.outcomes.append(outcome)
+        now = time.monotonic()
+        if outcome.target_key is not None:
+            if not self.writes:
+                self.oldest_write = now
+            self.writes += 1
+        if (
+            self.writes >= WRITES_PER_BATCH
+            or len(self.outcomes) >= ITEMS_PER_BATCH
+            or (self.writes and now - self.oldest_write >= BATCH_SECONDS)
+        ):
+            self.flush()
+
+    def flush(self, *, final: bool = False) -> None:
+        """Save the outcomes held in one transaction; the ``final`` one also ends the markers of
+        creates marked ahead and never sent."""
+        unsent = sorted(self.marked - self.sent - self.pending_before) if final else []
+        if not self.outcomes and not unsent:
+            return
+        outcomes, self.outcomes, self.writes = self.outcomes, [], 0
+        self.context.state.save_outcomes(
+            self.context.run_id,
+            tenant=self.context.tenant,
+            flow=self.context.flow,
+            entity=self.entity,
+            outcomes=outcomes,
+            unsent=unsent,
+        )
+        if final:
+            self.marked -= set(unsent)

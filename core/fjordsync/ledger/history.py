@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from fjordsync.errors import LedgerError
 from fjordsync.ledger.engine import LedgerEngine, _masked, _utc
@@ -149,17 +149,20 @@ class History(LedgerEngine):
         message: str | None = None,
         changed_fields: tuple[str, ...] = (),
     ) -> None:
-        with self._session() as session:
-            session.add(
-                RunItem(
-                    run_id=run_id,
-                    entity=entity,
-                    record_key=key,
-                    action=action,
-                    outcome=outcome,
-                    message=_masked(message),
-                    changed_fields=",".join(changed_fields) or None,
-                )
+        # Core, not the ORM: a run records one item per record (``State.save_outcomes`` saves
+        # many in one transaction).
+        with self._connection() as connection, connection.begin():
+            connection.execute(
+                insert(RunItem),
+                {
+                    "run_id": run_id,
+                    "entity": entity,
+                    "record_key": key,
+                    "action": str(action),
+                    "outcome": str(outcome),
+                    "message": _masked(message),
+                    "changed_fields": ",".join(changed_fields) or None,
+                },
             )
 
     def finish_run(

@@ -6,19 +6,32 @@ cursors, pending writes and the marks owed to a source.
 - a cursor is advanced by the caller only after the writes it covers are saved;
 - a pending write is recorded *before* a non-idempotent write is sent, so a lost answer or a
   crash leaves a trace to reconcile against the target next time.
+
+The statements a run repeats per record are SQLAlchemy Core (an executemany per batch), not the
+ORM's unit of work: ``begin_writes`` saves the markers of many creates in one transaction before
+any of them is sent, and ``save_outcomes`` saves many outcomes in one. A flow that batches them
+(``flows.common.apply_plan``) keeps the guarantee that matters, because a batch is one
+transaction: a create that reached the target leaves, after a kill at any moment, either its
+link or its pending marker (the marker is committed before the create is sent and deleted only in
+the transaction that saves the link), so the next run reconciles it by its marker instead of
+creating it again. An update whose outcome's commit was lost is sent again next run (its link
+still has the old fingerprint): updates are full replaces by the target's key (SaveHour with its
+Id, a project's or an employee's update by its id), so sending one twice writes the same record.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import Connection, and_, bindparam, delete, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from fjordsync.ledger.engine import LedgerEngine, _masked, _utc
 from fjordsync.ledger.schema import Cursor, Link, OwedMark, PendingWrite, RunItem
+from fjordsync.ports import SavedOutcome
 
 __all__ = ["LinkState", "State"]
 
@@ -31,12 +44,9 @@ class LinkState:
     updated_at: datetime
 
 
-def _owed(tenant: str, flow: str, source_key: str) -> tuple[Any, ...]:
-    return (OwedMark.tenant == tenant, OwedMark.flow == flow, OwedMark.source_key == source_key)
-
-
-def _pending(tenant: str, flow: str, entity: str, source_key: str) -> tuple[Any, ...]:
-    """The conditions that pick one record's pending write."""
+def _pending(tenant: str, flow: str, entity: str, source_key: Any) -> tuple[Any, ...]:
+    """The conditions that pick one record's pending write (``source_key`` a key or a bound
+    parameter)."""
     return (
         PendingWrite.tenant == tenant,
         PendingWrite.flow == flow,
@@ -45,24 +55,45 @@ def _pending(tenant: str, flow: str, entity: str, source_key: str) -> tuple[Any,
     )
 
 
+_LINK_KEY = ("tenant", "flow", "entity", "source_key")
+_OWED_KEY = ("tenant", "flow", "source_key")
+
+
+def _dialect_insert(connection: Connection, table: Any) -> postgresql.Insert | sqlite.Insert:
+    """An INSERT that can say ON CONFLICT (SQLite and PostgreSQL, the ledger's two databases,
+    spell it alike)."""
+    if connection.dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
+
+
+def _run_item_row(run_id: int, entity: str, outcome: SavedOutcome) -> dict[str, Any]:
+    return {
+        "run_id": run_id,
+        "entity": entity,
+        "record_key": outcome.key,
+        "action": str(outcome.action),
+        "outcome": str(outcome.outcome),
+        "message": _masked(outcome.message),
+        "changed_fields": ",".join(outcome.changed_fields) or None,
+    }
+
+
 class State(LedgerEngine):
     """What the flows keep between runs (``ports.SyncState`` with the history's
     ``record_item``)."""
 
     # -- links --------------------------------------------------------------------------------
     def links(self, tenant: str, flow: str, entity: str) -> dict[str, LinkState]:
-        with self._session() as session:
-            rows = session.scalars(
-                select(Link).where(Link.tenant == tenant, Link.flow == flow, Link.entity == entity)
+        with self._connection() as connection:
+            rows = connection.execute(
+                select(Link.source_key, Link.target_key, Link.fingerprint, Link.updated_at).where(
+                    Link.tenant == tenant, Link.flow == flow, Link.entity == entity
+                )
             )
             return {
-                row.source_key: LinkState(
-                    row.source_key,
-                    row.target_key,
-                    row.fingerprint,
-                    _utc(row.updated_at),
-                )
-                for row in rows
+                source_key: LinkState(source_key, target_key, fingerprint, _utc(updated_at))
+                for source_key, target_key, fingerprint, updated_at in rows
             }
 
     def record_write(
@@ -84,52 +115,104 @@ class State(LedgerEngine):
         in one transaction, so the ledger never says a write happened without its link.
         ``owed_mark`` (an export id) records in the same transaction that the source is owed a
         mark for this record (see ``owed_marks``)."""
+        self.save_outcomes(
+            run_id,
+            tenant=tenant,
+            flow=flow,
+            entity=entity,
+            outcomes=[
+                SavedOutcome(
+                    source_key,
+                    action,
+                    "written",
+                    message,
+                    changed_fields,
+                    target_key,
+                    fingerprint,
+                    owed_mark,
+                )
+            ],
+        )
+
+    def save_outcomes(
+        self,
+        run_id: int,
+        *,
+        tenant: str,
+        flow: str,
+        entity: str,
+        outcomes: Sequence[SavedOutcome],
+        unsent: Iterable[str] = (),
+    ) -> None:
+        """Save outcomes in one transaction: every one's run item (in the order given) and, for
+        each write (an outcome with a ``target_key``), its link, the end of its pending marker
+        and, with ``owed_mark``, the mark it owes the source; ``unsent`` ends the pending markers
+        of writes marked ahead (``begin_writes``) that were never sent."""
+        unsent = list(unsent)
+        if not outcomes and not unsent:
+            return
         now = self._now()
-        with self._session() as session:
-            link = session.scalars(
-                select(Link).where(
-                    Link.tenant == tenant,
-                    Link.flow == flow,
-                    Link.entity == entity,
-                    Link.source_key == source_key,
+        writes = [o for o in outcomes if o.target_key is not None]
+        with self._connection() as connection, connection.begin():
+            if outcomes:
+                connection.execute(
+                    insert(RunItem), [_run_item_row(run_id, entity, o) for o in outcomes]
                 )
-            ).one_or_none()
-            if link is None:
-                link = Link(tenant=tenant, flow=flow, entity=entity, source_key=source_key)
-                session.add(link)
-            link.target_key = target_key
-            link.fingerprint = fingerprint
-            link.updated_at = now
-            link.run_id = run_id
-            session.add(
-                RunItem(
-                    run_id=run_id,
-                    entity=entity,
-                    record_key=source_key,
-                    action=action,
-                    outcome="written",
-                    message=_masked(message),
-                    changed_fields=",".join(changed_fields) or None,
+            if writes:
+                upsert = _dialect_insert(connection, Link)
+                connection.execute(
+                    upsert.on_conflict_do_update(
+                        index_elements=list(_LINK_KEY),
+                        set_={
+                            "target_key": upsert.excluded.target_key,
+                            "fingerprint": upsert.excluded.fingerprint,
+                            "updated_at": upsert.excluded.updated_at,
+                            "run_id": upsert.excluded.run_id,
+                        },
+                    ),
+                    [
+                        {
+                            "tenant": tenant,
+                            "flow": flow,
+                            "entity": entity,
+                            "source_key": o.key,
+                            "target_key": o.target_key,
+                            "fingerprint": o.fingerprint,
+                            "updated_at": now,
+                            "run_id": run_id,
+                        }
+                        for o in writes
+                    ],
                 )
-            )
-            session.execute(delete(PendingWrite).where(*_pending(tenant, flow, entity, source_key)))
-            if owed_mark is not None:
-                owed = session.scalars(
-                    select(OwedMark).where(*_owed(tenant, flow, source_key))
-                ).one_or_none()
-                if owed is None:
-                    session.add(
-                        OwedMark(
-                            tenant=tenant,
-                            flow=flow,
-                            source_key=source_key,
-                            export_id=owed_mark,
-                            created_at=now,
-                            run_id=run_id,
-                        )
-                    )
-                else:
-                    owed.export_id = owed_mark
+            ended = [o.key for o in writes] + unsent
+            if ended:
+                connection.execute(
+                    delete(PendingWrite).where(
+                        and_(*_pending(tenant, flow, entity, bindparam("ended_key")))
+                    ),
+                    [{"ended_key": key} for key in ended],
+                )
+            owed = [o for o in writes if o.owed_mark is not None]
+            if owed:
+                # An existing owed mark keeps its first run and time; only the export id moves.
+                upsert = _dialect_insert(connection, OwedMark)
+                connection.execute(
+                    upsert.on_conflict_do_update(
+                        index_elements=list(_OWED_KEY),
+                        set_={"export_id": upsert.excluded.export_id},
+                    ),
+                    [
+                        {
+                            "tenant": tenant,
+                            "flow": flow,
+                            "source_key": o.key,
+                            "export_id": o.owed_mark,
+                            "created_at": now,
+                            "run_id": run_id,
+                        }
+                        for o in owed
+                    ],
+                )
 
     # -- marks owed to a source ---------------------------------------------------------------
     def owed_marks(self, tenant: str, flow: str) -> dict[str, str]:
@@ -163,22 +246,38 @@ class State(LedgerEngine):
     ) -> None:
         """Note a write about to be sent whose outcome could be lost. Kept until
         ``record_write`` or ``forget_pending``; an existing marker is kept (same write)."""
-        with self._session() as session:
-            exists = session.scalars(
-                select(PendingWrite).where(*_pending(tenant, flow, entity, source_key))
-            ).one_or_none()
-            if exists is None:
-                session.add(
-                    PendingWrite(
-                        tenant=tenant,
-                        flow=flow,
-                        entity=entity,
-                        source_key=source_key,
-                        marker=marker,
-                        created_at=self._now(),
-                        run_id=run_id,
-                    )
-                )
+        self.begin_writes(
+            run_id, tenant=tenant, flow=flow, entity=entity, markers={source_key: marker}
+        )
+
+    def begin_writes(
+        self, run_id: int, *, tenant: str, flow: str, entity: str, markers: Mapping[str, str]
+    ) -> None:
+        """``begin_write`` for many writes (source key -> marker) in one transaction, which is
+        committed before this returns, so before any of them is sent. SQLite commits it with
+        ``synchronous=FULL`` (``engine``): a marker must outlive a power cut once its write may
+        have been sent."""
+        if not markers:
+            return
+        now = self._now()
+        with self._connection() as connection, connection.begin():
+            connection.execute(
+                _dialect_insert(connection, PendingWrite).on_conflict_do_nothing(
+                    index_elements=list(_LINK_KEY)
+                ),
+                [
+                    {
+                        "tenant": tenant,
+                        "flow": flow,
+                        "entity": entity,
+                        "source_key": source_key,
+                        "marker": marker,
+                        "created_at": now,
+                        "run_id": run_id,
+                    }
+                    for source_key, marker in markers.items()
+                ],
+            )
 
     def pending_writes(self, tenant: str, flow: str, entity: str) -> dict[str, str]:
         """Source key -> marker of writes whose outcome is unknown."""

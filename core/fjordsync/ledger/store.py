@@ -9,7 +9,9 @@ Guarantees the flows rely on:
   transaction, together with clearing its pending-write marker;
 - a cursor is advanced by the caller only after the writes it covers are saved;
 - a pending write is recorded *before* a non-idempotent write is sent, so a lost answer or a
-  crash leaves a trace to reconcile against the target next time;
+  crash leaves a trace to reconcile against the target next time; ``begin_writes`` records many
+  in one transaction and ``save_outcomes`` saves many outcomes in one, each a write's link, item
+  and the end of its marker together (``state``), so a flow may batch them;
 - ``lock()`` keeps two runs of one flow for one tenant from overlapping, across processes and
   machines sharing the database; a lock whose holder died expires after its time to live;
 - a run whose process died is closed as ``interrupted`` by ``close_dead_runs()``, with the
