@@ -26,7 +26,8 @@ class Clock:
 
 def _spend_until_spent(url: str, per_hour: int, start, results) -> None:
     budget = RedisRateBudget.from_url(url, API, USER, per_hour)
-    start.wait()
+    budget.remaining  # connected and its script loaded before the start  # noqa: B018
+    start.wait()  # a barrier: both start spending together
     spent = 0
     while True:
         try:
@@ -39,14 +40,13 @@ def _spend_until_spent(url: str, per_hour: int, start, results) -> None:
 
 def test_two_processes_spending_at_once_never_pass_the_budget_together(redis_url):
     context = multiprocessing.get_context("spawn")
-    start, results = context.Event(), context.Queue()
+    start, results = context.Barrier(2), context.Queue()
     workers = [
         context.Process(target=_spend_until_spent, args=(redis_url, 700, start, results))
         for _ in range(2)
     ]
     for worker in workers:
         worker.start()
-    start.set()
     spent = [results.get(timeout=60) for _ in workers]
     for worker in workers:
         worker.join(30)
