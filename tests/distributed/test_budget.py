@@ -10,7 +10,7 @@ import pytest
 import redis
 
 from fjordsync.errors import RateLimited, Unavailable
-from fjordsync.runtime.distributed.budget import RedisRateBudget, credential_hash
+from fjordsync.runtime.distributed.budget import RedisRateBudget, credential_hash, shared_budget
 
 API = "https://api.24sevenoffice.com/"
 USER = "Kari.Nordmann@fjordbygg.no"
@@ -106,3 +106,15 @@ def test_an_unreachable_redis_lets_no_request_go_out():
     with pytest.raises(Unavailable) as raised:
         budget.spend("SaveHour")
     assert "shared request budget cannot be read" in str(raised.value)
+
+
+def test_a_distributed_process_shares_one_budget_per_credential(redis_url, monkeypatch):
+    monkeypatch.delenv("FJORDSYNC_BUDGET_REDIS_URL", raising=False)
+    monkeypatch.delenv("FJORDSYNC_BROKER_URL", raising=False)
+    assert shared_budget(API, USER, 7200) is None  # embedded: the client's own budget
+    monkeypatch.setenv("FJORDSYNC_BROKER_URL", redis_url)
+    first = shared_budget(API, USER, 7200)
+    assert first is not None and first is shared_budget(API.rstrip("/"), USER.lower(), 7200)
+    assert shared_budget(API, "other@fjordbygg.no", 7200) is not first
+    first.spend("GetHours")
+    assert shared_budget(API, USER, 7200).remaining == 7199

@@ -15,15 +15,25 @@ hour after its hour ends, so nothing needs cleaning up.
 from __future__ import annotations
 
 import hashlib
+import os
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fjordsync.errors import RateLimited, Unavailable
 
-__all__ = ["KEY_PREFIX", "RedisRateBudget", "credential_hash"]
+__all__ = [
+    "BUDGET_REDIS_URL_ENV",
+    "KEY_PREFIX",
+    "RedisRateBudget",
+    "credential_hash",
+    "shared_budget",
+]
 
 KEY_PREFIX = "fjordsync:budget:"
+BUDGET_REDIS_URL_ENV = "FJORDSYNC_BUDGET_REDIS_URL"
+BROKER_URL_ENV = "FJORDSYNC_BROKER_URL"
 
 # KEYS[1] the hour's counter; ARGV[1] per_hour, ARGV[2] seconds to keep the key.
 # Returns the count after spending, or -1 when the budget is spent (nothing is counted then).
@@ -150,3 +160,29 @@ class RedisRateBudget:
     @property
     def remaining(self) -> int:
         return max(self.per_hour - self.used, 0)
+
+
+_CLIENTS: dict[str, Any] = {}
+_SHARED: dict[tuple[str, str, int], RedisRateBudget] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+def shared_budget(api_url: str, username: str, per_hour: int) -> RedisRateBudget | None:
+    """The budget of these credentials shared in Redis when this process runs distributed
+    (``FJORDSYNC_BUDGET_REDIS_URL``, else ``FJORDSYNC_BROKER_URL``, is set); None otherwise, and
+    the client keeps its in-process ``RateBudget``. One budget object per credential and
+    process, over one Redis connection pool per URL."""
+    url = os.environ.get(BUDGET_REDIS_URL_ENV) or os.environ.get(BROKER_URL_ENV)
+    if not url:
+        return None
+    key = (credential_hash(api_url, username), url, per_hour)
+    with _SHARED_LOCK:
+        budget = _SHARED.get(key)
+        if budget is None:
+            client = _CLIENTS.get(url)
+            if client is None:
+                import redis
+
+                client = _CLIENTS[url] = redis.Redis.from_url(url)
+            budget = _SHARED[key] = RedisRateBudget(client, api_url, username, per_hour)
+        return budget
