@@ -332,8 +332,10 @@ def measure_pass(
     needed, reads = unavoidable(run.requests, run.writes, sizes)
     floor = needed * options.latency / 1000 / concurrency
     per = unchanged if rerun else written
+    # Ratios from the rounded figures as printed, so that a reader can redo them.
+    wall, floor = round(run.wall_s, 3), round(floor, 3)
     return Pass(
-        wall_s=round(run.wall_s, 3),
+        wall_s=wall,
         cpu_s=round(run.cpu_s, 3),
         peak_mb=round(run.peak_mb, 1),
         exit_code=run.exit_code,
@@ -348,8 +350,8 @@ def measure_pass(
         writes=run.writes,
         unavoidable=needed,
         unavoidable_reads=reads,
-        floor_s=round(floor, 3),
-        wall_per_floor=round(run.wall_s / floor, 3) if floor else 0.0,
+        floor_s=floor,
+        wall_per_floor=round(wall / floor, 3) if floor else 0.0,
         cpu_ms_per_record=round(run.cpu_s * 1000 / per, 3) if per else 0.0,
         sandbox_ms_per_request=(
             round(run.sandbox_ms / run.total_requests, 3) if run.total_requests else 0.0
@@ -413,7 +415,7 @@ def run_naive_baseline(
                 scenario.flow, systems, options.naive_sample, extra.get(scenario.flow)
             )
             records = scenario.first.records
-            extrapolated = result.ms_per_record * records / 1000
+            extrapolated = round(result.ms_per_record * records / 1000, 1)
             scenario.naive = {
                 "sample": result.records,
                 "sample_seconds": round(result.seconds, 3),
@@ -421,7 +423,7 @@ def run_naive_baseline(
                 "requests": result.requests,
                 "write_errors": result.write_errors,
                 "records": records,
-                "extrapolated_s": round(extrapolated, 1),
+                "extrapolated_s": extrapolated,
                 "extrapolated": result.records < records,
                 "ratio": round(extrapolated / scenario.first.wall_s, 2)
                 if scenario.first.wall_s
