@@ -25,8 +25,10 @@ PERIOD = DateRange(date(2026, 10, 1), date(2026, 10, 31))
 
 
 @pytest.fixture
-def ledger(tmp_path):
-    store = Ledger(f"sqlite:///{tmp_path / 'ledger.db'}", clock=lambda: NOW)
+def ledger(ledger_url, tmp_path):
+    # On SQLite and, when FJORDSYNC_TEST_POSTGRES_URL is set, PostgreSQL: the batches' upserts
+    # are spelt per dialect.
+    store = Ledger(ledger_url, clock=lambda: NOW, key_file=tmp_path / "ledger.key")
     yield store
     store.close()
 
