@@ -47,7 +47,14 @@ def enqueue_with_celery(key: RunKey, period: list[str] | None = None) -> str:
     from fjordsync.runtime.distributed.tasks import run
 
     task_id = task_id_of(key)
-    run.apply_async(args=[key.text, period], task_id=task_id)
+    try:
+        run.apply_async(args=[key.text, period], task_id=task_id, retry=True)
+    except Exception as exc:  # kombu's OperationalError, after its retries (kombu is Celery's)
+        # The claim stays "claimed": a scheduler enqueues it once the broker is back.
+        raise FjordsyncError(
+            f"the broker cannot be reached ({type(exc).__name__}); run {key.text} is claimed "
+            f"and will be enqueued by the scheduler within {STALE_CLAIM.seconds // 60} minutes"
+        ) from None
     return task_id
 
 
