@@ -386,24 +386,31 @@ class SoapClient:
                 _CALL.reset(token)
 
     async def _invoke(self, service: str, operation: str, args: dict[str, Any], plain: bool) -> Any:
-        """zeep's ``send_async``; for ``plain`` data (what ``call`` gives) a plain answer is
-        read by ``fastsoap`` into what ``serialize_object`` of zeep's result would be, and
-        anything else (a fault, an unusual answer) by zeep."""
+        """zeep's ``send_async``; for ``plain`` data (what ``call`` gives) the envelope is built
+        by ``fastsoap`` as zeep would, and a plain answer read by it into what
+        ``serialize_object`` of zeep's result would be; anything else (unusual arguments, a
+        fault, an unusual answer) is zeep's."""
         proxy = self._service(service)
         if not plain:
             return await getattr(proxy, operation)(**args)
         binding, client, options = proxy._binding, proxy._client, proxy._binding_options
-        envelope, headers = binding._create(operation, (), args, client=client, options=options)
+        key = (service, operation)
+        if key not in self._shapes:
+            self._shapes[key] = (
+                fastsoap.Request.of(binding, operation, client, options),
+                fastsoap.output_shape(binding.get(operation)),
+            )
+        request, shape = self._shapes[key]
+        envelope = request.build(args) if request is not None else None
+        if envelope is None:
+            envelope, headers = binding._create(operation, (), args, client=client, options=options)
+        else:
+            headers = dict(request.headers)
         answer = await client.transport.post_xml(options["address"], envelope, headers)
-        if isinstance(answer, _Answer) and answer.status_code == 200:
-            key = (service, operation)
-            if key not in self._shapes:
-                self._shapes[key] = fastsoap.output_shape(binding.get(operation))
-            shape = self._shapes[key]
-            if shape is not None:
-                read, value = fastsoap.read(answer.content, shape)
-                if read:
-                    return value
+        if isinstance(answer, _Answer) and answer.status_code == 200 and shape is not None:
+            read, value = fastsoap.read(answer.content, shape)
+            if read:
+                return value
         return serialize_object(binding.process_reply(client, binding.get(operation), answer))
 
     @staticmethod
