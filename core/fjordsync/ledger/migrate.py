@@ -50,18 +50,14 @@ def alembic_config(engine: Engine) -> Config:
     return config
 
 
-def _assigned(tree: ast.Module, name: str) -> object:
-    """The literal a module assigns to ``name`` at its top (``x = ...`` or ``x: T = ...``)."""
-    for node in tree.body:
-        if isinstance(node, ast.Assign):
-            targets, value = node.targets, node.value
-        elif isinstance(node, ast.AnnAssign) and node.value is not None:
-            targets, value = [node.target], node.value
-        else:
-            continue
-        if any(isinstance(target, ast.Name) and target.id == name for target in targets):
-            return ast.literal_eval(value)
-    raise LookupError(name)
+def _assigned(source: str, name: str) -> object:
+    """The literal a module assigns to ``name`` on one line at its top (``x = ...`` or
+    ``x: T = ...``). Read line by line, not with ``ast.parse``: a migration's whole syntax
+    tree costs more than the rest of the check."""
+    line = re.search(rf"^{name}\s*(?::[^=\n]*)?=\s*(.+?)\s*$", source, re.MULTILINE)
+    if line is None:
+        raise LookupError(name)
+    return ast.literal_eval(line.group(1))
 
 
 def _as_set(value: object) -> set[str]:
@@ -89,12 +85,12 @@ def read_heads(versions: Path) -> frozenset[str] | None:
         for path in sorted(versions.iterdir()):
             if not _REVISION_FILE.match(path.name):
                 continue
-            tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
-            revision = _assigned(tree, "revision")
+            source = path.read_text(encoding="utf-8")
+            revision = _assigned(source, "revision")
             if not isinstance(revision, str):
                 return None
             revisions.add(revision)
-            parents |= _as_set(_assigned(tree, "down_revision"))
+            parents |= _as_set(_assigned(source, "down_revision"))
     except (OSError, SyntaxError, LookupError, ValueError):
         return None
     heads = frozenset(revisions - parents)
