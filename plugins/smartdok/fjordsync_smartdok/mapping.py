@@ -12,6 +12,7 @@ quoted where that tells the clerk what to fix.
 from __future__ import annotations
 
 import math
+import sys
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
@@ -294,10 +295,18 @@ def _no_work_hour_id(raw: Mapping[str, Any]) -> str:
 def work_hours(raws: Iterable[Any]) -> list[TimeEntry | InvalidRecord]:
     """``work_hour`` of each, in order; hours without a WorkHourID that are alike (same employee
     and day) get a counter, ``#1``, ``#2``, ..., so that each stays a record of its own."""
-    read = [work_hour(raw) for raw in raws]
+    return number_alike([work_hour(raw) for raw in raws])
+
+
+def number_alike(read: list[TimeEntry | InvalidRecord]) -> list[TimeEntry | InvalidRecord]:
+    """``read`` (``work_hour`` of each hour, in order) with a counter on the stand-in keys
+    several hours without a WorkHourID share (``work_hours``): done over every hour read, so
+    the pages can be read into records one by one as they arrive."""
     alike = Counter(
         r.key for r in read if isinstance(r, InvalidRecord) and r.key.startswith(NO_WORK_HOUR_ID)
     )
+    if not any(count > 1 for count in alike.values()):
+        return read
     seen: Counter[str] = Counter()
     numbered: list[TimeEntry | InvalidRecord] = []
     for record in read:
@@ -306,6 +315,13 @@ def work_hours(raws: Iterable[Any]) -> list[TimeEntry | InvalidRecord]:
             record = replace(record, key=f"{record.key[:-1]}, #{seen[record.key]})")
         numbered.append(record)
     return numbered
+
+
+def _code(raw: Mapping[str, Any], name: str) -> str | None:
+    """A code text (employee, project, activity, wage) shared, not copied, by the many hours
+    that carry it: a hundred thousand hours name a few thousand codes."""
+    value = _text(raw, name)
+    return sys.intern(value) if value else value
 
 
 def work_hour(raw: Mapping[str, Any]) -> TimeEntry | InvalidRecord:
@@ -327,7 +343,7 @@ def work_hour(raw: Mapping[str, Any]) -> TimeEntry | InvalidRecord:
             raise InvalidValue("WorkHourID", "is missing")
         if not usable:
             raise InvalidValue("WorkHourID", "is not a whole number")
-        number = _text(raw, "EmployeeNo")
+        number = _code(raw, "EmployeeNo")
         if not number or not number.strip():
             raise InvalidValue("EmployeeNo", "is required")
         day = _day(raw, "Date")
@@ -353,11 +369,11 @@ def work_hour(raw: Mapping[str, Any]) -> TimeEntry | InvalidRecord:
             return TimeEntry(
                 key=key,
                 employee_key=number,
-                project_key=project_number.strip(),
+                project_key=sys.intern(project_number.strip()),
                 day=day,
                 hours=hours,
-                work_type_code=_text(raw, "WorkDescriptionCode") or None,
-                salary_type_code=_text(raw, "WageCode") or None,
+                work_type_code=_code(raw, "WorkDescriptionCode") or None,
+                salary_type_code=_code(raw, "WageCode") or None,
                 start=start,
                 stop=stop,
                 comment=_text(raw, "Comment") or None,
