@@ -16,7 +16,7 @@ from fjordsync.domain.values import DateRange
 from fjordsync.errors import RateLimited
 from fjordsync.flows import hours, projects
 from fjordsync.flows.common import FlowContext, Outcome, apply_plan
-from fjordsync.ledger import Ledger
+from fjordsync.ledger import Ledger, state
 from fjordsync.ports import SavedOutcome
 from fjordsync.testing.memory import InMemorySystem, SimulatedKill
 
@@ -267,3 +267,16 @@ def test_begin_writes_keeps_markers_already_there_and_save_outcomes_ends_the_uns
         ("1", "create", "written", "a note", ("hours",)),
         ("1", "update", "written", None, ()),
     ]
+
+
+def test_settling_marks_in_several_statements_settles_each_one_asked(ledger, monkeypatch):
+    # A first pass of 100,000 hours settles them at once: more than SQLite binds in a statement.
+    monkeypatch.setattr(state, "_KEYS_PER_STATEMENT", 2)
+    run_id = ledger.start_run("acme", "hours", trigger="manual", dry_run=False)
+    keys = [str(n) for n in range(6)]
+    written = [
+        SavedOutcome(k, "create", "written", None, (), f"t-{k}", "fp", "exp-1") for k in keys
+    ]
+    ledger.save_outcomes(run_id, tenant="acme", flow="hours", entity="hour", outcomes=written)
+    ledger.settle_marks("acme", "hours", keys[:5])
+    assert ledger.owed_marks("acme", "hours") == {"5": "exp-1"}

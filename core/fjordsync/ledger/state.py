@@ -56,6 +56,7 @@ def _pending(tenant: str, flow: str, entity: str, source_key: Any) -> tuple[Any,
 
 
 _LINK_KEY = ("tenant", "flow", "entity", "source_key")
+_KEYS_PER_STATEMENT = 1000
 _OWED_KEY = ("tenant", "flow", "source_key")
 
 
@@ -231,14 +232,17 @@ class State(LedgerEngine):
         wanted = list(keys)
         if not wanted:
             return
-        with self._session() as session:
-            session.execute(
-                delete(OwedMark).where(
-                    OwedMark.tenant == tenant,
-                    OwedMark.flow == flow,
-                    OwedMark.source_key.in_(wanted),
+        with self._connection() as connection, connection.begin():
+            # IN lists of at most _KEYS_PER_STATEMENT: a first pass of 100,000 hours settles
+            # them all at once, and SQLite takes at most 32,766 bound values in a statement.
+            for start in range(0, len(wanted), _KEYS_PER_STATEMENT):
+                connection.execute(
+                    delete(OwedMark).where(
+                        OwedMark.tenant == tenant,
+                        OwedMark.flow == flow,
+                        OwedMark.source_key.in_(wanted[start : start + _KEYS_PER_STATEMENT]),
+                    )
                 )
-            )
 
     # -- pending writes -----------------------------------------------------------------------
     def begin_write(
