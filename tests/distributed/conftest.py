@@ -124,6 +124,7 @@ def tenants_config(
     smartdok_urls: dict[str, str],
     *,
     schedule: str | None = None,
+    erp_settings: str = "",
 ) -> str:
     """A config with one tenant per SmartDok sandbox, each syncing the 24SevenOffice sandbox's
     projects into its own SmartDok (secrets as references, as in the integration tests)."""
@@ -142,6 +143,7 @@ def tenants_config(
             username = "{DEFAULT_CREDENTIALS["Username"]}"
             password = "${{TFSO_PW}}"
             identity_id = "{DEFAULT_IDENTITIES[0]["Id"]}"
+            {erp_settings}
             [tenants.{tenant}.connections.time]
             plugin = "smartdok"
             settings = {{ base_url = "{smartdok_url}", api_token = "${{SD_TOKEN}}" }}

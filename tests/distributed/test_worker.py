@@ -154,3 +154,55 @@ def test_a_worker_killed_mid_run_loses_no_run_and_duplicates_nothing(systems, st
     assert [r.status for r in runs] == ["succeeded", "interrupted"]
     assert ledger.dispatch(key.text).attempts == 2
     ledger.close()
+
+
+def test_a_run_stopped_by_the_rate_budget_is_enqueued_again_for_when_it_resets(
+    tmp_path, redis_url, shared_ledger_url, monkeypatch, start_worker
+):
+    from fjordsync.runtime.distributed.app import app
+    from fjordsync.runtime.distributed.keys import RunKey
+    from fjordsync.runtime.distributed.scheduler import submit
+
+    with TwentyFourSevenSandbox(erp_state()) as erp, SmartDokSandbox() as sd:
+        config = tmp_path / "fjordsync.toml"
+        config.write_text(
+            tenants_config(
+                shared_ledger_url, erp.url, {"acme": sd.url}, erp_settings="requests_per_hour = 1"
+            ),
+            "utf-8",
+        )
+        env = {
+            **secrets_env(),
+            "FJORDSYNC_BROKER_URL": redis_url,
+            "FJORDSYNC_CONFIG": str(config),
+            "FJORDSYNC_LEDGER_KEY": LEDGER_KEY,
+        }
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        enqueue = _celery_enqueue()
+        ledger = _runtime(config).ledger
+        key = RunKey("acme", "projects", datetime(2026, 12, 1, 5, 30, tzinfo=UTC))
+        start_worker(env)
+        submit(ledger, key, trigger="scheduled", enqueue=enqueue)
+        wait_for(lambda: ledger.dispatch(key.text).status == "deferred", 60, "the deferral")
+        # Held by the worker as a task with an ETA, not slept on: the worker answers at once.
+        etas: list[tuple[str, datetime]] = []
+
+        def scheduled() -> bool:
+            replies = app.control.inspect(timeout=2).scheduled() or {}
+            etas[:] = [
+                (entry["request"]["args"][0], datetime.fromisoformat(entry["eta"]))
+                for entries in replies.values()
+                for entry in entries
+            ]
+            return bool(etas)
+
+        wait_for(scheduled, 30, "the deferred task at the worker")
+        state = ledger.dispatch(key.text)
+        assert etas == [(key.text, state.resume_at)]
+        # When the budget resets: the next clock hour.
+        assert (state.resume_at.minute, state.resume_at.second) == (0, 0)
+        assert 0 < (state.resume_at - datetime.now(UTC)).total_seconds() <= 3600
+        assert "budget of 1 requests an hour is spent" in state.message
+        assert sd.writes == Counter()  # nothing written; the run goes on after the reset
+        ledger.close()

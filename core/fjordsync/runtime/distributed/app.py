@@ -103,6 +103,9 @@ def _redacted(logger: logging.Logger, **_: Any) -> None:
     as the CLI's do."""
     logs.install_redaction(logger)
     logs.install_redaction(logging.getLogger())
+    # Celery logs at INFO; a line per HTTP request (with its URL) is not a worker's business.
+    for name in ("httpx", "httpcore", "zeep"):
+        logging.getLogger(name).setLevel(logging.WARNING)
 
 
 after_setup_logger.connect(_redacted, weak=False)
