@@ -5,6 +5,9 @@ the ``SyncState`` port the flows record in. A host product embedding fjordsync f
 own objects (``CoreContainer(clock=..., state=...)``: a ``Ledger``, or its own state store), or
 skips DI and calls the flow functions directly. ``AppContainer`` is the CLI's wiring: it fills the
 core from the config file and the installed plugins, the state with its ledger.
+
+The config and the ledger (pydantic models, SQLAlchemy) are imported when first provided, not
+with this module: ``fjordsync plugins`` needs neither, and SQLAlchemy alone was a quarter of it.
 """
 
 from __future__ import annotations
@@ -13,13 +16,16 @@ import inspect
 import os
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dependency_injector import containers, providers
 
 from fjordsync import logs, plugins
-from fjordsync.config import Config, load_config
-from fjordsync.ledger import DEFAULT_LEDGER_URL, Ledger
 from fjordsync.ports import Clock, SyncState
+
+if TYPE_CHECKING:
+    from fjordsync.config import Config
+    from fjordsync.ledger import Ledger
 
 __all__ = ["LEDGER_URL_ENV", "AppContainer", "CoreContainer", "SystemClock", "resolve_ledger_url"]
 
@@ -65,6 +71,8 @@ class CoreContainer(containers.DeclarativeContainer):
 def _optional_config(path: str | None, connectors: dict) -> Config | None:
     if not path:
         return None
+    from fjordsync.config import load_config
+
     config = load_config(path, connectors=connectors)
     # From here on no log record, error line or run message shows these values.
     logs.register_secrets(config.secret_values())
@@ -78,6 +86,8 @@ def resolve_ledger_url(explicit: str | None, config: Config | None) -> str:
         return explicit
     if config is not None:
         return config.ledger_url
+    from fjordsync.ledger import DEFAULT_LEDGER_URL
+
     return os.environ.get(LEDGER_URL_ENV) or DEFAULT_LEDGER_URL
 
 
@@ -95,6 +105,12 @@ def ledger_exists(url: str) -> bool:
     return Path(url[len(prefix) :]).exists()
 
 
+def _open_ledger(url: str, key_file: str | None) -> Ledger:
+    from fjordsync.ledger import Ledger
+
+    return Ledger(url=url, key_file=key_file)
+
+
 class AppContainer(containers.DeclarativeContainer):
     """The CLI's wiring: ``AppContainer(); container.settings.from_dict({...})``."""
 
@@ -105,6 +121,6 @@ class AppContainer(containers.DeclarativeContainer):
     ledger_url = providers.Callable(resolve_ledger_url, settings.ledger_url, config)
     clock = providers.Singleton(SystemClock)
     ledger = providers.Singleton(
-        Ledger, url=ledger_url, key_file=providers.Callable(ledger_key_file, config)
+        _open_ledger, url=ledger_url, key_file=providers.Callable(ledger_key_file, config)
     )
     core = providers.Container(CoreContainer, clock=clock, state=ledger)

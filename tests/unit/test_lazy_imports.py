@@ -78,3 +78,10 @@ def test_star_import_gives_the_api():
 def test_the_cli_imports_no_heavy_library_before_a_command_runs():
     modules = _imported_after("import fjordsync.cli")
     assert sorted(name for name in modules if name.split(".")[0] in HEAVY) == []
+
+
+def test_listing_the_connectors_opens_no_ledger_and_reads_no_config():
+    modules = _imported_after("from fjordsync.cli.app import container\ncontainer().connectors()")
+    assert sorted(name for name in modules if name.split(".")[0] in ("sqlalchemy", "zeep")) == []
+    assert "fjordsync.config" not in modules
+    assert "fjordsync.ledger" not in modules
