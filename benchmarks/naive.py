@@ -7,8 +7,8 @@ retries. Per flow:
 
 - projects: 24SevenOffice ``GetSingleProject`` -> SmartDok ``POST /Projects``;
 - employees: 24SevenOffice ``GetPersons`` (by Id) -> SmartDok ``POST /Users``;
-- hours: SmartDok ``GET /WorkHours/v2`` (a page of one, at the hour's place) -> 24SevenOffice
-  ``SaveHour``;
+- hours: SmartDok ``GET /WorkHours/v2`` (a page of one at the hour's place among the hours of
+  its day and project) -> 24SevenOffice ``SaveHour``;
 - payroll-employees: AlexisHR ``GET /employee/{id}`` -> payroll ``POST /employee/v2``;
 - absences: AlexisHR ``GET /leave/{id}`` -> payroll ``POST /absence/v2``.
 
@@ -150,20 +150,27 @@ def run_naive(flow: str, systems: Any, sample: int, period: list[str] | None = N
                 }
                 errors += _refused(smartdok.post("/Users", json=body))
         elif flow == "hours":
-            count = len(systems.state("smartdok")["WorkHours"])
-            period = period or []
-            dates = dict(zip(period[::2], period[1::2], strict=True))
-            window = {"fromDate": dates.get("--from", ""), "toDate": dates.get("--to", "")}
+            # Each hour read by its own day and project (a page of one at its place among
+            # them): a read over the whole period would have the sandbox convert every hour of
+            # it for each request, and the baseline would measure the sandbox.
+            hours = systems.state("smartdok")["WorkHours"]
+            places: dict[tuple[str, Any], int] = {}
+            visits = []
+            for hour in hours:
+                where = (str(hour.get("Date") or "")[:10], hour.get("ProjectID"))
+                visits.append((where, places.get(where, 0)))
+                places[where] = places.get(where, 0) + 1
+            ids = visits[:sample]
             started = time.perf_counter()
-            ids = list(range(min(sample, count)))
-            for offset in ids:
-                page = smartdok.get(
-                    "/WorkHours/v2", params={**window, "offset": offset, "count": 1}
-                )
+            for (day, project), offset in ids:
+                query = {"fromDate": day, "toDate": day, "offset": offset, "count": 1}
+                if project is not None:
+                    query["projectId"] = project
+                page = smartdok.get("/WorkHours/v2", params=query)
                 items = page.json().get("Items") or [{}] if page.status_code == 200 else [{}]
                 hour = items[0] if items else {}
                 body = {
-                    "StartTime": f"{str(hour.get('Date') or window['fromDate'])[:10]}T07:00:00",
+                    "StartTime": f"{str(hour.get('Date') or day)[:10]}T07:00:00",
                     "TotalHours": float(hour.get("Hours") or hour.get("NetHours") or 1.0),
                     "InternalNote": f"naive:{hour.get('WorkHourID') or hour.get('Id')}",
                 }
