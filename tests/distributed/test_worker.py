@@ -206,3 +206,47 @@ def test_a_run_stopped_by_the_rate_budget_is_enqueued_again_for_when_it_resets(
         assert "budget of 1 requests an hour is spent" in state.message
         assert sd.writes == Counter()  # nothing written; the run goes on after the reset
         ledger.close()
+
+
+def test_a_transient_failure_is_retried_with_backoff_until_the_run_goes_through(
+    tmp_path, redis_url, shared_ledger_url, monkeypatch, start_worker
+):
+    from fjordsync.runtime.distributed.keys import RunKey
+    from fjordsync.runtime.distributed.scheduler import submit
+
+    from .conftest import _free_port
+
+    port = _free_port()  # SmartDok is down: nothing listens here yet
+    with TwentyFourSevenSandbox(erp_state()) as erp:
+        config = tmp_path / "fjordsync.toml"
+        config.write_text(
+            tenants_config(shared_ledger_url, erp.url, {"acme": f"http://127.0.0.1:{port}"}),
+            "utf-8",
+        )
+        env = {
+            **secrets_env(),
+            "FJORDSYNC_BROKER_URL": redis_url,
+            "FJORDSYNC_CONFIG": str(config),
+            "FJORDSYNC_LEDGER_KEY": LEDGER_KEY,
+        }
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        enqueue = _celery_enqueue()
+        ledger = _runtime(config).ledger
+        key = RunKey("acme", "projects", datetime(2026, 12, 1, 5, 30, tzinfo=UTC))
+        start_worker(env)
+        submit(ledger, key, trigger="scheduled", enqueue=enqueue)
+        wait_for(lambda: ledger.dispatch(key.text).status == "retrying", 60, "a retry")
+        assert "SmartDok" in ledger.dispatch(key.text).message
+        sd = SmartDokSandbox().start(port=port)  # back up
+        try:
+            wait_for(lambda: ledger.dispatch(key.text).status == "done", 60, "the retried run")
+            assert _project_numbers(sd) == EXPECTED
+        finally:
+            sd.stop()
+        state = ledger.dispatch(key.text)
+        assert state.attempts >= 2
+        runs = ledger.runs(tenant="acme", flow="projects")
+        # Each attempt before is a failed run in the history, the last one went through.
+        assert [r.status for r in runs] == ["succeeded"] + ["failed"] * (state.attempts - 1)
+        ledger.close()
