@@ -218,8 +218,9 @@ class Request:
         )
         body = binding.get(operation).input.body
         shape = _shape(body.type) if isinstance(body, Element) else None
-        self._body = self.skeleton.find(f"{_BODY}/{body.qname.text}") if shape else None
-        if not isinstance(shape, _Complex) or self._body is None or len(self._body):
+        self._path = f"{_BODY}/{body.qname.text}"
+        empty = self.skeleton.find(self._path)
+        if not isinstance(shape, _Complex) or empty is None or len(empty):
             raise _NotPlain(operation)
         self._shape = shape
 
@@ -234,7 +235,7 @@ class Request:
         """The envelope for ``args``, or None when zeep has to build it."""
         envelope = deepcopy(self.skeleton)
         try:
-            _fill(envelope.find(f"{_BODY}/{self._body.tag}"), self._shape, args)
+            _fill(envelope.find(self._path), self._shape, args)
         except (_NotPlain, ValueError, TypeError):
             return None
         return envelope
