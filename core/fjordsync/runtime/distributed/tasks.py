@@ -86,6 +86,12 @@ def _period(period: list[str] | None) -> Any:
     acks_late=True,
     reject_on_worker_lost=True,
     max_retries=None,  # counted by kind below: a held lock waits as long as the run it waits for
+    # The ledger's database away while the task reads or marks its key (outside the run):
+    # retried with backoff until it is back; its message names the error's class only.
+    autoretry_for=(LedgerError,),
+    retry_backoff=int(BACKOFF_BASE),
+    retry_backoff_max=int(BACKOFF_CAP),
+    retry_jitter=True,
 )
 def run(self: Any, run_key: str, period: list[str] | None = None) -> dict[str, Any]:
     """Run the run of ``run_key``; returns what became of it (no record values)."""
