@@ -18,9 +18,10 @@ hold invalid or in conflict stays pending until it is planned again.
 What a run records is batched (one ledger transaction per batch, not per record):
 
 - the pending markers of the creates are written ahead, ``MARKED_AHEAD`` creates at a time in one
-  transaction, before the first of them is sent; those a run ends without sending (a rate limit
-  stopped it) are ended with its last batch, so only a killed run leaves markers of writes never
-  sent (each is looked up in the target next run, found absent and sent);
+  transaction, before the first of them is sent (a marker says "maybe sent", never "sent");
+  those a run ends without sending (a rate limit stopped it) are ended with its last batch, so
+  only a killed run leaves markers of writes never sent (each is looked up in the target next
+  run, found absent and sent);
 - outcomes are saved in batches (every ``WRITES_PER_BATCH`` writes or ``ITEMS_PER_BATCH`` items,
   ``BATCH_SECONDS`` after the oldest unsaved write, and always before ``apply_plan`` returns or an
   error leaves it): a write's link, item, the end of its marker and its owed mark are still one
@@ -71,9 +72,11 @@ __all__ = [
 
 LOG = logging.getLogger("fjordsync.flows")
 
-# How a run batches what it records (module docstring): creates marked ahead per transaction,
-# and when a batch of outcomes is saved.
-MARKED_AHEAD = 500
+# How a run batches what it records (module docstring): creates marked ahead per transaction
+# (also the most markers of creates never sent a kill can leave: each costs the next run a look
+# in the target, and a marker makes a flow treat its record as maybe sent), and when a batch of
+# outcomes is saved.
+MARKED_AHEAD = 100
 WRITES_PER_BATCH = 200
 ITEMS_PER_BATCH = 500
 BATCH_SECONDS = 0.5
