@@ -102,7 +102,9 @@ def _not_sendable(
     """The hour's ``invalid`` decision when its clock times are not of its day, a reference
     resolves to nothing in the target (``missing_reference``: the subject and the code) or it
     holds more hours than the target takes; None when it can be sent."""
-    clock = clock_time_problem(entry.day, entry.start, entry.stop)
+    # Without clock times there is nothing to check (most hours): no day built for them.
+    no_clock = entry.start is None and entry.stop is None
+    clock = None if no_clock else clock_time_problem(entry.day, entry.start, entry.stop)
     if clock:
         problem = Problem.of_message(clock, ProblemKind.IMPLAUSIBLE_VALUE)
         return Decision(key, ActionKind.INVALID, clock, problem)
@@ -228,7 +230,7 @@ async def run(
     for source_key in [*reconciled, *unresolved]:  # nothing more to plan for them
         entries.pop(source_key)
     secret = context.state.fingerprint_key
-    desired, current = [], []
+    digests: dict[str, str] = {}  # source key -> fingerprint of the hour as it would be sent
     for source_key, entry in list(entries.items()):
         digest = project_safely(
             source_key, ENTITY, lambda e: fingerprint(_values(e), secret), entry
@@ -237,13 +239,12 @@ async def run(
             decided.append(digest)
             entries.pop(source_key)
             continue
-        desired.append(Record(source_key, {"fingerprint": digest}))
+        digests[source_key] = digest
         link = links.get(source_key)
         if link is None:
             continue
-        current.append(Record(source_key, {"fingerprint": link.fingerprint}, link.target_key))
         in_erp = target_hours.get(link.target_key)
-        changed = link.fingerprint != desired[-1].fields["fingerprint"]
+        changed = link.fingerprint != digest
         if changed and in_erp is not None and (in_erp.locked or in_erp.approved):
             state = "approved" if in_erp.approved else "locked"
             decided.append(
@@ -256,6 +257,14 @@ async def run(
                     Problem(ProblemKind.TARGET_LOCKED, codes=(link.target_key,)),
                 )
             )
+    # The plan's records are made as it reads them and let go once planned: 100,000 hours are
+    # not held as records as well as entries, digests and links.
+    desired = (Record(key, {"fingerprint": digest}) for key, digest in digests.items())
+    current = (
+        Record(key, {"fingerprint": links[key].fingerprint}, links[key].target_key)
+        for key in digests
+        if key in links
+    )
     the_plan = plan(desired, current, SPEC, decided=decided)
 
     async def write(action: Action) -> str:
@@ -271,7 +280,7 @@ async def run(
         ENTITY,
         write,
         notes=item_notes,
-        fingerprints={record.key: record.fields["fingerprint"] for record in desired},
+        fingerprints=digests,
         exactly_once=True,
         target_name=context.target_wording.system,
         owe_mark=export_id(context),
@@ -297,7 +306,9 @@ async def run(
 
 def _sendable(entry: TimeEntry) -> tuple[TimeEntry, str]:
     """The entry as it can be sent, and a note when its comment had to lose characters."""
-    if not entry.comment:
+    if not entry.comment or entry.comment.isprintable():
+        # A printable text holds no control character, surrogate or U+FFFE/U+FFFF: nothing to
+        # remove, known without carriable_text's look at each character (most comments).
         return entry, ""
     comment, removed = carriable_text(entry.comment)
     if not removed:
