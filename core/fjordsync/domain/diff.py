@@ -205,12 +205,12 @@ def plan(
     fast = normalise is normalise_key
     have_by_key: dict[str, Record] = {}
     targets_holding: dict[str, int] = {}
-    for have in current:
-        key = key_of(have)
+    for held_record in current:
+        key = key_of(held_record)
         if key in have_by_key:
             targets_holding[key] = targets_holding.get(key, 1) + 1
         else:
-            have_by_key[key] = have
+            have_by_key[key] = held_record
     # Each desired record is planned as it comes and then let go (100,000 of them need not be
     # held twice); a key a second desired record holds turns its action into a conflict.
     compared = sorted(spec.compared)
