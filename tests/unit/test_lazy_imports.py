@@ -78,6 +78,16 @@ def test_star_import_gives_the_api():
 def test_the_cli_imports_no_heavy_library_before_a_command_runs():
     modules = _imported_after("import fjordsync.cli")
     assert sorted(name for name in modules if name.split(".")[0] in HEAVY) == []
+    # Nor the domain (its values import phonenumbers, stdnum and email_validator) with render:
+    # of the core, only the command modules and what they all share.
+    core = {name for name in modules if name.startswith("fjordsync.")}
+    assert {name for name in core if not name.startswith("fjordsync.cli.")} == {
+        "fjordsync.cli",
+        "fjordsync.errors",
+        "fjordsync.logs",
+    }
+    assert "fjordsync.cli.render" not in core
+    assert "fjordsync.cli.progress" not in core
 
 
 def test_listing_the_connectors_opens_no_ledger_and_reads_no_config():

@@ -11,12 +11,16 @@ interpreted (``fjordsync.cli.render``).
 
 One module per command (``run`` also holds ``check``); ``app`` holds what they share, ``render``
 how things are shown, ``progress`` the progress bar, ``demo`` the config `sandbox up` writes.
+
+Importing this package (what every command does first, ``--help`` included) imports no more
+than typer and the command modules: what a command needs (the ledger, the plugins, the domain
+and ``render`` with it) is imported in the command's function, so a command pays only for
+itself.
 """
 
 from __future__ import annotations
 
 import sys
-from importlib import metadata
 from typing import Annotated
 
 import typer
@@ -27,7 +31,6 @@ from fjordsync import logs
 from fjordsync.cli import config_cmd, plugins, run, runs, sandbox, serve  # noqa: F401
 from fjordsync.cli.app import EXIT_ERROR, UsageError, app, fail, print_error, unexpected
 from fjordsync.cli.demo import write_demo_config
-from fjordsync.cli.render import plain
 from fjordsync.errors import FjordsyncError
 
 __all__ = ["app", "main", "write_demo_config"]
@@ -37,12 +40,16 @@ LOG_OPTIONS = ("--log-level", "--log-file")
 
 def _version_callback(value: bool) -> None:
     if value:
+        from importlib import metadata
+
         print(f"fjordsync {metadata.version('fjordsync')}")
         raise typer.Exit()
 
 
 def _log_level_option(value: str) -> str:
     if value.upper() not in logs.LEVELS:
+        from fjordsync.cli.render import plain
+
         raise typer.BadParameter(f"{plain(value)!r} is not one of {', '.join(logs.LEVELS)}")
     return value.upper()
 

@@ -11,7 +11,6 @@ from rich.console import Console
 from rich.markup import escape
 
 from fjordsync import logs
-from fjordsync.cli import render
 from fjordsync.errors import ConfigError, FjordsyncError
 
 if TYPE_CHECKING:
@@ -75,6 +74,8 @@ def print_json(document: object, indent: int | None = 2) -> None:
 
 
 def print_error(error: BaseException) -> None:
+    from fjordsync.cli import render
+
     err.print(f"[bold red]error:[/] {escape(render.message(error))}", highlight=False)
 
 
@@ -104,6 +105,8 @@ def unexpected(error: BaseException, run_id: int | None, as_json: bool) -> NoRet
             None,
         )
     else:
+        from fjordsync.cli import render
+
         err.print(render.cell(line), highlight=False)
     raise typer.Exit(EXIT_ERROR)
 

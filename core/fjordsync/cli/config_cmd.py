@@ -7,7 +7,6 @@ from typing import Annotated
 import typer
 
 from fjordsync import logs
-from fjordsync.cli import render
 from fjordsync.cli.app import (
     EXIT_ERROR,
     JsonOption,
@@ -28,6 +27,8 @@ def config_check(
     as_json: JsonOption = False,
 ) -> None:
     """Validate a config file: structure, plugins, settings, secrets and flow wiring."""
+    from fjordsync.cli import render
+
     try:
         config = loaded_config(container(config=file))
     except ConfigError as exc:

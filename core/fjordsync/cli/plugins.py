@@ -6,7 +6,6 @@ from typing import Annotated
 
 import typer
 
-from fjordsync.cli import render
 from fjordsync.cli.app import JsonOption, app, container, fail, out, print_json
 from fjordsync.errors import FjordsyncError
 
@@ -28,4 +27,6 @@ def plugins_command(
     if as_json:
         print_json({"connectors": rows})
         return
+    from fjordsync.cli import render
+
     render.print_connectors(out, rows)

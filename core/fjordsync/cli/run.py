@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from fjordsync.cli import render
 from fjordsync.cli.app import (
     EXIT_ERROR,
     EXIT_OK,
@@ -25,8 +24,6 @@ from fjordsync.cli.app import (
     print_json,
     unexpected,
 )
-from fjordsync.cli.progress import ProgressReporter
-from fjordsync.domain.codes import AbsenceCode
 from fjordsync.errors import FjordsyncError
 
 if TYPE_CHECKING:
@@ -65,6 +62,8 @@ def run_command(
     """Run a flow now (or plan it with --dry-run)."""
     import asyncio
 
+    from fjordsync.cli import render
+    from fjordsync.cli.progress import ProgressReporter
     from fjordsync.runtime.runner import run_flow
 
     try:
@@ -143,6 +142,9 @@ def employee_numbers(option: str | None) -> frozenset[str] | None:
 def absence_code_set(option: str | None) -> frozenset[str] | None:
     if option is None:
         return None
+    from fjordsync.cli import render
+    from fjordsync.domain.codes import AbsenceCode
+
     valid = [code.value for code in AbsenceCode]
     codes = [c.strip().zfill(2) for c in option.split(",") if c.strip()]
     unknown = [code for code in codes if code not in valid]
@@ -197,6 +199,7 @@ def check_command(
     """Preflight, read-only: do the ids the flow matches on line up? (exit 1 when not)"""
     import asyncio
 
+    from fjordsync.cli import render
     from fjordsync.runtime.runner import check
 
     built = container(config=config)

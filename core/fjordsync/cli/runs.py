@@ -6,7 +6,6 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from fjordsync.cli import render
 from fjordsync.cli.app import (
     ConfigOption,
     JsonOption,
@@ -59,6 +58,8 @@ def runs_list(
     if not runs:
         out.print("No runs yet.")
         return
+    from fjordsync.cli import render
+
     render.print_runs(out, runs)
 
 
@@ -77,4 +78,6 @@ def runs_show(
     if as_json:
         print_json(run.as_dict())
         return
+    from fjordsync.cli import render
+
     render.print_run(out, run)

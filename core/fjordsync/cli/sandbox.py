@@ -12,7 +12,6 @@ import typer
 
 from fjordsync.cli.app import err, fail, sandbox_app
 from fjordsync.cli.demo import write_demo_config
-from fjordsync.cli.render import cell
 from fjordsync.errors import FjordsyncError
 
 NameArgument = Annotated[
@@ -68,6 +67,8 @@ def sandbox_serve(
     ] = 60,
 ) -> None:
     """Serve a vendor sandbox on 127.0.0.1 until interrupted."""
+    from fjordsync.cli.render import cell
+
     spec = _sandbox_spec(name)
     fault_spec = _fault_spec(faults)
     if seed:
@@ -110,6 +111,8 @@ def sandbox_up(
 ) -> None:
     """Start the installed sandboxes on free 127.0.0.1 ports and write a ready config for them."""
     import os
+
+    from fjordsync.cli.render import cell
 
     fault_spec = _fault_spec(faults)
     servers = {}

@@ -7,7 +7,6 @@ from typing import Annotated
 import typer
 
 from fjordsync.cli.app import ConfigFileOption, app, container, err, fail, loaded_config, out
-from fjordsync.cli.render import cell
 from fjordsync.errors import FjordsyncError
 
 
@@ -22,6 +21,7 @@ def serve_command(
     """Run the flows on their schedules, in this process, until stopped."""
     import asyncio
 
+    from fjordsync.cli.render import cell
     from fjordsync.runtime.scheduler import serve
 
     built = container(config=config)
