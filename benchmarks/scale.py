@@ -497,7 +497,8 @@ def run_budget(options: Options, workdir: Path, report: Callable[[str], None]) -
     used = sum(usage.values())
     answered = min(used, options.budget * len(hours_seen))
     quarantines = used - answered  # requests past the budget: each got the quarantine fault
-    message = " ".join(run.notes) or (run.stderr.strip().splitlines()[-1:] and run.stderr.strip())
+    # What the run says about when it goes on: its notes and the deferred records' message.
+    message = " ".join([*run.notes, *run.deferred[:2]]).strip() or run.stderr.strip()[-300:]
     result = {
         "budget": options.budget,
         "hours_needed": hours,
