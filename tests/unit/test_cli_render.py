@@ -1,6 +1,8 @@
 """What the command shows: personal values masked by the domain's declaration, and the demo
 wired from the flow registry and the connectors' ports, with no vendor named in the CLI."""
 
+import io
+import json
 from types import SimpleNamespace
 
 import pytest
@@ -88,3 +90,35 @@ def test_a_role_two_connectors_could_take_is_an_error_not_a_guess():
     ports = {name: registered[name].connector.capabilities for name in ("memory", "smartdok")}
     with pytest.raises(FjordsyncError, match="could be any of memory, smartdok"):
         wiring(ports)
+
+
+@pytest.mark.parametrize("count", [0, 1, 3])
+@pytest.mark.parametrize("show_personal", [False, True])
+def test_the_json_document_written_item_by_item_is_the_document_json_dumps_prints(
+    count, show_personal
+):
+    items = [
+        SimpleNamespace(
+            entity="hour",
+            key=f"900{number}",
+            action="update",
+            outcome="written",
+            message='comment: "ÆØÅ" \x1b kept',
+            changes=(("personnr", None, "15108695088"), ("comment", "Før", "Etter\n")),
+        )
+        for number in range(count)
+    ]
+    result = SimpleNamespace(
+        run_id=7,
+        flow="hours",
+        tenant="acme",
+        dry_run=False,
+        status="succeeded",
+        counts={"written": count},
+        notes=["2 hour(s) are not yet marked exported"],
+        items=items,
+    )
+    out = io.StringIO()
+    render.write_result_document(out, result, show_personal)
+    expected = json.dumps(render.result_document(result, show_personal), indent=2) + "\n"
+    assert out.getvalue() == expected

@@ -8,7 +8,8 @@ Which values are personal is the domain's to say (``fjordsync.domain.model.PERSO
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import json
+from typing import TYPE_CHECKING, Any, TextIO
 
 from rich.markup import escape
 from rich.table import Table
@@ -204,6 +205,13 @@ def print_run(console: Console, run: RunRecord) -> None:
 
 def result_document(result: Any, show_personal: bool) -> dict[str, Any]:
     return {
+        **_result_head(result),
+        "items": [_item_document(i, show_personal) for i in result.items],
+    }
+
+
+def _result_head(result: Any) -> dict[str, Any]:
+    return {
         "run_id": result.run_id,
         "flow": result.flow,
         "tenant": result.tenant,
@@ -211,25 +219,46 @@ def result_document(result: Any, show_personal: bool) -> dict[str, Any]:
         "status": result.status,
         "counts": result.counts,
         "notes": result.notes,
-        "items": [
+    }
+
+
+def _item_document(item: Any, show_personal: bool) -> dict[str, Any]:
+    return {
+        "entity": item.entity,
+        "key": item.key,
+        "action": item.action,
+        "outcome": item.outcome,
+        "message": item.message,
+        "changes": [
             {
-                "entity": item.entity,
-                "key": item.key,
-                "action": item.action,
-                "outcome": item.outcome,
-                "message": item.message,
-                "changes": [
-                    {
-                        "field": name,
-                        "old": shown(name, old, show_personal),
-                        "new": shown(name, new, show_personal),
-                    }
-                    for name, old, new in item.changes
-                ],
+                "field": name,
+                "old": shown(name, old, show_personal),
+                "new": shown(name, new, show_personal),
             }
-            for item in result.items
+            for name, old, new in item.changes
         ],
     }
+
+
+def write_result_document(out: TextIO, result: Any, show_personal: bool) -> None:
+    """``result_document`` as ``json.dumps(..., indent=2)`` prints it, written item by item:
+    100,000 items are never one list of documents and one string of 30 MB at once."""
+    head = json.dumps({**_result_head(result), "items": [_ITEMS]}, indent=2)
+    before, _, after = head.rpartition(json.dumps(_ITEMS))  # "items" is the last key
+    if not result.items:  # printed as "[]", not as a list around nothing
+        out.write(json.dumps(result_document(result, show_personal), indent=2) + "\n")
+        return
+    out.write(before)
+    for number, item in enumerate(result.items):
+        if number:
+            out.write(",\n    ")
+        text = json.dumps(_item_document(item, show_personal), indent=2)
+        out.write(text.replace("\n", "\n    "))  # an item sits two levels in
+    out.write(after + "\n")
+
+
+# Stands for the items in the document's head; no item can be this text.
+_ITEMS = "\x00items"
 
 
 def print_result(console: Console, result: Any, show_personal: bool, limit: int = 12) -> None:
