@@ -20,6 +20,7 @@ the caller hands the same bytes to zeep, which stays the reference and the fallb
 from __future__ import annotations
 
 from copy import deepcopy
+from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 
@@ -45,10 +46,33 @@ class _NotPlain(Exception):
 
 
 class _Simple:
-    __slots__ = ("type",)
+    """A simple type, with the values of texts already read: an answer repeats the same ids,
+    times and hours in record after record, and zeep's conversion (whitespace collapsed by a
+    regex, then parsed) was most of what reading one cost. Only immutable values are kept, and
+    only so many: unique texts (ids, notes) would just grow it."""
+
+    __slots__ = ("known", "type")
 
     def __init__(self, xsd_type: AnySimpleType) -> None:
         self.type = xsd_type
+        self.known: dict[str, Any] = {}
+
+    def read(self, text: str) -> Any:
+        value = self.known.get(text, _MISSING)
+        if value is not _MISSING:
+            return value
+        try:
+            value = self.type.pythonvalue(text)
+        except (TypeError, ValueError, ArithmeticError):
+            value = UNREADABLE
+        if len(self.known) < _KNOWN_TEXTS and (value is UNREADABLE or type(value) in _IMMUTABLE):
+            self.known[text] = value
+        return value
+
+
+_MISSING = object()
+_KNOWN_TEXTS = 4096
+_IMMUTABLE = frozenset({str, int, bool, float, Decimal, datetime, date, time})
 
 
 class _Complex:
@@ -112,12 +136,7 @@ def _value(node: Any, shape: _Simple | _Complex) -> Any:
         if len(node):
             raise _NotPlain(node.tag)
         text = node.text
-        if text is None:
-            return None
-        try:
-            return shape.type.pythonvalue(text)
-        except (TypeError, ValueError, ArithmeticError):
-            return UNREADABLE
+        return None if text is None else shape.read(text)
     assert isinstance(shape, _Complex)
     if node.text is not None and node.text.strip():
         raise _NotPlain(node.tag)
