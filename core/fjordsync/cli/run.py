@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -102,7 +103,8 @@ def run_command(
         unexpected(exc, _failed_run(built, loaded, tenant, flow, started, exc), as_json)
     reporter.close()
     if as_json:
-        print_json(render.result_document(result, show_personal_data))
+        # Item by item: a run of 100,000 items is never one document and one 30 MB string.
+        render.write_result_document(sys.stdout, result, show_personal_data)
     else:
         render.print_result(out, result, show_personal_data)
     raise typer.Exit({"succeeded": EXIT_OK, "partial": EXIT_PARTIAL}.get(result.status, EXIT_ERROR))
