@@ -236,3 +236,50 @@ def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:
             return
         time.sleep(0.1)
     raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+# -- many tenants (test_many_tenants.py): scheduler processes ---------------------------------
+
+
+class SchedulerProcess:
+    """A real distributed scheduler process (``commands.scheduler``, as ``fjordsync scheduler``
+    will call it), ticking every ``tick`` seconds until stopped."""
+
+    def __init__(self, env: dict[str, str], config: Path, tick: float, logfile: Path) -> None:
+        code = (
+            "from fjordsync.runtime.distributed.commands import scheduler; "
+            f"scheduler({str(config)!r}, tick={tick!r})"
+        )
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", code],
+            cwd=ROOT,
+            env=env,
+            stdout=logfile.open("ab"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(10)
+
+
+@pytest.fixture
+def start_scheduler(tmp_path) -> Iterator[Callable[..., SchedulerProcess]]:
+    """Start schedulers with ``start_scheduler(env, config, tick)``; all stopped at the end."""
+    started: list[SchedulerProcess] = []
+
+    def start(env: dict[str, str], config: Path, tick: float = 0.5) -> SchedulerProcess:
+        logfile = tmp_path / f"scheduler-{len(started) + 1}.log"
+        scheduler = SchedulerProcess({**os.environ, **env}, config, tick, logfile)
+        started.append(scheduler)
+        return scheduler
+
+    yield start
+    for scheduler in started:
+        scheduler.stop()
