@@ -2,7 +2,9 @@
 
 ``Ledger`` is one class composed of the ledger's parts, each a module of its own over one
 database (``engine``): ``state`` (links, cursors, pending writes, owed marks), ``history`` (runs
-and their items), ``locks`` (run locks) and ``schedules`` (when each scheduled flow is due).
+and their items), ``locks`` (run locks), ``schedules`` (when each scheduled flow is due) and
+``dispatch`` (the run keys a distributed scheduler put on the queue; importing it here also puts
+its table on ``Base.metadata``, so the models and the migrated schema stay equal).
 
 Guarantees the flows rely on:
 - a write's link (source key -> target key, fingerprint) and its run item are saved in one
@@ -22,6 +24,7 @@ Guarantees the flows rely on:
 
 from __future__ import annotations
 
+from fjordsync.ledger.dispatch import Dispatches, DispatchState
 from fjordsync.ledger.engine import (
     DEFAULT_LEDGER_URL,
     FINGERPRINT_KEY_ENV,
@@ -37,6 +40,7 @@ __all__ = [
     "DEFAULT_LEDGER_URL",
     "FINGERPRINT_KEY_ENV",
     "FINGERPRINT_KEY_FILE_ENV",
+    "DispatchState",
     "Ledger",
     "LedgerEngine",
     "LinkState",
@@ -47,8 +51,9 @@ __all__ = [
 ]
 
 
-class Ledger(State, History, Locks, Schedules):
+class Ledger(State, History, Locks, Schedules, Dispatches):
     """Sync state and run history. ``Ledger(url)`` migrates the database to the current schema.
 
     It provides ``ports.SyncState`` (what the flows record), and beside it the run history, the
-    run locks and the schedule state that the runner, the scheduler and the CLI use."""
+    run locks and the schedule state that the runner, the scheduler and the CLI use, and the
+    dispatched runs of the distributed runtime (an embedded ledger just has none)."""

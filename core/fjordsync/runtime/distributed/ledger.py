@@ -12,14 +12,14 @@ from fjordsync.config import Config
 from fjordsync.container import LEDGER_URL_ENV, SystemClock, ledger_key_file
 from fjordsync.errors import ConfigError
 from fjordsync.ledger import Ledger
-from fjordsync.ledger.dispatch import Dispatches
 from fjordsync.runtime.distributed.app import CONFIG_ENV
 
 __all__ = ["DistributedLedger", "Runtime", "load_runtime"]
 
 
-class DistributedLedger(Ledger, Dispatches):
-    """The ledger and the run keys the distributed scheduler claims."""
+# The ledger holds the dispatched runs itself now (``Ledger`` includes ``Dispatches``); the name
+# stays for the code and tests that name it.
+DistributedLedger = Ledger
 
 
 @dataclass

@@ -11,11 +11,6 @@ Create Date: 2026-12-01 14:00:00.000000
 import sqlalchemy as sa
 from alembic import op
 
-# Until ledger/schema.py (or store.py) imports it, this puts the dispatched_runs model on
-# Base.metadata in every process that migrates, so the ledger's models and its migrated schema
-# stay equal (tests/integration/test_ledger.py compares them). Remove once schema.py does.
-import fjordsync.ledger.dispatch  # noqa: F401
-
 revision = '0004'
 down_revision = '0003'
 branch_labels = None
