@@ -11,7 +11,7 @@ import pytest
 from fjordsync.runtime.distributed.keys import RunKey
 from fjordsync.runtime.distributed.ledger import load_runtime
 from fjordsync.runtime.distributed.scheduler import STALE_CLAIM, submit, task_id_of, tick
-from fjordsync.runtime.scheduler import _signature
+from fjordsync.runtime.scheduler import signature
 
 from .conftest import secrets_env, tenants_config
 
@@ -33,7 +33,7 @@ def config_file(tmp_path, ledger_url, monkeypatch):
     env = load_runtime(str(path))
     for tenant in TENANTS:  # every tenant's projects due at 05:30 UTC (06:30 Oslo)
         schedule = env.config.tenants[tenant].flows["projects"].schedule
-        env.ledger.set_schedule(tenant, "projects", spec=_signature(schedule), next_due=DUE)
+        env.ledger.set_schedule(tenant, "projects", spec=signature(schedule), next_due=DUE)
     env.ledger.close()
     return str(path)
 

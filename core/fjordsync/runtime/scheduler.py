@@ -22,29 +22,36 @@ from fjordsync.errors import FjordsyncError, RunLocked
 from fjordsync.ledger import Ledger
 from fjordsync.runtime.runner import run_flow
 
-__all__ = ["serve", "tick"]
+__all__ = ["due_at", "next_due", "serve", "signature", "tick"]
 
 log = logging.getLogger("fjordsync.scheduler")
 
 
-def _signature(schedule: ScheduleConfig) -> str:
+def signature(schedule: ScheduleConfig) -> str:
+    """The schedule as text, stored with its next due time: another text means it changed."""
     return f"{','.join(schedule.days)} {schedule.time.isoformat()} {schedule.timezone}"
 
 
-def _next(schedule: ScheduleConfig, after: datetime) -> datetime:
+def next_due(schedule: ScheduleConfig, after: datetime) -> datetime:
+    """When ``schedule`` is due next after ``after``."""
     return next_run(schedule.days, schedule.time, schedule.zone, after)
 
 
-def _due(ledger: Ledger, tenant: str, flow: str, schedule: ScheduleConfig, now: datetime) -> bool:
-    state, spec = ledger.schedule(tenant, flow), _signature(schedule)
-    if state is None:  # first seen: queued for shortly after 06:00 CET tomorrow
-        next_due = first_run(now)
-    elif state.spec != spec:  # the schedule was changed
-        next_due = _next(schedule, now)
-    else:
-        return state.next_due <= now
-    ledger.set_schedule(tenant, flow, spec=spec, next_due=next_due)
-    return next_due <= now
+def due_at(
+    ledger: Ledger, tenant: str, flow: str, schedule: ScheduleConfig, now: datetime
+) -> datetime | None:
+    """The due time of ``flow`` of ``tenant`` if it is due at ``now``, else None.
+
+    The schedule state is read once: read twice, another scheduler may have moved it on in
+    between, and the second read would name the next run, due later, as due now. A schedule
+    seen for the first time is due shortly after 06:00 CET the next day (seed 001), a changed
+    one at its next time by the new schedule; either is stored, and is not due at once."""
+    state, spec = ledger.schedule(tenant, flow), signature(schedule)
+    if state is not None and state.spec == spec:
+        return state.next_due if state.next_due <= now else None
+    first = first_run(now) if state is None else next_due(schedule, now)
+    ledger.set_schedule(tenant, flow, spec=spec, next_due=first)
+    return None
 
 
 async def tick(
@@ -58,7 +65,7 @@ async def tick(
             if not flow_config.enabled or schedule is None or not schedule.enabled:
                 continue
             moment = now()
-            if not _due(ledger, tenant, flow, schedule, moment):
+            if due_at(ledger, tenant, flow, schedule, moment) is None:
                 continue
             try:
                 result = await run_flow(
@@ -72,7 +79,7 @@ async def tick(
                 log.warning("scheduled %s for %s failed: %s", flow, tenant, error)
                 status = "failed"
             ledger.set_schedule(
-                tenant, flow, spec=_signature(schedule), next_due=_next(schedule, now())
+                tenant, flow, spec=signature(schedule), next_due=next_due(schedule, now())
             )
             done.append((tenant, flow, status))
     return done

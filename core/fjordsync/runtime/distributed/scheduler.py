@@ -21,11 +21,11 @@ import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from fjordsync.config import Config, ScheduleConfig
+from fjordsync.config import Config
 from fjordsync.errors import FjordsyncError
 from fjordsync.runtime.distributed.keys import RunKey
 from fjordsync.runtime.distributed.ledger import DistributedLedger
-from fjordsync.runtime.scheduler import _due, _next, _signature
+from fjordsync.runtime.scheduler import due_at, next_due, signature
 
 __all__ = ["STALE_CLAIM", "Enqueue", "enqueue_with_celery", "serve", "submit", "task_id_of", "tick"]
 
@@ -92,14 +92,14 @@ def tick(
                 continue
             moment = now()
             try:
-                due_at = _due_at(ledger, tenant, flow, schedule, moment)
-                if due_at is None:
+                due = due_at(ledger, tenant, flow, schedule, moment)
+                if due is None:
                     continue
-                key = RunKey(tenant, flow, due_at)
+                key = RunKey(tenant, flow, due)
                 won = submit(ledger, key, trigger="scheduled", enqueue=enqueue)
                 # Both schedulers move the schedule on alike: to the same next time.
                 ledger.set_schedule(
-                    tenant, flow, spec=_signature(schedule), next_due=_next(schedule, moment)
+                    tenant, flow, spec=signature(schedule), next_due=next_due(schedule, moment)
                 )
             except FjordsyncError as error:  # this flow's trouble; the others still tick
                 log.warning("scheduling %s for %s failed: %s", flow, tenant, error)
@@ -108,20 +108,6 @@ def tick(
             done.append((tenant, flow, f"enqueued {key.text}" if won else "claimed elsewhere"))
     done += _reenqueue_stale(ledger, now(), enqueue)
     return done
-
-
-def _due_at(
-    ledger: DistributedLedger, tenant: str, flow: str, schedule: ScheduleConfig, now: datetime
-) -> datetime | None:
-    """The due time of ``flow`` if it is due, read once: read twice, another scheduler may
-    have moved the schedule on in between, and the second read would name the next run, due
-    later, as due now. A schedule first seen or changed is never due at once; the embedded
-    scheduler's ``_due`` stores its first due time."""
-    state = ledger.schedule(tenant, flow)
-    if state is None or state.spec != _signature(schedule):
-        _due(ledger, tenant, flow, schedule, now)
-        return None
-    return state.next_due if state.next_due <= now else None
 
 
 def _reenqueue_stale(
