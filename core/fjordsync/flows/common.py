@@ -276,6 +276,9 @@ class RunResult:
     items: list[ItemOutcome]
     notes: list[str] = field(default_factory=list)
     stopped: str | None = None  # why writes stopped early (a rate limit), if they did
+    # When the rate limit that stopped it allows work again, if the vendor's budget said: a
+    # distributed run is enqueued again for then instead of guessing.
+    resume_at: datetime | None = None
 
     @property
     def counts(self) -> dict[str, int]:
@@ -343,6 +346,7 @@ async def apply_plan(
     notes = dict(notes or {})
     items: list[ItemOutcome] = []
     stopped: list[str] = []
+    resumes: list[datetime] = []  # the resume times the rate limits said, if any
     limit = asyncio.Semaphore(max(1, context.concurrency))
     key = context.state.fingerprint_key
     batch = _Batch(context, entity)
@@ -433,6 +437,8 @@ async def apply_plan(
                     target_key = await write(action)
                 except RateLimited as limited:
                     stopped.append(str(limited))
+                    if limited.resume_at is not None:
+                        resumes.append(limited.resume_at)
                     record(
                         ItemOutcome(
                             entity, action.key, action.kind, Outcome.DEFERRED, str(limited), changes
@@ -487,6 +493,8 @@ async def apply_plan(
             context.dry_run,
             items,
             stopped=stopped[0] if stopped else None,
+            # The latest: before it, some budget that stopped a write is still spent.
+            resume_at=max(resumes) if resumes else None,
         )
     finally:
         batch.flush(final=True)  # before the run's end is recorded, or when an error leaves

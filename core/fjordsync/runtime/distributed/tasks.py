@@ -132,7 +132,7 @@ def run(self: Any, run_key: str, period: list[str] | None = None) -> dict[str, A
         )
         return {"run_key": run_key, "status": "failed"}
     if result.stopped:
-        resume_at = getattr(result, "resume_at", None) or _next_hour(env.clock.now())
+        resume_at = result.resume_at or _next_hour(env.clock.now())
         return _defer(run_key, period, resume_at, result.run_id, result.stopped)
     ledger.finish_dispatch(
         run_key,
