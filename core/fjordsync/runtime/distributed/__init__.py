@@ -9,6 +9,6 @@ need neither Celery nor Redis (the ``fjordsync[distributed]`` extra).
 - ``app``: the Celery app, configured from the environment;
 - ``tasks``: the run task;
 - ``scheduler``: the distributed scheduler's tick;
-- ``budget``: a request budget per credential, shared in Redis;
+- ``budget``: a request budget per credential, shared in Redis (``fjordsync.budget``);
 - ``commands``: what ``fjordsync worker``, ``fjordsync scheduler`` and ``run --queue`` call.
 """

@@ -60,6 +60,7 @@ from zeep.utils import get_media_type
 from zeep.wsdl.utils import etree_to_string
 from zeep.xsd.types.simple import AnySimpleType
 
+from fjordsync.budget import RedisRateBudget, shared_budget
 from fjordsync.errors import AuthFailed, RateLimited, Rejected, Unavailable
 from fjordsync.transport import (
     LoopBound,
@@ -309,7 +310,10 @@ class SoapClient:
             "Password": password,
         }
         self.identity_id = identity_id
-        self.budget = RateBudget.for_credentials(api_url, username, requests_per_hour)
+        # Distributed, every worker spends one budget per credential in Redis; else this process's.
+        self.budget: RateBudget | RedisRateBudget = shared_budget(
+            api_url, username, requests_per_hour
+        ) or RateBudget.for_credentials(api_url, username, requests_per_hour)
         self.max_concurrency = max_concurrency
         self.timeout = timeout
         self.retry = retry or RetryPolicy()
