@@ -58,9 +58,26 @@ def run_command(
     show_personal_data: Annotated[
         bool, typer.Option("--show-personal-data", help="Show personal values in the plan.")
     ] = False,
+    queue: Annotated[
+        bool,
+        typer.Option("--queue", help="Put the run on the distributed queue for a worker."),
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Run a flow now (or plan it with --dry-run)."""
+    """Run a flow now (or plan it with --dry-run; or queue it for a worker with --queue)."""
+    if queue:
+        _queue(
+            flow,
+            config,
+            tenant,
+            from_date,
+            to_date,
+            as_json,
+            dry_run,
+            employees,
+            absence_types,
+            retry_failed,
+        )
     import asyncio
 
     from fjordsync.cli import render
@@ -108,6 +125,44 @@ def run_command(
     else:
         render.print_result(out, result, show_personal_data)
     raise typer.Exit({"succeeded": EXIT_OK, "partial": EXIT_PARTIAL}.get(result.status, EXIT_ERROR))
+
+
+def _queue(
+    flow: str,
+    config: str,
+    tenant: str | None,
+    from_date: str | None,
+    to_date: str | None,
+    as_json: bool,
+    *scoped: object,
+) -> None:
+    """``run --queue``: the run goes to the distributed queue; prints its run key."""
+    from datetime import date
+
+    from fjordsync.cli.distributed import missing
+
+    if any(scoped):
+        fail(
+            UsageError(
+                "--queue takes a whole run: not --dry-run, --employees, "
+                "--absence-types or --retry-failed"
+            ),
+            as_json,
+        )
+    try:
+        from fjordsync.runtime.distributed.commands import queue_run
+    except ImportError as exc:
+        missing(exc, as_json=as_json)
+    try:
+        period = (from_date, to_date or date.today().isoformat()) if from_date else None
+        key = queue_run(config, flow, tenant=tenant, period=period)
+    except FjordsyncError as exc:
+        fail(exc, as_json)
+    if as_json:
+        print_json({"queued": key.text, "tenant": key.tenant, "flow": key.flow})
+    else:
+        out.print(f"queued {key.text}: a worker runs it", highlight=False, markup=False)
+    raise typer.Exit(EXIT_OK)
 
 
 def _period(from_date: str | None, to_date: str | None) -> Any:
