@@ -18,11 +18,22 @@
     scope = { projects = ["1001", "1002"] }
     schedule = { days = ["mon", "thu"], time = "06:30", timezone = "Europe/Oslo" }
 
+    [distributed]                         # optional: fjordsync worker / scheduler
+    broker_url = "redis://:${REDIS_PASSWORD}@redis.internal:6379/0"
+    budget_redis_url = "redis://redis.internal:6379/1"   # default: the broker's Redis
+
 Every problem is reported with the file, the key path and what is wrong, all at once. Secrets
 are written as ``${ENV_VAR}`` and resolved from the environment, then from the secrets file
 (``secrets_file`` or ``FJORDSYNC_SECRETS_FILE``); a secret setting written out literally is an
-error, so a config file can be committed to git safely. Secret values never appear in errors,
-and no error quotes a setting's value. A secrets file that others can read or write is refused.
+error, so a config file can be committed to git safely (a URL's password in ``[distributed]``
+too). Secret values never appear in errors, and no error quotes a setting's value. A secrets
+file that others can read or write is refused.
+
+Tenants are isolated: a problem inside one tenant (its connections, secrets, flows) marks that
+tenant broken (``Config.broken``, with its problems) and the others load and run; only asking
+for that tenant (``Config.tenant``) raises its problems. Problems of the file itself (TOML, the
+``ledger``, ``secrets_file`` or ``distributed`` sections, no tenant at all) stop every tenant,
+and so does a config in which every tenant is broken: nothing could run.
 """
 
 from __future__ import annotations
@@ -32,10 +43,11 @@ import re
 import tomllib
 import typing
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import time
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
@@ -48,6 +60,7 @@ __all__ = [
     "SECRETS_FILE_ENV",
     "Config",
     "ConnectionConfig",
+    "DistributedConfig",
     "FlowConfig",
     "LedgerConfig",
     "ScheduleConfig",
@@ -149,10 +162,20 @@ class LedgerConfig(_Strict):
     key_file: str | None = None
 
 
+class DistributedConfig(_Strict):
+    """Where the distributed runtime's Redis is. The environment wins (FJORDSYNC_BROKER_URL,
+    FJORDSYNC_BUDGET_REDIS_URL), so a deployment can keep both out of the file entirely."""
+
+    broker_url: str | None = None
+    budget_redis_url: str | None = None
+
+
 class _FileModel(_Strict):
     ledger: LedgerConfig = LedgerConfig()
     secrets_file: str | None = None
-    tenants: dict[str, TenantConfig] = Field(min_length=1)
+    distributed: DistributedConfig = DistributedConfig()
+    # Each tenant is validated on its own (TenantConfig), so one tenant's mistake is its own.
+    tenants: dict[str, dict[str, Any]] = Field(min_length=1)
 
 
 @dataclass(frozen=True)
@@ -166,28 +189,56 @@ class Config:
     connection_settings: Mapping[str, Mapping[str, BaseModel]]
     warnings: tuple[str, ...] = ()
     ledger_key_file: str | None = None
+    # Tenants whose own config is broken, with their problems (key path, what is wrong); they
+    # are not in ``tenants`` and never run, the others do.
+    broken: Mapping[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)
+    distributed: DistributedConfig = field(default_factory=DistributedConfig)  # ${...} resolved
 
     def secret_values(self) -> list[str]:
-        """Every resolved secret of every connection, to be masked wherever it might show up
+        """Every resolved secret of every connection, and the passwords of the distributed
+        section's URLs, to be masked wherever they might show up
         (``fjordsync.logs.register_secrets``)."""
-        return [
+        values = [
             value.get_secret_value()
             for connections in self.connection_settings.values()
             for settings in connections.values()
             for value in vars(settings).values()
             if isinstance(value, SecretStr) and value.get_secret_value()
         ]
+        for url in (self.distributed.broker_url, self.distributed.budget_redis_url):
+            password = _url_password(url or "")
+            if password:
+                values.append(password)
+        return values
+
+    def broken_error(self, name: str | None = None) -> ConfigFileError | None:
+        """The problems of broken tenant ``name`` (of every broken tenant when None) as one
+        error, or None when there are none: ``config check`` fails on it, a run of that tenant
+        raises it."""
+        names = sorted(self.broken) if name is None else [name] if name in self.broken else []
+        problems = [problem for tenant in names for problem in self.broken[tenant]]
+        return ConfigFileError(str(self.path), problems) if problems else None
+
+    def broken_summary(self) -> list[str]:
+        """One line per broken tenant, naming it and how many problems it has (never their
+        text: that is for ``fjordsync config check``), for a scheduler's report."""
+        return _broken_lines(self.path, self.broken)
 
     def tenant(self, name: str | None) -> tuple[str, TenantConfig]:
-        """The named tenant, or the only one when no name is given."""
+        """The named tenant, or the only one when no name is given; a broken tenant raises its
+        own problems."""
         if name is None:
-            if len(self.tenants) != 1:
+            every = sorted([*self.tenants, *self.broken])
+            if len(every) != 1:
                 raise ConfigError(
-                    f"the config has {len(self.tenants)} tenants: choose one with --tenant "
-                    f"({', '.join(sorted(self.tenants))})",
+                    f"the config has {len(every)} tenants: choose one with --tenant "
+                    f"({', '.join(every)})",
                     file=str(self.path),
                 )
-            name = next(iter(self.tenants))
+            name = every[0]
+        error = self.broken_error(name)
+        if error is not None:
+            raise error
         if name not in self.tenants:
             raise ConfigError(f"no tenant {name!r}", file=str(self.path), path="tenants")
         return name, self.tenants[name]
@@ -381,34 +432,120 @@ def load_config(
         model = _FileModel.model_validate(raw)
     except ValidationError as exc:
         _pydantic_problems(exc, "", problems)
+        tenants = raw.get("tenants") if isinstance(raw, dict) else None
+        for tenant_name, tenant_raw in (tenants if isinstance(tenants, dict) else {}).items():
+            _tenant_model(tenant_name, tenant_raw, problems)  # every problem at once
         problems.raise_if_any()
         raise  # unreachable: a ValidationError always has at least one problem
 
     secrets = _read_secrets(model, file, environ, problems)
+    distributed = _distributed(model.distributed, secrets, environ, problems)
+    file_problems = len(problems.items)
+    tenants: dict[str, TenantConfig] = {}
+    broken: dict[str, tuple[tuple[str, str], ...]] = {}
     connection_settings: dict[str, dict[str, BaseModel]] = {}
-    for tenant_name, tenant in model.tenants.items():
-        base = f"tenants.{tenant_name}"
-        resolved_connections: dict[str, BaseModel] = {}
-        for conn_name, connection in tenant.connections.items():
-            conn_path = f"{base}.connections.{conn_name}"
-            settings = _connection_settings(
-                connection, conn_path, connectors, secrets, environ, problems
-            )
-            if settings is not None:
-                resolved_connections[conn_name] = settings
-        connection_settings[tenant_name] = resolved_connections
-        for flow_name, flow in tenant.flows.items():
-            _check_flow(flow_name, flow, tenant, f"{base}.flows.{flow_name}", connectors, problems)
-    problems.raise_if_any()
+    for tenant_name, tenant_raw in model.tenants.items():
+        before = len(problems.items)
+        tenant = _tenant_model(tenant_name, tenant_raw, problems)
+        resolved = (
+            None
+            if tenant is None
+            else _tenant(tenant_name, tenant, connectors, secrets, environ, problems)
+        )
+        if tenant is None or resolved is None or len(problems.items) > before:
+            broken[tenant_name] = tuple(problems.items[before:])
+            continue
+        tenants[tenant_name] = tenant
+        connection_settings[tenant_name] = resolved
+    # The file's own problems (secrets file, distributed section) concern every tenant: all
+    # stop, with every problem listed. So does a file where no tenant could run.
+    if file_problems or not tenants:
+        problems.raise_if_any()
     key_file = model.ledger.key_file
     return Config(
         file,
         _ledger_url(model.ledger.url, file),
-        model.tenants,
+        tenants,
         connection_settings,
-        tuple(problems.warnings),
+        (*problems.warnings, *_broken_lines(file, broken)),
         str(file.parent / key_file) if key_file else None,
+        broken,
+        distributed,
     )
+
+
+def _broken_lines(file: Path, broken: Mapping[str, tuple[tuple[str, str], ...]]) -> list[str]:
+    return [
+        f"tenant {name!r} is not run: its config has {len(problems)} problem"
+        f"{'' if len(problems) == 1 else 's'} (fjordsync config check {file})"
+        for name, problems in sorted(broken.items())
+    ]
+
+
+def _tenant_model(name: str, raw: Any, problems: _Problems) -> TenantConfig | None:
+    try:
+        return TenantConfig.model_validate(raw)
+    except ValidationError as exc:
+        _pydantic_problems(exc, f"tenants.{name}", problems)
+        return None
+
+
+def _tenant(
+    tenant_name: str,
+    tenant: TenantConfig,
+    connectors: Mapping[str, Any] | None,
+    secrets: Mapping[str, str],
+    environ: Mapping[str, str],
+    problems: _Problems,
+) -> dict[str, BaseModel] | None:
+    """One tenant's connection settings, its secrets resolved, and its flows checked; every
+    problem goes to ``problems``."""
+    base = f"tenants.{tenant_name}"
+    resolved: dict[str, BaseModel] = {}
+    for conn_name, connection in tenant.connections.items():
+        settings = _connection_settings(
+            connection, f"{base}.connections.{conn_name}", connectors, secrets, environ, problems
+        )
+        if settings is not None:
+            resolved[conn_name] = settings
+    for flow_name, flow in tenant.flows.items():
+        _check_flow(flow_name, flow, tenant, f"{base}.flows.{flow_name}", connectors, problems)
+    return resolved
+
+
+def _url_password(url: str) -> str | None:
+    try:
+        return urlsplit(url).password
+    except ValueError:
+        return None
+
+
+def _distributed(
+    section: DistributedConfig,
+    secrets: Mapping[str, str],
+    environ: Mapping[str, str],
+    problems: _Problems,
+) -> DistributedConfig:
+    """The section with its ``${...}`` references resolved. A password written out in a URL is
+    an error, as any secret written in the file is."""
+    values: dict[str, str | None] = {}
+    for name in ("broker_url", "budget_redis_url"):
+        raw = getattr(section, name)
+        if raw is None:
+            values[name] = None
+            continue
+        path = f"distributed.{name}"
+        password = _url_password(raw)
+        if password and not _REFERENCE.fullmatch(password):
+            problems.add(
+                path,
+                'holds a password: write it as "${ENV_VAR}" (redis://:${REDIS_PASSWORD}@host) '
+                "and set that variable or put it in the secrets file, never in the config file",
+            )
+            values[name] = None
+            continue
+        values[name] = _resolve(raw, path, secrets, environ, problems)
+    return DistributedConfig(**values)
 
 
 def _connection_settings(

@@ -54,35 +54,56 @@ def due_at(
     return None
 
 
-async def tick(
-    config: Config, connectors: Mapping[str, Any], ledger: Ledger, now: Callable[[], datetime]
+async def _tenant_tick(
+    config: Config,
+    connectors: Mapping[str, Any],
+    ledger: Ledger,
+    now: Callable[[], datetime],
+    tenant: str,
 ) -> list[tuple[str, str, str]]:
-    """Run every scheduled flow that is due; returns (tenant, flow, status) for each tried."""
     done = []
-    for tenant, tenant_config in config.tenants.items():
-        for flow, flow_config in tenant_config.flows.items():
-            schedule = flow_config.schedule
-            if not flow_config.enabled or schedule is None or not schedule.enabled:
+    for flow, flow_config in config.tenants[tenant].flows.items():
+        schedule = flow_config.schedule
+        if not flow_config.enabled or schedule is None or not schedule.enabled:
+            continue
+        try:
+            if due_at(ledger, tenant, flow, schedule, now()) is None:
                 continue
-            moment = now()
-            if due_at(ledger, tenant, flow, schedule, moment) is None:
-                continue
-            try:
-                result = await run_flow(
-                    config, connectors, ledger, flow, tenant=tenant, trigger="scheduled", now=now
-                )
-                status = result.status
-            except RunLocked:
-                done.append((tenant, flow, "locked"))
-                continue  # a manual run is going on: try again at the next tick
-            except FjordsyncError as error:
-                log.warning("scheduled %s for %s failed: %s", flow, tenant, error)
-                status = "failed"
+            result = await run_flow(
+                config, connectors, ledger, flow, tenant=tenant, trigger="scheduled", now=now
+            )
+            status = result.status
+        except RunLocked:
+            done.append((tenant, flow, "locked"))
+            continue  # a manual run is going on: try again at the next tick
+        except FjordsyncError as error:
+            log.warning("scheduled %s for %s failed: %s", flow, tenant, error)
+            status = "failed"
+        except Exception as error:  # a bug, here or in a plugin: this flow's, never the others'
+            log.error("scheduled %s for %s failed (%s)", flow, tenant, type(error).__name__)
+            status = "failed"
+        try:
             ledger.set_schedule(
                 tenant, flow, spec=signature(schedule), next_due=next_due(schedule, now())
             )
-            done.append((tenant, flow, status))
+        except FjordsyncError as error:  # the ledger away: the run is tried again next tick
+            log.warning("the next run of %s for %s cannot be stored: %s", flow, tenant, error)
+        done.append((tenant, flow, status))
     return done
+
+
+async def tick(
+    config: Config, connectors: Mapping[str, Any], ledger: Ledger, now: Callable[[], datetime]
+) -> list[tuple[str, str, str]]:
+    """Run every scheduled flow that is due; returns (tenant, flow, status) for each tried.
+
+    Tenants go side by side, each its flows in turn: one tenant's slow vendor or long run
+    never holds up another's, and one tenant's failure is its own (a broken tenant's config
+    is not even loaded: ``Config.broken``)."""
+    per_tenant = await asyncio.gather(
+        *(_tenant_tick(config, connectors, ledger, now, tenant) for tenant in config.tenants)
+    )
+    return [outcome for outcomes in per_tenant for outcome in outcomes]
 
 
 async def serve(
@@ -95,7 +116,11 @@ async def serve(
     once: bool = False,
     report: Callable[[str], None] = print,
 ) -> None:
-    """Tick until stopped (or once)."""
+    """Tick until stopped (or once). Tenants whose config is broken are reported at the start
+    (the config is read once) and never run; the others are."""
+    for line in config.broken_summary():
+        log.warning("%s", line)
+        report(f"{now():%Y-%m-%d %H:%M:%S} UTC  {line}")
     while True:
         for tenant, flow, status in await tick(config, connectors, ledger, now):
             report(f"{now():%Y-%m-%d %H:%M:%S} UTC  {tenant}  {flow}: {status}")

@@ -17,8 +17,25 @@ __all__ = ["queue_run", "scheduler", "worker"]
 
 
 def _use_config(config: str) -> None:
-    # The worker's pool processes and the tasks read the config from the environment.
+    """The worker's pool processes, the Celery app and the shared budgets read the config, the
+    broker and the budgets' Redis from the environment: the config's ``[distributed]`` section
+    fills in what the environment does not say (the environment wins)."""
+    from fjordsync.budget import BUDGET_REDIS_URL_ENV
+    from fjordsync.config import load_config
+    from fjordsync.runtime.distributed.app import BROKER_URL_ENV, app, settings_from_env
+
     os.environ[CONFIG_ENV] = os.path.abspath(config)
+    # Without connectors only the file and its sections are checked: quick, and a tenant's
+    # trouble is its own (the workers report it per run).
+    section = load_config(config).distributed
+    for name, value in (
+        (BROKER_URL_ENV, section.broker_url),
+        (BUDGET_REDIS_URL_ENV, section.budget_redis_url),
+    ):
+        if value and not os.environ.get(name):
+            os.environ[name] = value
+    # The app was configured from the environment when it was imported, before this.
+    app.conf.broker_url = settings_from_env().broker_url
 
 
 def worker(

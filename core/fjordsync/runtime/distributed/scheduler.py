@@ -10,7 +10,8 @@ and it enqueues nothing. A claim whose scheduler died before enqueueing is enque
 next tick of any scheduler after ``STALE_CLAIM`` (one of them wins the update).
 
 One tenant's trouble (its ledger rows, a schedule the ledger cannot store) is reported for that
-tenant and flow; the others are still ticked.
+tenant and flow; the others are still ticked. A tenant whose config is broken
+(``Config.broken``) is reported when the scheduler starts and never enqueued.
 """
 
 from __future__ import annotations
@@ -137,7 +138,11 @@ async def serve(
     report: Callable[[str], None] = print,
     enqueue: Enqueue = enqueue_with_celery,
 ) -> None:
-    """Tick until stopped (or once)."""
+    """Tick until stopped (or once). Tenants whose config is broken are reported at the start
+    (the config is read once) and never enqueued; the others are."""
+    for line in config.broken_summary():
+        log.warning("%s", line)
+        report(f"{now():%Y-%m-%d %H:%M:%S} UTC  {line}")
     while True:
         for tenant, flow, what in tick(config, ledger, now, enqueue=enqueue):
             report(f"{now():%Y-%m-%d %H:%M:%S} UTC  {tenant}  {flow}: {what}")
