@@ -550,13 +550,23 @@ class SmartDokSandbox(Sandbox):
             items = [i for i in items if bool(i.get("IsActive", True)) is active]
         return json_response(200, items)
 
-    def _page(self, items: list[dict[str, Any]], query: dict[str, str], largest: int) -> Response:
+    def _page(
+        self,
+        items: list[dict[str, Any]],
+        query: dict[str, str],
+        largest: int,
+        view: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+    ) -> Response:
+        """One page of ``items``; ``view``: how each item on the page is shown (only the
+        page's items, not every item of the listing, are turned into their view)."""
         try:
             offset = max(int(query.get("offset") or 0), 0)
             count = min(max(int(query.get("count") or largest), 1), largest)
         except ValueError:
             return json_response(400, {"Title": "offset and count must be integers", "Status": 400})
         page = items[offset : offset + count]
+        if view is not None:
+            page = [view(item) for item in page]
         return json_response(
             200, {"Count": len(page), "Offset": offset, "TotalCount": len(items), "Items": page}
         )
@@ -757,8 +767,11 @@ class SmartDokSandbox(Sandbox):
                 },
             )
         first, last = start.isoformat(), end.isoformat()
+        # _stored_day inlined: this runs over every hour for every page.
         hours = [
-            h for h in self.state["WorkHours"] if first <= (_stored_day(h) or "\uffff") <= last
+            h
+            for h in self.state["WorkHours"]
+            if isinstance(day := h.get("Date"), str) and first <= day[:10] <= last
         ]
         if _bool(query.get("onlyAttested"), True):
             hours = [h for h in hours if h.get("AdminAttested")]
@@ -816,7 +829,7 @@ class SmartDokSandbox(Sandbox):
         if query.get("approved"):
             wanted = _bool(query["approved"], True)
             hours = [h for h in hours if bool(h.get("AdminAttested")) is wanted]
-        return self._page([self._v2(h) for h in hours], query, 100)
+        return self._page(hours, query, 100, self._v2)
 
     @staticmethod
     def _v2(hour: dict[str, Any]) -> dict[str, Any]:
