@@ -6,7 +6,8 @@ vendor's API. The kit adds, for every sandbox alike:
 
 - ``GET /_sandbox/state`` (the state as JSON) and ``PUT /_sandbox/state`` (replace it);
 - ``GET /_sandbox/faults`` and ``POST /_sandbox/faults`` (a fault spec, as text or JSON);
-- ``GET /_sandbox/stats`` (requests and writes counted per operation; ``DELETE`` resets them);
+- ``GET /_sandbox/stats`` (requests and writes counted per operation, and the wall and CPU
+  milliseconds the handlers spent; ``DELETE`` resets them);
 - faults on the vendor API (never on ``/_sandbox``), drawn from a seeded random generator so a
   run can be repeated: latency with jitter, a share of 500/502/503 answers, a share of 429 with
   ``Retry-After``, connections dropped before an answer, bodies sent slowly, and lost responses
@@ -26,14 +27,20 @@ An exception raised by a handler becomes a 500 answer naming its class, never a 
 connection (a client would take that for a transient fault and retry). Every answer leaves in
 one write with Nagle's algorithm off, so the sandbox's own answer time stays well under the
 latency a test adds.
+
+``SandboxProcess`` serves a sandbox in a process of its own (a benchmark's sandboxes then share
+no GIL with each other nor with the benchmark): the state is handed over, the URL comes back.
 """
 
 from __future__ import annotations
 
 import contextlib
+import importlib
 import json
 import random
+import select
 import socket
+import subprocess
 import sys
 import threading
 import time
@@ -43,7 +50,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, ClassVar, cast
 from urllib.parse import parse_qsl, urlsplit
 
-__all__ = ["FaultSpec", "Request", "Response", "Sandbox", "json_response"]
+__all__ = ["FaultSpec", "Request", "Response", "Sandbox", "SandboxProcess", "json_response"]
 
 
 @dataclass(frozen=True)
@@ -150,6 +157,8 @@ class Sandbox:
         self._random_lock = threading.Lock()
         self.requests: Counter[str] = Counter()
         self.writes: Counter[str] = Counter()
+        self.handler_seconds = 0.0  # wall time in handle(), summed (under self.lock)
+        self.handler_cpu_seconds = 0.0  # CPU time of the handling threads in handle()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -265,14 +274,84 @@ class Sandbox:
                             "writes": dict(self.writes),
                             "total_requests": sum(self.requests.values()),
                             "total_writes": sum(self.writes.values()),
+                            "handler_ms": round(self.handler_seconds * 1000, 3),
+                            "handler_cpu_ms": round(self.handler_cpu_seconds * 1000, 3),
                         },
                     )
             if request.method == "DELETE":
                 with self.lock:
                     self.requests.clear()
                     self.writes.clear()
+                    self.handler_seconds = self.handler_cpu_seconds = 0.0
                 return json_response(200, {"reset": True})
         return json_response(404, {"error": f"no sandbox endpoint {request.method} {request.path}"})
+
+
+class SandboxProcess:
+    """A sandbox served in a process of its own: a fresh interpreter (``python -c``), not
+    multiprocessing, whose 'spawn' runs the parent's main script again in the child and whose
+    'fork' copies a parent's threads in an unknown state. ``kind`` (the Sandbox subclass), its
+    ``state`` and keyword ``options`` go over the child's stdin as JSON; the URL comes back on
+    its stdout; it serves on a free port of 127.0.0.1 until ``stop()`` or until the parent goes
+    away (its stdin closes), so no sandbox outlives the benchmark that started it."""
+
+    def __init__(
+        self, kind: type[Sandbox], state: dict[str, Any], timeout: float = 120, **options: Any
+    ) -> None:
+        self.name = kind.name
+        self._process = subprocess.Popen(
+            [sys.executable, "-c", "from fjordsync.testing.sandbox import _child; _child()"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+        )
+        assert self._process.stdin is not None and self._process.stdout is not None
+        order = {"kind": f"{kind.__module__}:{kind.__qualname__}", "options": options}
+        try:
+            self._process.stdin.write(json.dumps({**order, "state": state}).encode() + b"\n")
+            self._process.stdin.flush()
+        except OSError:
+            pass  # the child is gone: its answer below says why
+        ready, _, _ = select.select([self._process.stdout], [], [], timeout)
+        answer = self._process.stdout.readline().decode().strip() if ready else ""
+        if not answer.startswith("http://"):
+            self.stop()
+            raise RuntimeError(f"the {self.name} sandbox did not start: {answer or 'no answer'}")
+        self.url: str = answer
+
+    def stop(self) -> None:
+        with contextlib.suppress(OSError, ValueError):
+            if self._process.stdin is not None:
+                self._process.stdin.close()  # the child's signal to stop
+        try:
+            self._process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait(timeout=5)
+        if self._process.stdout is not None:
+            self._process.stdout.close()
+
+
+def _tell(line: str) -> None:
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+
+
+def _child() -> None:
+    """The child of a SandboxProcess: serve until stdin closes."""
+    order = json.loads(sys.stdin.buffer.readline())
+    module, _, name = order["kind"].partition(":")
+    try:
+        kind = getattr(importlib.import_module(module), name)
+        sandbox = kind(order["state"], **order["options"]).start()
+    except Exception as exc:  # the parent reports it; no traceback of a child on stderr
+        _tell(f"{type(exc).__name__}: {exc}")
+        return
+    del order  # the sandbox holds its own copy (normalise_state)
+    _tell(sandbox.url)
+    with contextlib.suppress(OSError, KeyboardInterrupt):
+        while sys.stdin.buffer.read(65536):
+            pass  # EOF: the parent stopped it or is gone
+    sandbox.stop()
 
 
 class _Server(ThreadingHTTPServer):
@@ -352,12 +431,20 @@ def _handler_for(sandbox: Sandbox) -> type[BaseHTTPRequestHandler]:
                 )
             if html < faults.html:
                 return Response(200, HTML_PAGE, content_type="text/html; charset=utf-8")
+            started, started_cpu = time.perf_counter(), time.thread_time()
             try:
                 response = sandbox.handle(request)
             except Exception as exc:  # a sandbox defect still gets an answer, never a hang-up
                 return json_response(
                     500, {"statusCode": 500, "message": f"sandbox error: {type(exc).__name__}"}
                 )
+            finally:
+                # So that a benchmark can show the sandbox is not what it measures, also when
+                # the sandbox runs in another process (SandboxProcess).
+                elapsed, cpu = time.perf_counter() - started, time.thread_time() - started_cpu
+                with sandbox.lock:
+                    sandbox.handler_seconds += elapsed
+                    sandbox.handler_cpu_seconds += cpu
             if response.write:
                 with sandbox.lock:
                     sandbox.writes[sandbox.operation(request)] += 1
