@@ -6,8 +6,9 @@
   of SmartDok's users and projects left out and some of the rest edited, so that flows 1 and 2
   create and update too);
 - ``periods(size, today)``: the ``--from/--to`` covering the generated hours and leaves;
-- ``Systems``: the three vendor sandboxes served in this process on 127.0.0.1, with a config
-  (``fjordsync.toml``) and a ledger of their own, and the sandboxes' control endpoints;
+- ``Systems``: the three vendor sandboxes served on 127.0.0.1 (in this process, or with
+  ``processes=True`` each in a process of its own), with a config (``fjordsync.toml``) and a
+  ledger of their own, and the sandboxes' control endpoints;
 - ``answer_time(systems)``: the sandbox's own answer time, so that a benchmark can show it is
   not what is measured.
 
@@ -26,13 +27,15 @@ import random
 import statistics
 import subprocess
 import sys
+import threading
 import time
+from collections import Counter
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 from fjordsync.cli import write_demo_config
-from fjordsync.testing.sandbox import Sandbox
+from fjordsync.testing.sandbox import Sandbox, SandboxProcess
 from fjordsync_alexis.sandbox import AlexisSandbox
 from fjordsync_alexis.sandbox import generate as generate_alexis
 from fjordsync_smartdok.sandbox import SmartDokSandbox
@@ -113,22 +116,47 @@ class Systems:
         *,
         requests_per_hour: int = RATE_BUDGET,
         settings: dict[str, dict[str, Any]] | None = None,
+        processes: bool = False,
     ) -> None:
         """``requests_per_hour``: 24SevenOffice's hourly budget, in the sandbox and in the
-        config alike; ``settings``: more settings per connector (e.g. ``max_concurrency``)."""
+        config alike; ``settings``: more settings per connector (e.g. ``max_concurrency``);
+        ``processes``: each sandbox in a process of its own, so that the three sandboxes and
+        the benchmark share no GIL (``servers`` are then ``RemoteSandbox``es, read over HTTP;
+        a wrapper put on their ``handle`` is never called: the handlers' time is in the stats,
+        ``handler_ms`` and ``handler_cpu_ms``)."""
         self.name = name
         self.workdir = workdir
         workdir.mkdir(parents=True, exist_ok=True)
-        self.servers: dict[str, Sandbox] = {
-            "alexis": AlexisSandbox(json.loads(json.dumps(states["alexis"]))),
-            "twentyfourseven": TwentyFourSevenSandbox(
-                json.loads(json.dumps(states["twentyfourseven"])),
-                requests_per_hour=requests_per_hour,
-            ),
-            "smartdok": SmartDokSandbox(json.loads(json.dumps(states["smartdok"]))),
+        kinds: dict[str, tuple[type[Sandbox], dict[str, Any]]] = {
+            "alexis": (AlexisSandbox, {}),
+            "twentyfourseven": (TwentyFourSevenSandbox, {"requests_per_hour": requests_per_hour}),
+            "smartdok": (SmartDokSandbox, {}),
         }
-        for server in self.servers.values():
-            server.start()
+        self.servers: dict[str, Any] = {}
+        try:
+            if processes:
+                # Started together: each child's imports and state take a second or two.
+                starting = {
+                    name: threading.Thread(
+                        target=lambda name=name, kind=kind, options=options: self.servers.update(
+                            {name: RemoteSandbox(kind, states[name], **options)}
+                        )
+                    )
+                    for name, (kind, options) in kinds.items()
+                }
+                for thread in starting.values():
+                    thread.start()
+                for thread in starting.values():
+                    thread.join()
+                if set(self.servers) != set(kinds):
+                    raise RuntimeError(f"sandboxes not started: {set(kinds) - set(self.servers)}")
+            else:
+                for name, (kind, options) in kinds.items():
+                    state = json.loads(json.dumps(states[name]))
+                    self.servers[name] = kind(state, **options).start()
+        except BaseException:
+            self.stop()
+            raise
         urls = {name: server.url for name, server in self.servers.items()}
         connections = {
             "alexis": {"alexis": {"base_url": f"{urls['alexis']}/v1", "token": _alexis_token()}},
@@ -180,12 +208,22 @@ class Systems:
         )
 
     def writes(self) -> int:
-        """Writes committed so far (read in process: polled every few milliseconds)."""
+        """Writes committed so far (polled every few milliseconds: read in process, or from
+        the stats of sandboxes in processes of their own)."""
         total = 0
         for server in self.servers.values():
             with server.lock:
                 total += sum(server.writes.values())
         return total
+
+    def handler_ms(self) -> dict[str, float]:
+        """Milliseconds the sandboxes' handlers spent since the stats were reset: wall and
+        CPU, summed over the three sandboxes."""
+        stats = [self.call(name, "GET", "/_sandbox/stats") for name in self.servers]
+        return {
+            "wall": sum(s.get("handler_ms", 0.0) for s in stats),
+            "cpu": sum(s.get("handler_cpu_ms", 0.0) for s in stats),
+        }
 
     def state(self, server: str) -> dict[str, Any]:
         return self.call(server, "GET", "/_sandbox/state")
@@ -200,6 +238,52 @@ class Systems:
             timeout=timeout,
             check=False,
         )
+
+
+class RemoteSandbox:
+    """A sandbox served in a process of its own, with what the benchmarks read of an in-process
+    one (``url``, ``lock``, ``state``, ``writes``, ``requests``, 24SevenOffice's ``usage``),
+    read over the control endpoints. The state is the child's: the parent holds none of it."""
+
+    def __init__(self, kind: type[Sandbox], state: dict[str, Any], **options: Any) -> None:
+        self.name = kind.name
+        self._process = SandboxProcess(kind, state, **options)
+        self.url = self._process.url
+        self.lock = threading.RLock()  # only for callers' ``with server.lock``: nothing shared
+        self.handle: Any = None  # a wrapper put here is never called (see Systems)
+
+    def _get(self, path: str) -> Any:
+        host, _, port = self.url.removeprefix("http://").partition(":")
+        connection = http.client.HTTPConnection(host, int(port), timeout=30)
+        try:
+            connection.request("GET", path)
+            answer = connection.getresponse()
+            data = answer.read()
+            if answer.status >= 400:
+                raise RuntimeError(f"{self.name} GET {path}: {answer.status} {data[:200]!r}")
+            return json.loads(data or b"null")
+        finally:
+            connection.close()
+
+    @property
+    def state(self) -> dict[str, Any]:
+        return self._get("/_sandbox/state")
+
+    @property
+    def writes(self) -> Counter[str]:
+        return Counter(self._get("/_sandbox/stats")["writes"])
+
+    @property
+    def requests(self) -> Counter[str]:
+        return Counter(self._get("/_sandbox/stats")["requests"])
+
+    @property
+    def usage(self) -> dict[tuple[str, int], int]:
+        """24SevenOffice's requests per (user, clock hour)."""
+        return {(u["user"], u["hour"]): u["requests"] for u in self._get("/_sandbox/usage")}
+
+    def stop(self) -> None:
+        self._process.stop()
 
 
 def _alexis_token() -> str:
