@@ -432,8 +432,10 @@ def load_config(
         model = _FileModel.model_validate(raw)
     except ValidationError as exc:
         _pydantic_problems(exc, "", problems)
-        tenants = raw.get("tenants") if isinstance(raw, dict) else None
-        for tenant_name, tenant_raw in (tenants if isinstance(tenants, dict) else {}).items():
+        raw_tenants = raw.get("tenants") if isinstance(raw, dict) else None
+        for tenant_name, tenant_raw in (
+            raw_tenants if isinstance(raw_tenants, dict) else {}
+        ).items():
             _tenant_model(tenant_name, tenant_raw, problems)  # every problem at once
         problems.raise_if_any()
         raise  # unreachable: a ValidationError always has at least one problem
