@@ -154,6 +154,13 @@ def test_run_of_another_tenant_works_and_of_the_broken_one_says_why(tmp_path):
     assert f"{file}: {': '.join(MISSING)}" in refused.stderr
     assert "Traceback" not in refused.stderr
 
+    # The file is not valid while one tenant is broken, though the others run.
+    checked = fjordsync("config", "check", str(file), "--json", env=env)
+    assert checked.returncode == 2
+    document = json.loads(checked.stdout)
+    assert document["valid"] is False
+    assert document["problems"] == [{"path": MISSING[0], "problem": MISSING[1]}]
+
 
 class Boom(InMemorySystem):
     async def read_projects(self, query):

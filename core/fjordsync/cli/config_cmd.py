@@ -31,6 +31,10 @@ def config_check(
 
     try:
         config = loaded_config(container(config=file))
+        # A broken tenant does not stop the others' runs, but a file that has one is not valid.
+        broken = config.broken_error()
+        if broken is not None:
+            raise broken
     except ConfigError as exc:
         problems = getattr(exc, "problems", [(exc.path or "", str(exc))])
         if as_json:
