@@ -126,28 +126,21 @@ class Measured:
 
 
 class HandlerClock:
-    """Time each sandbox spends in its handler (the vendor's logic, not the added latency nor
-    the socket): wraps the instance's ``handle``, so the kit is unchanged."""
+    """Time the sandboxes spend in their handlers (the vendor's logic, not the added latency nor
+    the socket), read from each sandbox's stats (``handler_ms``): the sandboxes serve from
+    processes of their own (``Systems(processes=True)``), so neither they nor this process
+    share a GIL with each other."""
 
     def __init__(self, systems: Systems) -> None:
-        self.seconds = 0.0
-        self.lock = threading.Lock()
-        for server in systems.servers.values():
-            inner = server.handle
-
-            def timed(request: Any, inner: Callable[[Any], Any] = inner) -> Any:
-                started = time.perf_counter()
-                try:
-                    return inner(request)
-                finally:
-                    with self.lock:
-                        self.seconds += time.perf_counter() - started
-
-            server.handle = timed  # type: ignore[method-assign]
+        self.systems = systems
+        self.seen = 0.0
 
     def take(self) -> float:
-        with self.lock:
-            seconds, self.seconds = self.seconds, 0.0
+        """Seconds spent since the last take (stats reset in between count from zero)."""
+        now = self.systems.handler_ms()["wall"] / 1000
+        if now < self.seen:  # the stats were reset
+            self.seen = 0.0
+        seconds, self.seen = now - self.seen, now
         return seconds
 
 
@@ -371,7 +364,7 @@ def run_scenarios(
     writes), each a first pass and a re-run with nothing changed."""
     extra = periods(size, date.today())
     concurrency = default_concurrency()
-    systems = Systems("scale", states, workdir / "scale")
+    systems = Systems("scale", states, workdir / "scale", processes=True)
     try:
         answer = answer_time(systems)  # no faults yet
         clock = HandlerClock(systems)
@@ -407,7 +400,7 @@ def run_naive_baseline(
     """The naive loop over a sample per flow, on a fresh copy of the sandboxes (it writes),
     extrapolated to the scenario's records."""
     extra = periods(size, date.today())
-    systems = Systems("naive", states, workdir / "naive")
+    systems = Systems("naive", states, workdir / "naive", processes=True)
     try:
         systems.set_faults(f"latency={options.latency:g}")
         clock = HandlerClock(systems)
@@ -452,7 +445,9 @@ def run_sweep(
     rows = []
     for level in options.sweep_levels:
         settings = {name: {"max_concurrency": level} for name in ("twentyfourseven", "smartdok")}
-        systems = Systems(f"sweep{level}", states, workdir / f"sweep{level}", settings=settings)
+        systems = Systems(
+            f"sweep{level}", states, workdir / f"sweep{level}", settings=settings, processes=True
+        )
         try:
             clock = HandlerClock(systems)
             systems.set_faults(f"latency={options.latency:g}")
@@ -483,7 +478,9 @@ def run_budget(options: Options, workdir: Path, report: Callable[[str], None]) -
     size = Size(employees, max(3, employees // 4), hours, 5, options.seed)
     states = company(size, date.today())
     extra = periods(size, date.today())["hours"]
-    systems = Systems("budget", states, workdir / "budget", requests_per_hour=options.budget)
+    systems = Systems(
+        "budget", states, workdir / "budget", requests_per_hour=options.budget, processes=True
+    )
     try:
         systems.set_faults(f"latency={options.latency:g}")
         clock = HandlerClock(systems)
