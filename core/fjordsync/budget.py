@@ -1,4 +1,5 @@
-"""A vendor's request budget per credential, shared in Redis by every worker that uses it.
+"""A vendor's request budget per credential, shared by every process that uses it: in Redis
+by the workers of the distributed mode, in a small locked file by the runs of one machine.
 
 A core module, not part of ``fjordsync.runtime``: a connector plugin's client asks
 ``shared_budget()`` for its credentials' budget, and plugins stay out of the runtime. Redis is
@@ -14,26 +15,43 @@ scripts, so concurrent spends of any number of processes never pass ``per_hour``
 The key names the credential by a SHA-256 of (API URL, user name), never the name in clear
 (Redis keys show up in ``MONITOR``, ``KEYS`` and memory reports). Each hour's key expires an
 hour after its hour ends, so nothing needs cleaning up.
+
+Embedded (no Redis), ``local_budget()`` gives a ``FileRateBudget``: the same interface over one
+file per credential in the user's state directory, so a second ``fjordsync run`` started in the
+same clock hour knows what the first one spent and sends nothing the vendor would quarantine.
 """
 
 from __future__ import annotations
 
+import atexit
 import hashlib
+import json
+import logging
 import os
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
+
+try:
+    import fcntl
+except ImportError:  # Windows: no flock; the budget is then kept per process (local_budget)
+    fcntl = None  # type: ignore[assignment]
 
 from fjordsync.errors import RateLimited, Unavailable
 
 __all__ = [
     "BUDGET_REDIS_URL_ENV",
     "KEY_PREFIX",
+    "FileRateBudget",
     "RedisRateBudget",
     "credential_hash",
+    "local_budget",
     "shared_budget",
 ]
+
+log = logging.getLogger(__name__)
 
 KEY_PREFIX = "fjordsync:budget:"
 BUDGET_REDIS_URL_ENV = "FJORDSYNC_BUDGET_REDIS_URL"
@@ -190,3 +208,241 @@ def shared_budget(api_url: str, username: str, per_hour: int) -> RedisRateBudget
                 client = _CLIENTS[url] = redis.Redis.from_url(url)
             budget = _SHARED[key] = RedisRateBudget(client, api_url, username, per_hour)
         return budget
+
+
+# What one process reserves of the hour's budget at a time: a file lock per this many requests,
+# and what a killed process (which cannot give back) loses of the hour at most.
+BLOCK = 20
+
+
+class FileRateBudget:
+    """Requests left in this clock hour for one set of credentials, shared by the processes of
+    one machine through a file changed only under an exclusive ``flock`` (POSIX).
+
+    The file (``{"hour": "2026080112", "used": 57, "floor": 40}``, 0600 in a 0700 directory, named
+    by ``credential_hash``, never the user name) counts what all processes have *reserved* this
+    hour. A process takes a block of up to ``block`` requests at a time (fewer as the hour runs
+    low, so runs side by side share its end) and spends it in memory: a request costs a file
+    lock only once a block. ``release()`` (the client's ``aclose``, and at exit) gives back what
+    was not spent. A killed process cannot give back: it loses at most one block of the hour,
+    and never more than ``per_hour`` is sent in it.
+
+    The server counts too (``observe``): this process holds no more than it says are left, and
+    the file never says less was used than the server has seen (``floor``: what is given back
+    never takes the count below it), so the next run does not spend what another use of the
+    login already has."""
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        per_hour: int,
+        *,
+        block: int = BLOCK,
+        clock: Callable[[], datetime] | None = None,
+        system: str = "24SevenOffice",
+    ) -> None:
+        self.path = Path(path)
+        self.per_hour = per_hour
+        self.block = max(block, 1)
+        self.system = system
+        self._clock = clock or _system_clock
+        self._lock = threading.Lock()
+        self._hour: datetime | None = None  # the hour of what this process holds
+        self._held = 0  # reserved in the file, not yet spent
+        self._known = 0  # the file's count when this process last read it
+        self._exit_hook = False
+
+    def _current(self) -> datetime:
+        return self._clock().astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+
+    def _roll(self) -> datetime:
+        hour = self._current()
+        if hour != self._hour:
+            # What was held belonged to the hour that is over: nothing to give back.
+            self._hour, self._held, self._known = hour, 0, 0
+        return hour
+
+    def _update(
+        self,
+        operation: str,
+        hour: datetime,
+        change: Callable[[int, int], tuple[int, int] | None],
+    ) -> int:
+        """Under the file's lock: ``change(used, floor)`` of ``hour`` (0, 0 when the file holds
+        another hour or nothing readable) gives what to write, or None; returns the count."""
+        label = f"{hour:%Y%m%d%H}"
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as exc:
+            raise self._unavailable(exc, operation) from None
+        try:
+            if os.fstat(fd).st_mode & 0o077:
+                os.fchmod(fd, 0o600)  # the umask or a hand-made file let others in
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            used = floor = 0
+            try:
+                state = json.loads(os.pread(fd, 4096, 0) or b"{}")
+                if state.get("hour") == label:
+                    used, floor = int(state["used"]), int(state.get("floor", 0))
+            except (ValueError, TypeError, KeyError, AttributeError):
+                # Unreadable (cut short by a full disk, edited by hand): the hour starts over,
+                # and the server's APILimitRemaining tightens it on the first answer.
+                log.warning("the request budget file was unreadable; counting starts over")
+            new = change(used, floor)
+            if new is not None and new != (used, floor):
+                text = json.dumps({"hour": label, "used": new[0], "floor": new[1]}).encode()
+                os.pwrite(fd, text, 0)
+                os.ftruncate(fd, len(text))
+                used = new[0]
+            return used
+        except OSError as exc:
+            raise self._unavailable(exc, operation) from None
+        finally:
+            os.close(fd)  # and with it the lock
+
+    def _unavailable(self, exc: OSError, operation: str) -> Unavailable:
+        # Without the count no request may go out: another run may have spent the hour.
+        # No path in the text: the state directory's path can hold the user's name.
+        return Unavailable(
+            f"the request budget kept in the user's state directory cannot be read or "
+            f"written ({type(exc).__name__})",
+            system=self.system,
+            operation=operation,
+        )
+
+    @property
+    def resets_at(self) -> datetime:
+        return self._current() + timedelta(hours=1)
+
+    def spend(self, operation: str) -> None:
+        """Count one request; raises ``RateLimited`` (with ``resume_at``) when none is left."""
+        with self._lock:
+            hour = self._roll()
+            if self._held <= 0:
+                self._reserve(operation, hour)
+            self._held -= 1
+
+    def _reserve(self, operation: str, hour: datetime) -> None:
+        taken = 0
+
+        def take(used: int, floor: int) -> tuple[int, int]:
+            nonlocal taken
+            left = self.per_hour - used
+            taken = min(self.block, max(left // 4, 1)) if left > 0 else 0
+            return used + taken, floor
+
+        self._known = self._update(operation, hour, take)
+        if not taken:
+            resume = hour + timedelta(hours=1)
+            raise RateLimited(
+                f"the budget of {self.per_hour} requests an hour is spent; the rest of "
+                f"the work goes on after {resume:%H:%M} UTC",
+                system=self.system,
+                operation=operation,
+                resume_at=resume,
+            )
+        self._held = taken
+        if not self._exit_hook:
+            # A process that ends without closing its client still gives back what it held.
+            atexit.register(self.release)
+            self._exit_hook = True
+
+    def observe(self, remaining: str | None) -> None:
+        """The server counts too: never believe there is more left than it says. Never raises
+        (it runs on an answer already received): without the file the tightening stays in
+        memory."""
+        if remaining is None or not remaining.strip().lstrip("-").isdigit():
+            return
+        left = max(int(remaining), 0)
+        with self._lock:
+            hour = self._roll()
+            self._held = min(self._held, left)
+            seen, held = self.per_hour - left, self._held
+            if seen + held <= self._known:
+                return  # the file says as much already: the usual case, no lock taken
+
+            def tighten(used: int, floor: int) -> tuple[int, int]:
+                return max(used, seen + held), max(floor, seen)
+
+            try:
+                self._known = self._update("budget", hour, tighten)
+            except Unavailable as exc:
+                log.warning("%s", exc.message)
+
+    def release(self) -> None:
+        """Give back what this process reserved and did not spend (at the client's close)."""
+        with self._lock:
+            hour, held = self._hour, self._held
+            self._held = 0
+            if hour is None or held <= 0 or hour != self._current():
+                return
+
+            def give(used: int, floor: int) -> tuple[int, int]:
+                return max(used - held, floor, 0), floor
+
+            try:
+                self._known = self._update("budget", hour, give)
+            except Unavailable as exc:
+                log.warning("%s", exc.message)
+
+    @property
+    def used(self) -> int:
+        """Requests of this hour spent by this process or reserved by the others."""
+        with self._lock:
+            hour = self._roll()
+            self._known = self._update("budget", hour, lambda used, floor: None)
+            return max(self._known - self._held, 0)
+
+    @property
+    def remaining(self) -> int:
+        return max(self.per_hour - self.used, 0)
+
+
+_LOCAL_WARNED: list[str] = []
+
+
+def budget_directory() -> Path:
+    """Where the budget files are: ``budgets`` in the user's state directory
+    (``$XDG_STATE_HOME/fjordsync``, ``~/.local/state/fjordsync`` on Linux), beside the log."""
+    from platformdirs import user_state_path
+
+    return user_state_path("fjordsync", appauthor=False) / "budgets"
+
+
+def _warn_once(text: str) -> None:
+    if text not in _LOCAL_WARNED:
+        _LOCAL_WARNED.append(text)
+        log.warning("%s", text)
+
+
+def local_budget(
+    api_url: str,
+    username: str,
+    per_hour: int,
+    *,
+    directory: str | os.PathLike[str] | None = None,
+    system: str = "24SevenOffice",
+) -> FileRateBudget | None:
+    """The budget of these credentials shared by the processes of this machine (a file in
+    ``directory``, default ``budget_directory()``), or None where that cannot be (no ``fcntl``,
+    as on Windows; a state directory that cannot be made), said once in the log: the client
+    then counts in memory, per process."""
+    if fcntl is None:
+        _warn_once(
+            f"this system has no file locks: the {system} request budget is counted per "
+            "process, so runs started in the same hour can together pass it"
+        )
+        return None
+    where = Path(directory) if directory is not None else budget_directory()
+    try:
+        # mkdir's mode applies to the last directory only: make both private ones explicitly.
+        where.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        where.mkdir(exist_ok=True, mode=0o700)
+    except OSError as exc:
+        _warn_once(
+            f"the {system} request budget cannot be kept in the user's state directory "
+            f"({type(exc).__name__}): it is counted per process"
+        )
+        return None
+    name = f"{credential_hash(api_url, username)}.json"
+    return FileRateBudget(where / name, per_hour, system=system)

@@ -11,10 +11,14 @@ argument errors -> Rejected (never retried), everything else transient -> retrie
 Unavailable. A non-idempotent call (``SaveHour``) is never retried here: an outcome that may
 have happened is raised as ``OutcomeUnknown`` for the adapter to reconcile.
 
-**Rate budget**: every request of one set of credentials spends from one ``RateBudget`` (per
-process), never more than ``requests_per_hour`` in a clock hour whatever the concurrency; the
-server's ``APILimitRemaining`` tightens it. When it is spent the call raises ``RateLimited`` with
-``resume_at``: the run stops cleanly and the rest waits for the next run.
+**Rate budget**: every request of one set of credentials spends from one budget, never more
+than ``requests_per_hour`` in a clock hour whatever the concurrency: shared by the runs of this
+machine through a file in the user's state directory (``fjordsync.budget.FileRateBudget``, so a
+second run started in the same hour sends nothing the vendor would quarantine), in Redis when
+distributed, per process (``RateBudget``) where files cannot be locked; the server's
+``APILimitRemaining`` tightens it. When it is spent the call raises ``RateLimited`` with
+``resume_at``: the run stops cleanly and the rest waits for the next run. ``aclose`` gives back
+what this process reserved of the hour and did not spend.
 
 **Answers that cannot be read** are connector errors, never a parser's traceback: an HTML page
 (a proxy's or a maintenance page, even with status 200), XML that is not well-formed or cut short
@@ -60,7 +64,7 @@ from zeep.utils import get_media_type
 from zeep.wsdl.utils import etree_to_string
 from zeep.xsd.types.simple import AnySimpleType
 
-from fjordsync.budget import RedisRateBudget, shared_budget
+from fjordsync.budget import FileRateBudget, RedisRateBudget, local_budget, shared_budget
 from fjordsync.errors import AuthFailed, RateLimited, Rejected, Unavailable
 from fjordsync.transport import (
     LoopBound,
@@ -170,7 +174,7 @@ AnySimpleType.parse_xmlelement = _parse_or_unreadable  # type: ignore[method-ass
 
 class RateBudget:
     """Requests left in this clock hour for one set of credentials, shared by everything that
-    uses them in this process."""
+    uses them in this process: where files cannot be locked (``_budget_for``)."""
 
     def __init__(self, per_hour: int, clock: Callable[[], datetime] | None = None) -> None:
         self.per_hour = per_hour
@@ -178,15 +182,6 @@ class RateBudget:
         self._lock = threading.Lock()
         self._hour = self._hour_of(self._clock())
         self.used = 0
-
-    @classmethod
-    def for_credentials(cls, api_url: str, username: str, per_hour: int) -> RateBudget:
-        with _BUDGETS_LOCK:
-            key = (api_url.rstrip("/").lower(), username.lower())
-            budget = _BUDGETS.get(key)
-            if budget is None or budget.per_hour != per_hour:
-                budget = _BUDGETS[key] = cls(per_hour)
-            return budget
 
     @staticmethod
     def _hour_of(moment: datetime) -> datetime:
@@ -229,8 +224,20 @@ class RateBudget:
             return max(self.per_hour - self.used, 0)
 
 
-_BUDGETS: dict[tuple[str, str], RateBudget] = {}
+_BUDGETS: dict[tuple[str, str], RateBudget | FileRateBudget] = {}
 _BUDGETS_LOCK = threading.Lock()
+
+
+def _budget_for(api_url: str, username: str, per_hour: int) -> RateBudget | FileRateBudget:
+    """This machine's budget of the credentials (one object per process), else this process's."""
+    with _BUDGETS_LOCK:
+        key = (api_url.rstrip("/").lower(), username.lower())
+        budget = _BUDGETS.get(key)
+        if budget is None or budget.per_hour != per_hour:
+            budget = _BUDGETS[key] = local_budget(
+                api_url, username, per_hour, system=SYSTEM
+            ) or RateBudget(per_hour)
+        return budget
 
 
 def fault_message(fault: Fault) -> str:
@@ -310,10 +317,10 @@ class SoapClient:
             "Password": password,
         }
         self.identity_id = identity_id
-        # Distributed, every worker spends one budget per credential in Redis; else this process's.
-        self.budget: RateBudget | RedisRateBudget = shared_budget(
+        # Distributed, every worker spends one budget per credential in Redis; else this machine's.
+        self.budget: RateBudget | FileRateBudget | RedisRateBudget = shared_budget(
             api_url, username, requests_per_hour
-        ) or RateBudget.for_credentials(api_url, username, requests_per_hour)
+        ) or _budget_for(api_url, username, requests_per_hour)
         self.max_concurrency = max_concurrency
         self.timeout = timeout
         self.retry = retry or RetryPolicy()
@@ -356,6 +363,9 @@ class SoapClient:
         await self._bound.aclose()
         if self._transport is not None:
             self._transport.wsdl_client.close()
+        if isinstance(self.budget, FileRateBudget):
+            # What this process reserved and did not spend goes back to the next run.
+            self.budget.release()
 
     # -- one request ----------------------------------------------------------------------------
     async def _send(
