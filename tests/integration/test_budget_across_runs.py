@@ -114,12 +114,8 @@ def test_a_second_run_in_the_same_hour_sends_nothing_and_says_when_it_goes_on(tw
     assert "Limit exceeded" not in json.dumps(first) + json.dumps(second)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a budget already spent when a run starts stops it at its first request (the "
-    "Login, while reading): the CLI reports that as an error (exit 2), not as work deferred "
-    "to the next hour (exit 1); the change is in core's runner/CLI, outside the budget",
-)
 def test_a_second_run_in_the_same_hour_exits_as_deferred_work(two_runs):
-    _, _, ((code, second, stderr), _) = two_runs
+    expected, _, ((code, second, stderr), _) = two_runs
     assert code == 1, (stderr, second)
+    assert (second["status"], second["counts"], second["items"]) == ("partial", {}, [])
+    assert second["notes"] == [f"24SevenOffice Authenticate.Login: {expected}"]

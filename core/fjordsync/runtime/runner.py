@@ -18,7 +18,7 @@ from typing import Any
 
 from fjordsync.config import Config
 from fjordsync.domain.values import DateRange
-from fjordsync.errors import ConfigError, FjordsyncError
+from fjordsync.errors import ConfigError, FjordsyncError, RateLimited
 from fjordsync.flows.common import FlowContext, RunResult
 from fjordsync.flows.preflight import Finding
 from fjordsync.flows.registry import FLOWS
@@ -115,6 +115,21 @@ async def run_flow(
         )
         try:
             result = await definition.start(context, source, target, period)
+        except RateLimited as error:
+            # The vendor's budget was spent before the flow could read what it needs (another
+            # run of this hour spent it): nothing was done, and all of it waits for the reset,
+            # as writes a budget stops do: a partial run that says when it goes on, not a failure.
+            ledger.finish_run(run_id, status="partial", counts={}, message=str(error))
+            return RunResult(
+                run_id,
+                flow,
+                tenant_name,
+                dry_run,
+                items=[],
+                notes=[str(error)],
+                stopped=str(error),
+                resume_at=error.resume_at,
+            )
         except FjordsyncError as error:
             ledger.finish_run(run_id, status="failed", counts={}, message=str(error))
             raise
