@@ -23,7 +23,7 @@ FJORDSYNC_TEST_POSTGRES_URL, else a SQLite file of the scenario's (its tables ar
 made again for each scenario: give it a database of its own). ``redis-server`` must be on PATH.
 """
 
-# ruff: noqa: S603, T201
+# ruff: noqa: T201
 
 from __future__ import annotations
 
@@ -32,12 +32,9 @@ import json
 import os
 import resource
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import textwrap
 import time
 import types
 from datetime import UTC, datetime
@@ -46,60 +43,29 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
+sys.path.insert(0, str(ROOT))
+# The tests' own process helpers: the benchmark starts what the tests prove correct.
+from tests.distributed.processes import (  # noqa: E402
+    empty_ledger,
+    empty_redis,
+    ledger_section,
+    secrets_env,
+    start_redis,
+    start_worker,
+    stop_group,
+    tenant_section,
+    wait_for,
+    worker_env,
+)
+
 PER_CREDENTIAL = 10
 LEDGER_KEY = "distributed-benchmark-fingerprint-key"
 NO_BUDGET = 7200  # the vendor's own hourly limit
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _start_redis(workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
-    binary = shutil.which("redis-server")
-    if binary is None:
-        sys.exit("redis-server is not on PATH (the Debian package redis-server)")
-    port = _free_port()
-    server = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-        cwd=workdir,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    import redis
-
-    url = f"redis://127.0.0.1:{port}/0"
-    client = redis.Redis.from_url(url)
-    for _ in range(100):
-        try:
-            client.ping()
-            break
-        except redis.ConnectionError:
-            time.sleep(0.05)
-    client.close()
-    return server, url
-
-
 def _reset(redis_url: str, ledger_url: str) -> None:
-    import redis
-    from sqlalchemy import create_engine, text
-
-    client = redis.Redis.from_url(redis_url)
-    client.flushdb()
-    client.close()
-    if ledger_url.startswith("sqlite:///"):
-        Path(ledger_url.removeprefix("sqlite:///")).unlink(missing_ok=True)
-        return
-    import fjordsync.ledger.dispatch  # noqa: F401  (its table too)
-    from fjordsync.ledger.schema import Base
-
-    engine = create_engine(ledger_url)
-    with engine.begin() as connection:
-        Base.metadata.drop_all(connection)
-        connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
-    engine.dispose()
+    empty_redis(redis_url)
+    empty_ledger(ledger_url)
 
 
 def _erp_state(group: int, projects: int) -> dict[str, Any]:
@@ -120,86 +86,16 @@ def _erp_state(group: int, projects: int) -> dict[str, Any]:
 
 
 def _config(ledger_url: str, erp_urls: list[str], smartdoks: dict[str, str], budget: int) -> str:
-    from fjordsync_twentyfourseven.sandbox import DEFAULT_CREDENTIALS, DEFAULT_IDENTITIES
-
-    parts = [f'[ledger]\nurl = "{ledger_url}"\n']
+    parts = [ledger_section(ledger_url)]
     for index, (tenant, smartdok_url) in enumerate(smartdoks.items()):
         group = index // PER_CREDENTIAL
+        limit = budget if group == 0 else NO_BUDGET
         parts.append(
-            textwrap.dedent(f"""
-            [tenants.{tenant}.connections.erp]
-            plugin = "twentyfourseven"
-            [tenants.{tenant}.connections.erp.settings]
-            api_url = "{erp_urls[group]}"
-            webservices_url = "{erp_urls[group]}"
-            application_id = "${{TFSO_APP}}"
-            username = "{DEFAULT_CREDENTIALS["Username"]}"
-            password = "${{TFSO_PW}}"
-            identity_id = "{DEFAULT_IDENTITIES[0]["Id"]}"
-            requests_per_hour = {budget if group == 0 else NO_BUDGET}
-            [tenants.{tenant}.connections.time]
-            plugin = "smartdok"
-            settings = {{ base_url = "{smartdok_url}", api_token = "${{SD_TOKEN}}" }}
-            [tenants.{tenant}.flows.projects]
-            source = "erp"
-            target = "time"
-            """)
+            tenant_section(
+                tenant, erp_urls[group], smartdok_url, erp_settings=f"requests_per_hour = {limit}"
+            )
         )
     return "".join(parts)
-
-
-def _secrets() -> dict[str, str]:
-    from fjordsync_smartdok.sandbox import DEFAULT_API_TOKEN
-    from fjordsync_twentyfourseven.sandbox import DEFAULT_CREDENTIALS
-
-    return {
-        "TFSO_APP": DEFAULT_CREDENTIALS["ApplicationId"],
-        "TFSO_PW": DEFAULT_CREDENTIALS["Password"],
-        "SD_TOKEN": DEFAULT_API_TOKEN,
-    }
-
-
-def _start_worker(env: dict[str, str], name: str, log: Path) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "fjordsync.runtime.distributed.app",
-            "worker",
-            "--concurrency=1",
-            "--pool=prefork",
-            "--loglevel=WARNING",
-            "--without-gossip",
-            "--without-mingle",
-            f"--hostname={name}@%h",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log.open("ab"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(10)
-
-
-def _wait_for(condition: Any, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.1)
-    raise SystemExit(f"timed out after {timeout:g} s waiting for {what}")
 
 
 def scenario(
@@ -236,13 +132,7 @@ def scenario(
             ),
             "utf-8",
         )
-        env = {
-            **os.environ,
-            **_secrets(),
-            "FJORDSYNC_BROKER_URL": redis_url,
-            "FJORDSYNC_CONFIG": str(config),
-            "FJORDSYNC_LEDGER_KEY": LEDGER_KEY,
-        }
+        env = {**os.environ, **worker_env(redis_url, config, LEDGER_KEY)}
         os.environ.update({k: env[k] for k in ("FJORDSYNC_BROKER_URL", "FJORDSYNC_LEDGER_KEY")})
         from fjordsync.runtime.distributed import app as app_module
         from fjordsync.runtime.distributed.keys import RunKey
@@ -250,13 +140,13 @@ def scenario(
         from fjordsync.runtime.distributed.scheduler import enqueue_with_celery, submit
 
         app_module.app.conf.broker_url = redis_url
-        for name, value in _secrets().items():
+        for name, value in secrets_env().items():
             os.environ[name] = value
         ledger = load_runtime(str(config)).ledger  # migrated before the workers start
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         children_cpu = before.ru_utime + before.ru_stime
         processes = [
-            _start_worker(env, f"w{n}", workdir / f"worker-{workers}-{n}.log")
+            start_worker(env, f"w{n}", workdir / f"worker-{workers}-{n}.log", "WARNING")
             for n in range(1, workers + 1)
         ]
 
@@ -264,7 +154,7 @@ def scenario(
             replies = app_module.app.control.inspect(timeout=1).ping() or {}
             return len(replies) == workers
 
-        _wait_for(ready, 120, "the workers")
+        wait_for(ready, 120, "the workers")
         load = os.getloadavg()[0]
         due = datetime.now(UTC)
         keys = [RunKey(tenant, "projects", due) for tenant in tenants]
@@ -277,7 +167,7 @@ def scenario(
                 keys
             )
 
-        _wait_for(final, options.timeout, "the runs")
+        wait_for(final, options.timeout, "the runs")
         wall = time.perf_counter() - started
         # This process's CPU meanwhile: the sandboxes' threads (and this loop's polling).
         sandbox_cpu = time.process_time() - own_cpu
@@ -305,7 +195,7 @@ def scenario(
         )
         ledger.close()
         for process in processes:
-            _stop(process)
+            stop_group(process)
         # The workers' CPU (their pool processes' included), from start to stop: what the runs
         # cost the machine, beside the wall time (on a machine with other work, two workers
         # share its cores with that work).
@@ -326,7 +216,7 @@ def scenario(
         }
     finally:
         for process in processes:
-            _stop(process)
+            stop_group(process)
         for sandbox in [*smartdoks.values(), *erps]:
             sandbox.stop()
 
@@ -353,7 +243,10 @@ def main(argv: list[str] | None = None) -> int:
     workdir = Path(tempfile.mkdtemp(prefix="fjordsync-distributed-"))
     if not options.ledger_url:
         options.ledger_url = f"sqlite:///{workdir / 'ledger.db'}"
-    redis_server, redis_url = _start_redis(workdir)
+    started = start_redis(workdir)
+    if started is None:
+        sys.exit("redis-server is not on PATH (the Debian package redis-server)")
+    redis_server, redis_url = started
     try:
         one = scenario(options, workdir, redis_url, 1, NO_BUDGET)
         _report(one)
@@ -372,6 +265,8 @@ def main(argv: list[str] | None = None) -> int:
                 f"({100 * entry['requests'] / entry['requests_per_hour']:.0f}%), "
                 f"{entry['quarantined']} over; runs {budgeted['runs']}"
             )
+    except AssertionError as timed_out:  # wait_for's "timed out ... waiting for ...": one line
+        sys.exit(str(timed_out))
     finally:
         redis_server.terminate()
         redis_server.wait(10)

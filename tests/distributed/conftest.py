@@ -4,31 +4,37 @@ Celery worker processes, and configs of several tenants against the sandboxes.""
 
 from __future__ import annotations
 
-import contextlib
 import os
-import shutil
-import signal
-import socket
 import subprocess
 import sys
-import textwrap
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
 
-ROOT = Path(__file__).resolve().parents[2]
+from .processes import (
+    ROOT,
+    empty_ledger,
+    empty_redis,
+    free_port,
+    kill_group,
+    ledger_section,
+    secrets_env,
+    start_redis,
+    stop_group,
+    tenant_section,
+    wait_for,
+    worker_env,
+)
+from .processes import (
+    start_worker as start_worker_process,
+)
+
+__all__ = ["free_port", "secrets_env", "wait_for", "worker_env"]
+
 REDIS_URL_ENV = "FJORDSYNC_TEST_REDIS_URL"
 POSTGRES_URL = os.environ.get("FJORDSYNC_TEST_POSTGRES_URL")
 LEDGER_KEY = "distributed-tests-fingerprint-key"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture(scope="session")
@@ -39,31 +45,14 @@ def redis_server(tmp_path_factory) -> Iterator[str]:
     if given:
         yield given
         return
-    binary = shutil.which("redis-server")
-    if binary is None:
+    started = start_redis(tmp_path_factory.mktemp("redis"))
+    if started is None:
         pytest.skip(
             f"no redis-server on PATH and no {REDIS_URL_ENV}: install the Debian package "
             "redis-server (.ci/run does) to run the distributed tests"
         )
-    port = _free_port()
-    workdir = tmp_path_factory.mktemp("redis")
-    server = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-        cwd=workdir,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"redis://127.0.0.1:{port}/0"
+    server, url = started
     try:
-        import redis
-
-        client = redis.Redis.from_url(url)
-        for _ in range(100):
-            try:
-                client.ping()
-                break
-            except redis.ConnectionError:
-                time.sleep(0.05)
         yield url
     finally:
         server.terminate()
@@ -73,31 +62,15 @@ def redis_server(tmp_path_factory) -> Iterator[str]:
 @pytest.fixture
 def redis_url(redis_server) -> str:
     """The server, emptied for this test (queues, unacknowledged tasks, budgets)."""
-    import redis
-
-    client = redis.Redis.from_url(redis_server)
-    client.flushdb()
-    client.close()
+    empty_redis(redis_server)
     return redis_server
-
-
-def _empty_postgres(url: str) -> str:
-    import fjordsync.ledger.dispatch  # noqa: F401  (its table too)
-    from fjordsync.ledger.schema import Base
-
-    engine = create_engine(url)
-    with engine.begin() as connection:
-        Base.metadata.drop_all(connection)
-        connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
-    engine.dispose()
-    return url
 
 
 @pytest.fixture
 def shared_ledger_url(tmp_path) -> str:
     """The ledger every process of a test shares: PostgreSQL when one is given."""
     if POSTGRES_URL:
-        return _empty_postgres(POSTGRES_URL)
+        return empty_ledger(POSTGRES_URL)
     return f"sqlite:///{tmp_path / 'ledger.db'}"
 
 
@@ -110,7 +83,7 @@ def ledger_url(request, tmp_path) -> str:
             "set FJORDSYNC_TEST_POSTGRES_URL to run the PostgreSQL ledger tests "
             "(.ci/run starts a server and sets it)"
         )
-    return _empty_postgres(POSTGRES_URL)
+    return empty_ledger(POSTGRES_URL)
 
 
 @pytest.fixture(autouse=True)
@@ -128,44 +101,13 @@ def tenants_config(
 ) -> str:
     """A config with one tenant per SmartDok sandbox, each syncing the 24SevenOffice sandbox's
     projects into its own SmartDok (secrets as references, as in the integration tests)."""
-    from fjordsync_twentyfourseven.sandbox import DEFAULT_CREDENTIALS, DEFAULT_IDENTITIES
-
-    parts = [f'[ledger]\nurl = "{ledger_url}"\n']
-    for tenant, smartdok_url in smartdok_urls.items():
-        parts.append(
-            textwrap.dedent(f"""
-            [tenants.{tenant}.connections.erp]
-            plugin = "twentyfourseven"
-            [tenants.{tenant}.connections.erp.settings]
-            api_url = "{erp_url}"
-            webservices_url = "{erp_url}"
-            application_id = "${{TFSO_APP}}"
-            username = "{DEFAULT_CREDENTIALS["Username"]}"
-            password = "${{TFSO_PW}}"
-            identity_id = "{DEFAULT_IDENTITIES[0]["Id"]}"
-            {erp_settings}
-            [tenants.{tenant}.connections.time]
-            plugin = "smartdok"
-            settings = {{ base_url = "{smartdok_url}", api_token = "${{SD_TOKEN}}" }}
-            [tenants.{tenant}.flows.projects]
-            source = "erp"
-            target = "time"
-            """)
+    flow_settings = f"schedule = {schedule}" if schedule else ""
+    return ledger_section(ledger_url) + "".join(
+        tenant_section(
+            tenant, erp_url, smartdok_url, erp_settings=erp_settings, flow_settings=flow_settings
         )
-        if schedule:
-            parts.append(f"schedule = {schedule}\n")
-    return "".join(parts)
-
-
-def secrets_env() -> dict[str, str]:
-    from fjordsync_smartdok.sandbox import DEFAULT_API_TOKEN
-    from fjordsync_twentyfourseven.sandbox import DEFAULT_CREDENTIALS
-
-    return {
-        "TFSO_APP": DEFAULT_CREDENTIALS["ApplicationId"],
-        "TFSO_PW": DEFAULT_CREDENTIALS["Password"],
-        "SD_TOKEN": DEFAULT_API_TOKEN,
-    }
+        for tenant, smartdok_url in smartdok_urls.items()
+    )
 
 
 class Worker:
@@ -173,41 +115,14 @@ class Worker:
 
     def __init__(self, env: dict[str, str], name: str, logfile: Path) -> None:
         self.logfile = logfile
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "fjordsync.runtime.distributed.app",
-                "worker",
-                "--concurrency=1",
-                "--pool=prefork",
-                "--loglevel=INFO",
-                "--without-gossip",
-                "--without-mingle",
-                f"--hostname={name}@%h",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=logfile.open("ab"),
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        self.process = start_worker_process(env, name, logfile)
 
     def kill(self) -> None:
         """SIGKILL to the worker and its pool: nothing acknowledged, nothing cleaned up."""
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.process.pid, signal.SIGKILL)
-        self.process.wait(10)
+        kill_group(self.process)
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(20)
-            except subprocess.TimeoutExpired:
-                self.kill()
+        stop_group(self.process)
 
 
 @pytest.fixture
@@ -227,15 +142,6 @@ def start_worker(tmp_path) -> Iterator[Callable[..., Worker]]:
     yield start
     for worker in started:
         worker.stop()
-
-
-def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
 # -- many tenants (test_many_tenants.py): scheduler processes ---------------------------------
@@ -260,13 +166,7 @@ class SchedulerProcess:
         )
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(10)
+        stop_group(self.process)
 
 
 @pytest.fixture

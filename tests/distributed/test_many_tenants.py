@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import itertools
 import os
-import textwrap
 import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
@@ -23,13 +22,10 @@ from sqlalchemy import create_engine, text
 
 from fjordsync.testing.sandbox import FaultSpec
 from fjordsync_smartdok.sandbox import SmartDokSandbox
-from fjordsync_twentyfourseven.sandbox import (
-    DEFAULT_CREDENTIALS,
-    DEFAULT_IDENTITIES,
-    TwentyFourSevenSandbox,
-)
+from fjordsync_twentyfourseven.sandbox import TwentyFourSevenSandbox
 
-from .conftest import LEDGER_KEY, POSTGRES_URL, _empty_postgres, secrets_env, wait_for
+from .conftest import LEDGER_KEY, POSTGRES_URL, wait_for, worker_env
+from .processes import empty_ledger, ledger_section, tenant_section
 
 pytestmark = pytest.mark.postgres
 
@@ -74,32 +70,21 @@ def erp_state(group: int) -> dict:
 
 
 def many_tenants_config(ledger_url: str, erp_urls: list[str], smartdok_urls: dict) -> str:
-    parts = [f'[ledger]\nurl = "{ledger_url}"\n']
+    parts = [ledger_section(ledger_url)]
     for tenant, smartdok_url in smartdok_urls.items():
         group = group_of(tenant)
         budget = f"requests_per_hour = {BUDGET}" if group == BUDGET_GROUP else ""
         # One write at a time: the slow tenant's run writes over seconds, time to kill it.
-        one_by_one = ", max_concurrency = 1" if tenant == SLOW_TENANT else ""
+        one_by_one = "max_concurrency = 1" if tenant == SLOW_TENANT else ""
         parts.append(
-            textwrap.dedent(f"""
-            [tenants.{tenant}.connections.erp]
-            plugin = "twentyfourseven"
-            [tenants.{tenant}.connections.erp.settings]
-            api_url = "{erp_urls[group]}"
-            webservices_url = "{erp_urls[group]}"
-            application_id = "${{TFSO_APP}}"
-            username = "{DEFAULT_CREDENTIALS["Username"]}"
-            password = "${{TFSO_PW}}"
-            identity_id = "{DEFAULT_IDENTITIES[0]["Id"]}"
-            {budget}
-            [tenants.{tenant}.connections.time]
-            plugin = "smartdok"
-            settings = {{ base_url = "{smartdok_url}", api_token = "${{SD_TOKEN}}"{one_by_one} }}
-            [tenants.{tenant}.flows.projects]
-            source = "erp"
-            target = "time"
-            schedule = {SCHEDULE}
-            """)
+            tenant_section(
+                tenant,
+                erp_urls[group],
+                smartdok_url,
+                erp_settings=budget,
+                smartdok_settings=one_by_one,
+                flow_settings=f"schedule = {SCHEDULE}",
+            )
         )
     return "".join(parts)
 
@@ -111,7 +96,7 @@ def company(tmp_path, redis_url, monkeypatch):
             "the many-tenants test needs PostgreSQL: set FJORDSYNC_TEST_POSTGRES_URL "
             "(.ci/run starts a server and sets it)"
         )
-    ledger_url = _empty_postgres(POSTGRES_URL)
+    ledger_url = empty_ledger(POSTGRES_URL)
     erps = [
         TwentyFourSevenSandbox(
             erp_state(group), requests_per_hour=BUDGET if group == BUDGET_GROUP else 7200
@@ -128,14 +113,8 @@ def company(tmp_path, redis_url, monkeypatch):
             ),
             "utf-8",
         )
-        env = {
-            **secrets_env(),
-            "FJORDSYNC_BROKER_URL": redis_url,
-            "FJORDSYNC_CONFIG": str(config),
-            "FJORDSYNC_LEDGER_KEY": LEDGER_KEY,
-            # A killed worker's run goes to another worker after 5 s; a run here takes less.
-            "FJORDSYNC_VISIBILITY_TIMEOUT": "5",
-        }
+        # A killed worker's run goes to another worker after 5 s; a run here takes less.
+        env = worker_env(redis_url, config, LEDGER_KEY, FJORDSYNC_VISIBILITY_TIMEOUT="5")
         for name, value in env.items():
             monkeypatch.setenv(name, value)
         yield config, erps, smartdoks, env, ledger_url

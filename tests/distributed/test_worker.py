@@ -14,7 +14,7 @@ from fjordsync.testing.sandbox import FaultSpec
 from fjordsync_smartdok.sandbox import SmartDokSandbox
 from fjordsync_twentyfourseven.sandbox import TwentyFourSevenSandbox
 
-from .conftest import LEDGER_KEY, secrets_env, tenants_config, wait_for
+from .conftest import LEDGER_KEY, free_port, tenants_config, wait_for, worker_env
 
 TENANTS = ("acme", "bygg", "fjord")
 
@@ -44,14 +44,8 @@ def systems(tmp_path, redis_url, shared_ledger_url, monkeypatch):
             config = tmp_path / "fjordsync.toml"
             urls = {tenant: sd.url for tenant, sd in smartdoks.items()}
             config.write_text(tenants_config(shared_ledger_url, erp.url, urls), "utf-8")
-            env = {
-                **secrets_env(),
-                "FJORDSYNC_BROKER_URL": redis_url,
-                "FJORDSYNC_CONFIG": str(config),
-                "FJORDSYNC_LEDGER_KEY": LEDGER_KEY,
-                # A vanished worker's run goes to another worker after 2 s (not 3 hours).
-                "FJORDSYNC_VISIBILITY_TIMEOUT": "2",
-            }
+            # A vanished worker's run goes to another worker after 2 s (not 3 hours).
+            env = worker_env(redis_url, config, LEDGER_KEY, FJORDSYNC_VISIBILITY_TIMEOUT="2")
             for name, value in env.items():
                 monkeypatch.setenv(name, value)
             yield config, smartdoks, env
@@ -171,12 +165,7 @@ def test_a_run_stopped_by_the_rate_budget_is_enqueued_again_for_when_it_resets(
             ),
             "utf-8",
         )
-        env = {
-            **secrets_env(),
-            "FJORDSYNC_BROKER_URL": redis_url,
-            "FJORDSYNC_CONFIG": str(config),
-            "FJORDSYNC_LEDGER_KEY": LEDGER_KEY,
-        }
+        env = worker_env(redis_url, config, LEDGER_KEY)
         for name, value in env.items():
             monkeypatch.setenv(name, value)
         enqueue = _celery_enqueue()
@@ -214,21 +203,14 @@ def test_a_transient_failure_is_retried_with_backoff_until_the_run_goes_through(
     from fjordsync.runtime.distributed.keys import RunKey
     from fjordsync.runtime.distributed.scheduler import submit
 
-    from .conftest import _free_port
-
-    port = _free_port()  # SmartDok is down: nothing listens here yet
+    port = free_port()  # SmartDok is down: nothing listens here yet
     with TwentyFourSevenSandbox(erp_state()) as erp:
         config = tmp_path / "fjordsync.toml"
         config.write_text(
             tenants_config(shared_ledger_url, erp.url, {"acme": f"http://127.0.0.1:{port}"}),
             "utf-8",
         )
-        env = {
-            **secrets_env(),
-            "FJORDSYNC_BROKER_URL": redis_url,
-            "FJORDSYNC_CONFIG": str(config),
-            "FJORDSYNC_LEDGER_KEY": LEDGER_KEY,
-        }
+        env = worker_env(redis_url, config, LEDGER_KEY)
         for name, value in env.items():
             monkeypatch.setenv(name, value)
         enqueue = _celery_enqueue()
