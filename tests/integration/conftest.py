@@ -9,21 +9,13 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
 
-from fjordsync.ledger.schema import Base
+# The distributed tests' emptying, so that their table (dispatched runs) goes too: left behind, it
+# would meet the migration that makes it on the next test's ledger.
+from tests.distributed.processes import empty_ledger
 
 ROOT = Path(__file__).resolve().parents[2]
 POSTGRES_URL = os.environ.get("FJORDSYNC_TEST_POSTGRES_URL")
-
-
-def _empty_postgres(url: str) -> str:
-    engine = create_engine(url)
-    with engine.begin() as connection:
-        Base.metadata.drop_all(connection)
-        connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
-    engine.dispose()
-    return url
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -35,7 +27,7 @@ def ledger_url(request, tmp_path):
             "set FJORDSYNC_TEST_POSTGRES_URL to run the PostgreSQL ledger tests "
             "(.ci/run starts a server and sets it)"
         )
-    return _empty_postgres(POSTGRES_URL)
+    return empty_ledger(POSTGRES_URL)
 
 
 def fjordsync(*args, env=None, cwd=ROOT, check=False):
