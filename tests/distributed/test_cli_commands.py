@@ -31,19 +31,16 @@ def fjordsync(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[st
     )
 
 
+def queue_for_acme(flow: str, config: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
+    """``fjordsync run FLOW --tenant acme --queue --json``: one run put on the queue."""
+    return fjordsync(
+        "run", flow, "--config", str(config), "--tenant", "acme", "--queue", "--json", env=env
+    )
+
+
 def test_a_run_queued_from_the_command_line_is_run_by_a_worker_started_by_it(systems, tmp_path):
     config, smartdoks, env = systems
-    queued = fjordsync(
-        "run",
-        "projects",
-        "--config",
-        str(config),
-        "--tenant",
-        "acme",
-        "--queue",
-        "--json",
-        env=env,
-    )
+    queued = queue_for_acme("projects", config, env)
     assert queued.returncode == 0, queued.stderr
     document = json.loads(queued.stdout)
     assert (document["tenant"], document["flow"]) == ("acme", "projects")
@@ -80,17 +77,7 @@ def test_queue_refuses_a_scoped_run_and_an_unknown_flow_in_one_line(systems):
         "error: --queue takes a whole run: not --dry-run, --employees, --absence-types or "
         "--retry-failed"
     ]
-    unknown = fjordsync(
-        "run",
-        "absences",
-        "--config",
-        str(config),
-        "--tenant",
-        "acme",
-        "--queue",
-        "--json",
-        env=env,
-    )
+    unknown = queue_for_acme("absences", config, env)
     assert unknown.returncode == 2
     answer = json.loads(unknown.stdout)
     assert answer["error"] == "ConfigError"
