@@ -15,8 +15,8 @@ import pytest
 from fjordsync_smartdok.sandbox import SmartDokSandbox
 from fjordsync_twentyfourseven.sandbox import DEFAULT_IDENTITIES, TwentyFourSevenSandbox
 
-from .conftest import erp_and_smartdok_config, erp_smartdok_env, fjordsync
-from .test_flow_hours import erp_state, smartdok_state
+from .conftest import erp_and_smartdok_config, erp_smartdok_env
+from .test_flow_hours import erp_state, fjordsync_hours, smartdok_state
 
 BUDGET = 60
 HOURS = 100  # each a SaveHour: far more than the hour's budget
@@ -55,18 +55,7 @@ def systems(tmp_path):
 
 
 def run_hours(config, state):
-    result = fjordsync(
-        "run",
-        "hours",
-        "--config",
-        str(config),
-        "--from",
-        "2026-10-01",
-        "--to",
-        "2026-10-31",
-        "--json",
-        env={**erp_smartdok_env(), "XDG_STATE_HOME": str(state)},
-    )
+    result = fjordsync_hours(config, env={**erp_smartdok_env(), "XDG_STATE_HOME": str(state)})
     assert "Traceback" not in result.stderr
     return result.returncode, json.loads(result.stdout), result.stderr
 

@@ -121,8 +121,9 @@ def systems(tmp_path):
         server.stop()
 
 
-def run_hours(config, *extra):
-    result = fjordsync(
+def fjordsync_hours(config, *extra, env=ENV):
+    """``fjordsync run hours --json`` over October, the month the generated hours are in."""
+    return fjordsync(
         "run",
         "hours",
         "--config",
@@ -133,8 +134,12 @@ def run_hours(config, *extra):
         "2026-10-31",
         "--json",
         *extra,
-        env=ENV,
+        env=env,
     )
+
+
+def run_hours(config, *extra):
+    result = fjordsync_hours(config, *extra)
     return result.returncode, json.loads(result.stdout) if result.stdout.strip() else None
 
 
