@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -22,7 +22,7 @@ from fjordsync.errors import FjordsyncError, RunLocked
 from fjordsync.ledger import Ledger
 from fjordsync.runtime.runner import run_flow
 
-__all__ = ["due_at", "next_due", "serve", "signature", "tick"]
+__all__ = ["due_at", "next_due", "serve", "signature", "tick", "tick_until_stopped"]
 
 log = logging.getLogger("fjordsync.scheduler")
 
@@ -118,12 +118,36 @@ async def serve(
 ) -> None:
     """Tick until stopped (or once). Tenants whose config is broken are reported at the start
     (the config is read once) and never run; the others are."""
+    await tick_until_stopped(
+        config,
+        now,
+        lambda: tick(config, connectors, ledger, now),
+        tick_seconds=tick_seconds,
+        once=once,
+        report=report,
+    )
+
+
+async def tick_until_stopped(
+    config: Config,
+    now: Callable[[], datetime],
+    tick_once: Callable[[], Awaitable[list[tuple[str, str, str]]]],
+    *,
+    tick_seconds: float,
+    once: bool,
+    report: Callable[[str], None],
+    logger: logging.Logger = log,
+) -> None:
+    """The loop of both schedulers (this one runs flows, the distributed one enqueues them):
+    broken tenants reported once at the start, then every ``tick_seconds`` a tick, each of its
+    outcomes ``(tenant, flow, what)`` reported as a line with the time. ``logger``: the
+    scheduler's own, so an operator's log filter keeps seeing each scheduler under its name."""
     for line in config.broken_summary():
-        log.warning("%s", line)
+        logger.warning("%s", line)
         report(f"{now():%Y-%m-%d %H:%M:%S} UTC  {line}")
     while True:
-        for tenant, flow, status in await tick(config, connectors, ledger, now):
-            report(f"{now():%Y-%m-%d %H:%M:%S} UTC  {tenant}  {flow}: {status}")
+        for tenant, flow, what in await tick_once():
+            report(f"{now():%Y-%m-%d %H:%M:%S} UTC  {tenant}  {flow}: {what}")
         if once:
             return
         await asyncio.sleep(tick_seconds)

@@ -16,7 +16,6 @@ tenant and flow; the others are still ticked. A tenant whose config is broken
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import uuid
 from collections.abc import Callable
@@ -26,7 +25,7 @@ from fjordsync.config import Config
 from fjordsync.errors import FjordsyncError
 from fjordsync.runtime.distributed.keys import RunKey
 from fjordsync.runtime.distributed.ledger import DistributedLedger
-from fjordsync.runtime.scheduler import due_at, next_due, signature
+from fjordsync.runtime.scheduler import due_at, next_due, signature, tick_until_stopped
 
 __all__ = ["STALE_CLAIM", "Enqueue", "enqueue_with_celery", "serve", "submit", "task_id_of", "tick"]
 
@@ -140,12 +139,10 @@ async def serve(
 ) -> None:
     """Tick until stopped (or once). Tenants whose config is broken are reported at the start
     (the config is read once) and never enqueued; the others are."""
-    for line in config.broken_summary():
-        log.warning("%s", line)
-        report(f"{now():%Y-%m-%d %H:%M:%S} UTC  {line}")
-    while True:
-        for tenant, flow, what in tick(config, ledger, now, enqueue=enqueue):
-            report(f"{now():%Y-%m-%d %H:%M:%S} UTC  {tenant}  {flow}: {what}")
-        if once:
-            return
-        await asyncio.sleep(tick_seconds)
+
+    async def enqueue_due() -> list[tuple[str, str, str]]:
+        return tick(config, ledger, now, enqueue=enqueue)
+
+    await tick_until_stopped(
+        config, now, enqueue_due, tick_seconds=tick_seconds, once=once, report=report, logger=log
+    )
