@@ -150,12 +150,27 @@ def test_a_worker_killed_mid_run_loses_no_run_and_duplicates_nothing(systems, st
     ledger.close()
 
 
+def _submit_acme_run(config, redis_url, monkeypatch, start_worker):
+    """A worker started on ``config`` and acme's scheduled projects run of 05:30 submitted to
+    it: the ledger (this process's, to watch the run) and the run's key."""
+    from fjordsync.runtime.distributed.keys import RunKey
+    from fjordsync.runtime.distributed.scheduler import submit
+
+    env = worker_env(redis_url, config, LEDGER_KEY)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    enqueue = _celery_enqueue()
+    ledger = _runtime(config).ledger
+    key = RunKey("acme", "projects", datetime(2026, 12, 1, 5, 30, tzinfo=UTC))
+    start_worker(env)
+    submit(ledger, key, trigger="scheduled", enqueue=enqueue)
+    return ledger, key
+
+
 def test_a_run_stopped_by_the_rate_budget_is_enqueued_again_for_when_it_resets(
     tmp_path, redis_url, shared_ledger_url, monkeypatch, start_worker
 ):
     from fjordsync.runtime.distributed.app import app
-    from fjordsync.runtime.distributed.keys import RunKey
-    from fjordsync.runtime.distributed.scheduler import submit
 
     with TwentyFourSevenSandbox(erp_state()) as erp, SmartDokSandbox() as sd:
         config = tmp_path / "fjordsync.toml"
@@ -165,14 +180,7 @@ def test_a_run_stopped_by_the_rate_budget_is_enqueued_again_for_when_it_resets(
             ),
             "utf-8",
         )
-        env = worker_env(redis_url, config, LEDGER_KEY)
-        for name, value in env.items():
-            monkeypatch.setenv(name, value)
-        enqueue = _celery_enqueue()
-        ledger = _runtime(config).ledger
-        key = RunKey("acme", "projects", datetime(2026, 12, 1, 5, 30, tzinfo=UTC))
-        start_worker(env)
-        submit(ledger, key, trigger="scheduled", enqueue=enqueue)
+        ledger, key = _submit_acme_run(config, redis_url, monkeypatch, start_worker)
         wait_for(lambda: ledger.dispatch(key.text).status == "deferred", 60, "the deferral")
         # Held by the worker as a task with an ETA, not slept on: the worker answers at once.
         etas: list[tuple[str, datetime]] = []
@@ -200,9 +208,6 @@ def test_a_run_stopped_by_the_rate_budget_is_enqueued_again_for_when_it_resets(
 def test_a_transient_failure_is_retried_with_backoff_until_the_run_goes_through(
     tmp_path, redis_url, shared_ledger_url, monkeypatch, start_worker
 ):
-    from fjordsync.runtime.distributed.keys import RunKey
-    from fjordsync.runtime.distributed.scheduler import submit
-
     port = free_port()  # SmartDok is down: nothing listens here yet
     with TwentyFourSevenSandbox(erp_state()) as erp:
         config = tmp_path / "fjordsync.toml"
@@ -210,14 +215,7 @@ def test_a_transient_failure_is_retried_with_backoff_until_the_run_goes_through(
             tenants_config(shared_ledger_url, erp.url, {"acme": f"http://127.0.0.1:{port}"}),
             "utf-8",
         )
-        env = worker_env(redis_url, config, LEDGER_KEY)
-        for name, value in env.items():
-            monkeypatch.setenv(name, value)
-        enqueue = _celery_enqueue()
-        ledger = _runtime(config).ledger
-        key = RunKey("acme", "projects", datetime(2026, 12, 1, 5, 30, tzinfo=UTC))
-        start_worker(env)
-        submit(ledger, key, trigger="scheduled", enqueue=enqueue)
+        ledger, key = _submit_acme_run(config, redis_url, monkeypatch, start_worker)
         wait_for(lambda: ledger.dispatch(key.text).status == "retrying", 60, "a retry")
         assert "SmartDok" in ledger.dispatch(key.text).message
         sd = SmartDokSandbox().start(port=port)  # back up
