@@ -12,6 +12,10 @@ from pathlib import Path
 
 import pytest
 
+# The integration tests' fixture (a ledger on SQLite, and on PostgreSQL when one is given), the
+# same here: a fixture pytest finds in this conftest because it is imported into it.
+from tests.integration.conftest import ledger_url
+
 from .processes import (
     ROOT,
     empty_ledger,
@@ -30,7 +34,7 @@ from .processes import (
     start_worker as start_worker_process,
 )
 
-__all__ = ["free_port", "secrets_env", "wait_for", "worker_env"]
+__all__ = ["free_port", "ledger_url", "secrets_env", "wait_for", "worker_env"]
 
 REDIS_URL_ENV = "FJORDSYNC_TEST_REDIS_URL"
 POSTGRES_URL = os.environ.get("FJORDSYNC_TEST_POSTGRES_URL")
@@ -72,18 +76,6 @@ def shared_ledger_url(tmp_path) -> str:
     if POSTGRES_URL:
         return empty_ledger(POSTGRES_URL)
     return f"sqlite:///{tmp_path / 'ledger.db'}"
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def ledger_url(request, tmp_path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'ledger.db'}"
-    if not POSTGRES_URL:
-        pytest.skip(
-            "set FJORDSYNC_TEST_POSTGRES_URL to run the PostgreSQL ledger tests "
-            "(.ci/run starts a server and sets it)"
-        )
-    return empty_ledger(POSTGRES_URL)
 
 
 @pytest.fixture(autouse=True)
