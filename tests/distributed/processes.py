@@ -82,17 +82,16 @@ def empty_ledger(url: str) -> str:
     return url
 
 
-def tenant_section(
+def connections_section(
     tenant: str,
     erp_url: str,
     smartdok_url: str,
     *,
     erp_settings: str = "",
     smartdok_settings: str = "",
-    flow_settings: str = "",
 ) -> str:
-    """One tenant syncing a 24SevenOffice sandbox's projects into its SmartDok, secrets as
-    references (their values come from ``secrets_env``, never from the file)."""
+    """A tenant's connections ``erp`` (a 24SevenOffice sandbox) and ``time`` (a SmartDok one),
+    secrets as references (their values come from ``secrets_env``, never from the file)."""
     from fjordsync_twentyfourseven.sandbox import DEFAULT_CREDENTIALS, DEFAULT_IDENTITIES
 
     smartdok_extra = f", {smartdok_settings}" if smartdok_settings else ""
@@ -110,6 +109,27 @@ def tenant_section(
         [tenants.{tenant}.connections.time]
         plugin = "smartdok"
         settings = {{ base_url = "{smartdok_url}", api_token = "${{SD_TOKEN}}"{smartdok_extra} }}
+        """)
+
+
+def tenant_section(
+    tenant: str,
+    erp_url: str,
+    smartdok_url: str,
+    *,
+    erp_settings: str = "",
+    smartdok_settings: str = "",
+    flow_settings: str = "",
+) -> str:
+    """One tenant syncing a 24SevenOffice sandbox's projects into its SmartDok."""
+    connections = connections_section(
+        tenant,
+        erp_url,
+        smartdok_url,
+        erp_settings=erp_settings,
+        smartdok_settings=smartdok_settings,
+    )
+    return connections + textwrap.dedent(f"""
         [tenants.{tenant}.flows.projects]
         source = "erp"
         target = "time"

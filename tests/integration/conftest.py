@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-# The distributed tests' emptying, so that their table (dispatched runs) goes too: left behind, it
-# would meet the migration that makes it on the next test's ledger.
-from tests.distributed.processes import empty_ledger
+# Shared with the distributed tests: one tenant config text, and one emptying, which drops their
+# table (dispatched runs) too: left behind, it would meet the migration that makes it next time.
+from tests.distributed.processes import connections_section, empty_ledger, ledger_section
 
 ROOT = Path(__file__).resolve().parents[2]
 POSTGRES_URL = os.environ.get("FJORDSYNC_TEST_POSTGRES_URL")
@@ -49,24 +49,8 @@ def erp_and_smartdok_config(
 ) -> str:
     """Config text (ledger, tenant ``acme``, connections ``erp`` and ``time``) for flows between
     a 24SevenOffice and a SmartDok sandbox; secrets as references to ``ERP_SMARTDOK_ENV``."""
-    from fjordsync_twentyfourseven.sandbox import DEFAULT_CREDENTIALS, DEFAULT_IDENTITIES
-
-    return textwrap.dedent(f"""
-        [ledger]
-        url = "sqlite:///{ledger}"
-        [tenants.acme.connections.erp]
-        plugin = "twentyfourseven"
-        [tenants.acme.connections.erp.settings]
-        api_url = "{erp_url}"
-        webservices_url = "{erp_url}"
-        application_id = "${{TFSO_APP}}"
-        username = "{DEFAULT_CREDENTIALS["Username"]}"
-        password = "${{TFSO_PW}}"
-        identity_id = "{DEFAULT_IDENTITIES[0]["Id"]}"
-        [tenants.acme.connections.time]
-        plugin = "smartdok"
-        settings = {{ base_url = "{smartdok_url}", api_token = "${{SD_TOKEN}}" }}
-    """)
+    ledger_text = ledger_section(f"sqlite:///{ledger}")
+    return ledger_text + connections_section("acme", erp_url, smartdok_url)
 
 
 def hr_and_payroll_config(
