@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 import typer
 
 from fjordsync.cli.app import ConfigFileOption, app, fail, out
+from fjordsync.cli.serve import TickOption
 from fjordsync.errors import FjordsyncError
 
 if TYPE_CHECKING:
@@ -56,9 +57,7 @@ def worker_command(
 @app.command("scheduler")
 def scheduler_command(
     config: ConfigFileOption,
-    tick: Annotated[
-        float, typer.Option(min=1, help="Seconds between looks at the schedules.")
-    ] = 30.0,
+    tick: TickOption = 30.0,
     once: Annotated[
         bool, typer.Option("--once", help="Enqueue what is due now, then stop.")
     ] = False,

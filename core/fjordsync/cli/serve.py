@@ -9,13 +9,14 @@ import typer
 from fjordsync.cli.app import ConfigFileOption, app, container, err, fail, loaded_config, out
 from fjordsync.errors import FjordsyncError
 
+# Both schedulers' (this one's and ``fjordsync scheduler``'s): the same look, the same limit.
+TickOption = Annotated[float, typer.Option(min=1, help="Seconds between looks at the schedules.")]
+
 
 @app.command("serve")
 def serve_command(
     config: ConfigFileOption,
-    tick: Annotated[
-        float, typer.Option(min=1, help="Seconds between looks at the schedules.")
-    ] = 30.0,
+    tick: TickOption = 30.0,
     once: Annotated[bool, typer.Option("--once", help="Run what is due now, then stop.")] = False,
 ) -> None:
     """Run the flows on their schedules, in this process, until stopped."""
