@@ -20,6 +20,7 @@ from fjordsync.runtime.distributed.keys import RunKey
 from fjordsync.testing.memory import InMemorySystem, MemorySettings
 
 from .conftest import fjordsync
+from .test_config import write  # the config tests' own: a config file from a text
 
 NOW = datetime(2026, 12, 1, 6, 0, tzinfo=UTC)
 MISSING = (
@@ -56,12 +57,6 @@ TWO_TENANTS = """
 @pytest.fixture(scope="module")
 def registered():
     return connectors(get_plugin_manager())
-
-
-def write(tmp_path, body, name="fjordsync.toml"):
-    path = tmp_path / name
-    path.write_text(textwrap.dedent(body), encoding="utf-8")
-    return path
 
 
 def test_a_broken_tenant_is_marked_with_its_problems_and_the_others_load(tmp_path, registered):
