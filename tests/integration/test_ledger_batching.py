@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, date, datetime
-from decimal import Decimal
 
 import pytest
 
 from fjordsync.domain.diff import Action, ActionKind, Plan
-from fjordsync.domain.model import CodeItem, Employee, Project, TimeEntry
+from fjordsync.domain.model import Project
 from fjordsync.domain.values import DateRange
 from fjordsync.errors import RateLimited
 from fjordsync.flows import hours, projects
@@ -19,6 +18,8 @@ from fjordsync.flows.common import FlowContext, Outcome, apply_plan
 from fjordsync.ledger import Ledger, state
 from fjordsync.ports import SavedOutcome
 from fjordsync.testing.memory import InMemorySystem, SimulatedKill
+from tests.flows.test_hours import entry as hour
+from tests.flows.test_hours import systems as hour_flow_systems
 
 NOW = datetime(2026, 11, 2, 6, 0, tzinfo=UTC)
 PERIOD = DateRange(date(2026, 10, 1), date(2026, 10, 31))
@@ -38,32 +39,9 @@ def context(ledger: Ledger, flow: str, *, concurrency: int = 1) -> FlowContext:
     return FlowContext("acme", flow, run_id, ledger, NOW, concurrency=concurrency)
 
 
-def hour(key: str) -> TimeEntry:
-    return TimeEntry(
-        key=key,
-        employee_key="2001",
-        project_key="1001",
-        day=date(2026, 10, 5),
-        hours=Decimal("7.5"),
-        work_type_code="10",
-        salary_type_code="100",
-        comment="Forskaling",
-        approved=True,
-    )
-
-
 def hour_systems(*keys: str) -> tuple[InMemorySystem, InMemorySystem]:
-    source = InMemorySystem("smartdok", time_entries={key: hour(key) for key in keys})
-    target = InMemorySystem(
-        "erp",
-        employees={"2001": Employee("2001", "Kari", "Nordmann")},
-        projects={"1001": Project("1001", "Skolebygg")},
-        codes={
-            "work_types": [CodeItem("10", "Ordinær")],
-            "salary_types": [CodeItem("100", "Timelønn")],
-        },
-    )
-    return source, target
+    """The flow tests' SmartDok with an hour per key and the 24SevenOffice it goes to."""
+    return hour_flow_systems(*(hour(key) for key in keys))
 
 
 def run_hours(ledger, source, target):
