@@ -1,5 +1,6 @@
 """Fixtures for integration tests: ledgers on SQLite and, when a server is given, PostgreSQL."""
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -28,6 +29,20 @@ def ledger_url(request, tmp_path):
             "(.ci/run starts a server and sets it)"
         )
     return empty_ledger(POSTGRES_URL)
+
+
+def load_benchmark(name: str):
+    """``benchmarks/NAME.py`` as a module, loaded once: the benchmarks are scripts, not a package
+    (``fjordsync_benchmark_NAME`` in sys.modules, so a second test gets the same module)."""
+    module_name = f"fjordsync_benchmark_{name}"
+    if module_name not in sys.modules:
+        path = ROOT / "benchmarks" / f"{name}.py"
+        spec = importlib.util.spec_from_file_location(module_name, path)
+        assert spec is not None and spec.loader is not None, path
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[module_name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[module_name]
 
 
 def fjordsync(*args, env=None, cwd=ROOT, check=False):

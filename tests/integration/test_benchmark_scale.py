@@ -3,11 +3,9 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 
-from .conftest import ROOT
+from .conftest import load_benchmark
 
 PASS_KEYS = {
     "wall_s",
@@ -27,18 +25,8 @@ PASS_KEYS = {
 }
 
 
-def load_scale():
-    name = "fjordsync_benchmark_scale"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / "scale.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
 def test_the_scale_benchmark_reports_consistent_figures(tmp_path):
-    scale = load_scale()
+    scale = load_benchmark("scale")
     out = tmp_path / "scale.json"
     options = scale.parse(
         [

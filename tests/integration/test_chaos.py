@@ -3,24 +3,11 @@ reports nothing left, and its target then the same as a fault-free run's (benchm
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-
-from .conftest import ROOT
-
-
-def load_chaos():
-    name = "fjordsync_benchmark_chaos"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / "chaos.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
+from .conftest import load_benchmark
 
 
 def test_every_flow_converges_through_chaos_to_the_fault_free_target(tmp_path):
-    chaos = load_chaos()
+    chaos = load_benchmark("chaos")
     options = chaos.Options(
         employees=12,
         hours=150,
