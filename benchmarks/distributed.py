@@ -48,6 +48,7 @@ sys.path.insert(0, str(ROOT))
 from tests.distributed.processes import (  # noqa: E402
     empty_ledger,
     empty_redis,
+    erp_project,
     ledger_section,
     secrets_env,
     start_redis,
@@ -71,14 +72,7 @@ def _reset(redis_url: str, ledger_url: str) -> None:
 def _erp_state(group: int, projects: int) -> dict[str, Any]:
     return {
         "Project": [
-            {
-                "Id": 5000 + group * 1000 + n,
-                "Name": f"Prosjekt {group}-{n}",
-                "NameDisplay": "Plain",
-                "TimeReg": "WorkType",
-                "DateChanged": "2026-11-01T00:00:00",
-                "DateStart": "2026-01-05T00:00:00",
-            }
+            erp_project(5000 + group * 1000 + n, f"Prosjekt {group}-{n}")
             for n in range(1, projects + 1)
         ],
         "PersonItem": [],

@@ -82,6 +82,18 @@ def empty_ledger(url: str) -> str:
     return url
 
 
+def erp_project(project_id: int, name: str) -> dict[str, object]:
+    """A 24SevenOffice sandbox project that the projects flow writes to SmartDok."""
+    return {
+        "Id": project_id,
+        "Name": name,
+        "NameDisplay": "Plain",
+        "TimeReg": "WorkType",
+        "DateChanged": "2026-11-01T00:00:00",
+        "DateStart": "2026-01-05T00:00:00",
+    }
+
+
 def connections_section(
     tenant: str,
     erp_url: str,

@@ -25,7 +25,7 @@ from fjordsync_smartdok.sandbox import SmartDokSandbox
 from fjordsync_twentyfourseven.sandbox import TwentyFourSevenSandbox
 
 from .conftest import LEDGER_KEY, POSTGRES_URL, wait_for, worker_env
-from .processes import empty_ledger, ledger_section, tenant_section
+from .processes import empty_ledger, erp_project, ledger_section, tenant_section
 
 pytestmark = pytest.mark.postgres
 
@@ -55,14 +55,7 @@ def project_number(group: int, n: int) -> str:
 def erp_state(group: int) -> dict:
     return {
         "Project": [
-            {
-                "Id": int(project_number(group, n)),
-                "Name": f"Prosjekt {group}-{n}",
-                "NameDisplay": "Plain",
-                "TimeReg": "WorkType",
-                "DateChanged": "2026-11-01T00:00:00",
-                "DateStart": "2026-01-05T00:00:00",
-            }
+            erp_project(int(project_number(group, n)), f"Prosjekt {group}-{n}")
             for n in range(1, PROJECTS + 1)
         ],
         "PersonItem": [],

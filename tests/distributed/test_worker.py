@@ -15,23 +15,14 @@ from fjordsync_smartdok.sandbox import SmartDokSandbox
 from fjordsync_twentyfourseven.sandbox import TwentyFourSevenSandbox
 
 from .conftest import LEDGER_KEY, free_port, tenants_config, wait_for, worker_env
+from .processes import erp_project
 
 TENANTS = ("acme", "bygg", "fjord")
 
 
 def erp_state() -> dict:
-    def project(pid: int, name: str) -> dict:
-        return {
-            "Id": pid,
-            "Name": name,
-            "NameDisplay": "Plain",
-            "TimeReg": "WorkType",
-            "DateChanged": "2026-11-01T00:00:00",
-            "DateStart": "2026-01-05T00:00:00",
-        }
-
     return {
-        "Project": [project(1000 + n, f"Prosjekt {n}") for n in range(1, 7)],
+        "Project": [erp_project(1000 + n, f"Prosjekt {n}") for n in range(1, 7)],
         "PersonItem": [],
     }
 
