@@ -1,6 +1,7 @@
 """The fjordsync command as a user runs it."""
 
 import json
+from datetime import UTC, datetime
 
 from fjordsync.ledger import Ledger
 
@@ -309,3 +310,60 @@ def test_the_sqlite_ledger_is_created_0600_and_refused_when_shared(tmp_path):
         f"error: the ledger file {tmp_path / 'ledger.db'} can be read or written by others "
         f"(mode 0644): chmod 600 {tmp_path / 'ledger.db'}\n",
     )
+
+
+def test_runs_list_filters_by_status_and_start_and_shows_how_long_each_took(tmp_path):
+    url = f"sqlite:///{tmp_path / 'ledger.db'}"
+    moments = iter(
+        [
+            datetime(2026, 11, 30, 6, 0, 0, tzinfo=UTC),  # run 1 starts
+            datetime(2026, 11, 30, 6, 3, 5, tzinfo=UTC),  # and ends
+            datetime(2026, 12, 1, 6, 0, 0, tzinfo=UTC),  # run 2 starts
+            datetime(2026, 12, 1, 6, 0, 12, tzinfo=UTC),  # and ends
+            datetime(2026, 12, 1, 7, 0, 0, tzinfo=UTC),  # run 3 starts
+            datetime(2026, 12, 1, 7, 0, 0, 400000, tzinfo=UTC),  # and fails
+        ]
+    )
+    ledger = Ledger(url, clock=lambda: next(moments))
+    first = ledger.start_run("acme", "hours", trigger="scheduled", dry_run=False)
+    ledger.finish_run(first, status="partial", counts={"written": 3, "invalid": 1})
+    second = ledger.start_run("acme", "hours", trigger="scheduled", dry_run=False)
+    ledger.finish_run(second, status="succeeded", counts={"unchanged": 4})
+    third = ledger.start_run("acme", "projects", trigger="manual", dry_run=False)
+    ledger.finish_run(third, status="failed", counts={})
+    ledger.close()
+
+    def listed(*args):
+        result = fjordsync("runs", "list", "--ledger", url, "--json", *args)
+        assert result.returncode == 0, result.stderr
+        return [(r["id"], r["status"], r["duration_s"]) for r in json.loads(result.stdout)["runs"]]
+
+    assert listed("--status", "partial") == [(first, "partial", 185.0)]
+    assert listed("--since", "2026-12-01") == [
+        (third, "failed", 0.4),
+        (second, "succeeded", 12.0),
+    ]
+    assert listed("--since", "2026-12-01T06:30", "--flow", "hours") == []
+    assert listed("--since", "2026-12-01T06:00+00:00", "--limit", "1") == [(third, "failed", 0.4)]
+
+    table = fjordsync("runs", "list", "--ledger", url)
+    cells = [
+        [cell.strip() for cell in line.strip("│").split("│")]
+        for line in table.stdout.splitlines()
+        if line.startswith("│")
+    ]
+    took = {row[0]: row[5] for row in cells}
+    assert took == {str(first): "3 min 05 s", str(second): "12 s", str(third): "0.4 s"}
+
+    for args, message in [
+        (
+            ("--status", "done"),
+            "--status 'done' is not one of running, succeeded, partial, failed, interrupted",
+        ),
+        (
+            ("--since", "yesterday"),
+            "--since 'yesterday' is not a date (YYYY-MM-DD) or an ISO time (YYYY-MM-DDTHH:MM)",
+        ),
+    ]:
+        refused = fjordsync("runs", "list", "--ledger", url, *args)
+        assert (refused.returncode, refused.stderr.strip()) == (2, f"error: {message}")

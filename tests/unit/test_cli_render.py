@@ -122,3 +122,18 @@ def test_the_json_document_written_item_by_item_is_the_document_json_dumps_print
     render.write_result_document(out, result, show_personal)
     expected = json.dumps(render.result_document(result, show_personal), indent=2) + "\n"
     assert out.getvalue() == expected
+
+
+@pytest.mark.parametrize(
+    ("seconds", "shown"),
+    [
+        (None, "-"),
+        (0.42, "0.4 s"),
+        (9.94, "9.9 s"),
+        (12.4, "12 s"),
+        (185, "3 min 05 s"),
+        (3725, "1 h 02 min"),
+    ],
+)
+def test_a_runs_duration_reads_as_a_clerk_says_it(seconds, shown):
+    assert render.duration(seconds) == shown

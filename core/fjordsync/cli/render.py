@@ -156,8 +156,27 @@ def print_config(console: Console, summary: dict[str, Any]) -> None:
 # --- runs ----------------------------------------------------------------------------------
 
 
+def duration(seconds: float | None) -> str:
+    """A run's duration as a clerk reads it: 0.4 s, 12 s, 3 min 05 s, 1 h 02 min; '-' while
+    it runs."""
+    if seconds is None:
+        return "-"
+    if seconds < 10:
+        return f"{seconds:.1f} s"
+    whole = round(seconds)
+    if whole < 60:
+        return f"{whole} s"
+    minutes, secs = divmod(whole, 60)
+    if minutes < 60:
+        return f"{minutes} min {secs:02d} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min"
+
+
 def print_runs(console: Console, runs: list[RunRecord]) -> None:
-    listing = table(("id", "tenant", "flow", "trigger", "started", "status", "counts"), "Runs")
+    listing = table(
+        ("id", "tenant", "flow", "trigger", "started (UTC)", "took", "status", "counts"), "Runs"
+    )
     for run in runs:
         status = run.status + (" (dry run)" if run.dry_run else "")
         counts = ", ".join(f"{k} {v}" for k, v in run.counts.items() if v)
@@ -167,6 +186,7 @@ def print_runs(console: Console, runs: list[RunRecord]) -> None:
             cell(run.flow),
             cell(run.trigger),
             run.started_at.strftime("%Y-%m-%d %H:%M:%S"),
+            duration(run.duration_s),
             cell(status),
             cell(counts),
         )

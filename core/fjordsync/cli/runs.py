@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -10,6 +11,7 @@ from fjordsync.cli.app import (
     ConfigOption,
     JsonOption,
     LedgerOption,
+    UsageError,
     container,
     fail,
     out,
@@ -35,6 +37,24 @@ def _ledger(config: str | None, ledger: str | None, as_json: bool) -> Any:
         fail(exc, as_json)
 
 
+# What a run's status can be (fjordsync.flows.common.status_of, and the ledger's own two).
+RUN_STATUSES = ("running", "succeeded", "partial", "failed", "interrupted")
+
+
+def _since(text: str | None) -> datetime | None:
+    """--since as an aware moment: a date is its midnight, a time without a zone is UTC (the
+    times runs are shown in)."""
+    if text is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise UsageError(
+            f"--since {text!r} is not a date (YYYY-MM-DD) or an ISO time (YYYY-MM-DDTHH:MM)"
+        ) from None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+
+
 @runs_app.command("list")
 def runs_list(
     config: ConfigOption = None,
@@ -42,16 +62,34 @@ def runs_list(
     tenant: Annotated[str | None, typer.Option(help="Only this tenant's runs.")] = None,
     flow: Annotated[str | None, typer.Option(help="Only this flow's runs.")] = None,
     limit: Annotated[int, typer.Option(min=1, help="At most this many runs.")] = 20,
+    status: Annotated[
+        str | None,
+        typer.Option(help="Only runs with this status: " + ", ".join(RUN_STATUSES) + "."),
+    ] = None,
+    since: Annotated[
+        str | None,
+        typer.Option(help="Only runs started at or after this (YYYY-MM-DD or ISO time; UTC)."),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """The latest runs, newest first."""
+    """The latest runs, newest first, with how long each took."""
+    try:
+        started_since = _since(since)
+        if status is not None and status not in RUN_STATUSES:
+            raise UsageError(f"--status {status!r} is not one of {', '.join(RUN_STATUSES)}")
+    except UsageError as exc:
+        fail(exc, as_json)
     store = _ledger(config, ledger, as_json)
     if store is not None:
         try:
             store.close_dead_runs()  # a run whose process died is shown as interrupted
         except FjordsyncError as exc:
             fail(exc, as_json)
-    runs: list[RunRecord] = store.runs(tenant=tenant, flow=flow, limit=limit) if store else []
+    runs: list[RunRecord] = (
+        store.runs(tenant=tenant, flow=flow, limit=limit, status=status, since=started_since)
+        if store
+        else []
+    )
     if as_json:
         print_json({"runs": [run.as_dict() for run in runs]})
         return

@@ -42,6 +42,13 @@ class RunRecord:
     message: str | None
     items: tuple[RunItemRecord, ...] = ()
 
+    @property
+    def duration_s(self) -> float | None:
+        """Seconds from start to finish; None while it runs."""
+        if self.finished_at is None:
+            return None
+        return round((self.finished_at - self.started_at).total_seconds(), 3)
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "id": self.id,
@@ -52,6 +59,7 @@ class RunRecord:
             "status": self.status,
             "started_at": self.started_at.isoformat(),
             "finished_at": self.finished_at.isoformat() if self.finished_at else None,
+            "duration_s": self.duration_s,
             "counts": dict(self.counts),
             "message": self.message,
             "items": [
@@ -202,14 +210,25 @@ class History(LedgerEngine):
         return closed
 
     def runs(
-        self, *, tenant: str | None = None, flow: str | None = None, limit: int = 50
+        self,
+        *,
+        tenant: str | None = None,
+        flow: str | None = None,
+        limit: int = 50,
+        status: str | None = None,
+        since: datetime | None = None,
     ) -> list[RunRecord]:
+        """The latest runs, newest first; ``since`` (aware) keeps those started at or after it."""
         with self._session() as session:
             query = select(Run).order_by(Run.id.desc()).limit(limit)
             if tenant:
                 query = query.where(Run.tenant == tenant)
             if flow:
                 query = query.where(Run.flow == flow)
+            if status:
+                query = query.where(Run.status == status)
+            if since is not None:
+                query = query.where(Run.started_at >= _utc(since))
             return [_run_record(run, with_items=False) for run in session.scalars(query)]
 
     def run(self, run_id: int) -> RunRecord | None:
