@@ -107,6 +107,22 @@ def periods(options: Any, today: date) -> dict[str, list[str]]:
 
 
 # -- one set of sandboxes, with its config and ledger --------------------------------------------
+def control(name: str, url: str, method: str, path: str, body: str = "") -> Any:
+    """One request to a sandbox's control endpoints (``/_sandbox/...``), over HTTP as any client
+    would send it; its JSON answer, or a RuntimeError naming the sandbox and the status."""
+    host, _, port = url.removeprefix("http://").partition(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=30)
+    try:
+        connection.request(method, path, body=body.encode() or None)
+        answer = connection.getresponse()
+        data = answer.read()
+        if answer.status >= 400:
+            raise RuntimeError(f"{name} {method} {path}: {answer.status} {data[:200]!r}")
+        return json.loads(data or b"null")
+    finally:
+        connection.close()
+
+
 class Systems:
     def __init__(
         self,
@@ -175,18 +191,7 @@ class Systems:
 
     # The control endpoints, over HTTP as any client would use them.
     def call(self, server: str, method: str, path: str, body: str = "") -> Any:
-        url = self.servers[server].url.removeprefix("http://")
-        host, _, port = url.partition(":")
-        connection = http.client.HTTPConnection(host, int(port), timeout=30)
-        try:
-            connection.request(method, path, body=body.encode() or None)
-            answer = connection.getresponse()
-            data = answer.read()
-            if answer.status >= 400:
-                raise RuntimeError(f"{server} {method} {path}: {answer.status} {data[:200]!r}")
-            return json.loads(data or b"null")
-        finally:
-            connection.close()
+        return control(server, self.servers[server].url, method, path, body)
 
     def set_faults(self, spec: str) -> None:
         for name in self.servers:
@@ -253,17 +258,7 @@ class RemoteSandbox:
         self.handle: Any = None  # a wrapper put here is never called (see Systems)
 
     def _get(self, path: str) -> Any:
-        host, _, port = self.url.removeprefix("http://").partition(":")
-        connection = http.client.HTTPConnection(host, int(port), timeout=30)
-        try:
-            connection.request("GET", path)
-            answer = connection.getresponse()
-            data = answer.read()
-            if answer.status >= 400:
-                raise RuntimeError(f"{self.name} GET {path}: {answer.status} {data[:200]!r}")
-            return json.loads(data or b"null")
-        finally:
-            connection.close()
+        return control(self.name, self.url, "GET", path)
 
     @property
     def state(self) -> dict[str, Any]:
