@@ -22,6 +22,15 @@
     broker_url = "redis://:${REDIS_PASSWORD}@redis.internal:6379/0"
     budget_redis_url = "redis://redis.internal:6379/1"   # default: the broker's Redis
 
+    [notifications]                       # optional; a tenant may have its own
+    on = ["failure", "new_problems"]
+    webhooks = [{ url = "https://hooks.example/fjordsync?token=${HOOK_TOKEN}" }]
+    email = { host = "smtp.example", sender = "fjordsync@acme.no", to = ["lonn@acme.no"] }
+
+    [web]                                 # optional: fjordsync web
+    host = "127.0.0.1"
+    read_without_login = false            # users: the secrets file's [web_users] table
+
 Every problem is reported with the file, the key path and what is wrong, all at once. Secrets
 are written as ``${ENV_VAR}`` and resolved from the environment, then from the secrets file
 (``secrets_file`` or ``FJORDSYNC_SECRETS_FILE``); a secret setting written out literally is an
@@ -61,11 +70,15 @@ __all__ = [
     "Config",
     "ConnectionConfig",
     "DistributedConfig",
+    "EmailConfig",
     "FlowConfig",
     "LedgerConfig",
+    "NotificationsConfig",
     "ScheduleConfig",
     "ScopeConfig",
     "TenantConfig",
+    "WebConfig",
+    "WebhookConfig",
     "load_config",
     "secret_settings",
 ]
@@ -150,9 +163,57 @@ class ConnectionConfig(_Strict):
     settings: dict[str, Any] = {}
 
 
+class WebhookConfig(_Strict):
+    """A URL that gets a JSON POST about a run (``fjordsync.notify``); ``${ENV}`` references in
+    it (a token in its query) are resolved like secrets."""
+
+    url: str
+    headers: dict[str, str] = {}
+
+
+class EmailConfig(_Strict):
+    """SMTP for notifications: ``password`` only as ``${ENV}``."""
+
+    host: str
+    port: int = 25
+    sender: str
+    to: list[str] = Field(min_length=1)
+    username: str | None = None
+    password: str | None = None
+    starttls: bool = False
+    ssl: bool = False
+
+
+NotifyWhen = Literal["failure", "new_problems"]
+
+
+class NotificationsConfig(_Strict):
+    """Who is told about a run, and when: ``failure`` (a run that failed or was interrupted),
+    ``new_problems`` (a run with problems not seen before; known ones are not told again)."""
+
+    on: list[NotifyWhen] = ["failure", "new_problems"]
+    webhooks: list[WebhookConfig] = []
+    email: EmailConfig | None = None
+
+
+class WebConfig(_Strict):
+    """``fjordsync web``: where it listens (127.0.0.1 unless told otherwise) and whether its
+    read-only pages open without a login. Its users and their password hashes are the secrets
+    file's ``[web_users]`` table (name = "$argon2id$..."), never this file."""
+
+    host: str = "127.0.0.1"
+    port: int = 8765
+    read_without_login: bool = False
+    # Signs the session cookie; default: a key made once and kept beside the ledger key.
+    session_secret: str | None = None
+    secure_cookies: bool = True
+
+
 class TenantConfig(_Strict):
     connections: dict[str, ConnectionConfig] = {}
     flows: dict[str, FlowConfig] = {}
+    # The tenant's own notifications; default: the file's [notifications].
+    notifications: NotificationsConfig | None = None
 
 
 class LedgerConfig(_Strict):
@@ -174,6 +235,8 @@ class _FileModel(_Strict):
     ledger: LedgerConfig = LedgerConfig()
     secrets_file: str | None = None
     distributed: DistributedConfig = DistributedConfig()
+    notifications: NotificationsConfig | None = None
+    web: WebConfig = WebConfig()
     # Each tenant is validated on its own (TenantConfig), so one tenant's mistake is its own.
     tenants: dict[str, dict[str, Any]] = Field(min_length=1)
 
@@ -193,6 +256,15 @@ class Config:
     # are not in ``tenants`` and never run, the others do.
     broken: Mapping[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)
     distributed: DistributedConfig = field(default_factory=DistributedConfig)  # ${...} resolved
+    notifications: NotificationsConfig | None = None  # the file's; ${...} resolved
+    web: WebConfig = field(default_factory=WebConfig)  # ${...} resolved
+    # The secrets file's [web_users] table: user name -> password hash (argon2).
+    web_users: Mapping[str, str] = field(default_factory=dict)
+
+    def notifications_of(self, tenant: str) -> NotificationsConfig | None:
+        """The tenant's notifications, else the file's, else None (nobody is told)."""
+        own = self.tenants[tenant].notifications if tenant in self.tenants else None
+        return own or self.notifications
 
     def secret_values(self) -> list[str]:
         """Every resolved secret of every connection, and the passwords of the distributed
@@ -209,6 +281,12 @@ class Config:
             password = _url_password(url or "")
             if password:
                 values.append(password)
+        sections = [self.notifications, *(t.notifications for t in self.tenants.values())]
+        for section in filter(None, sections):
+            if section.email is not None and section.email.password:
+                values.append(section.email.password)
+        if self.web.session_secret:
+            values.append(self.web.session_secret)
         return values
 
     def broken_error(self, name: str | None = None) -> ConfigFileError | None:
@@ -363,9 +441,18 @@ class _RefusedSecrets(dict[str, str]):
     """No secrets, because the secrets file was refused (that problem is reported already)."""
 
 
+WEB_USERS_TABLE = "web_users"
+
+
 def _read_secrets(
-    config: _FileModel, file: Path, environ: Mapping[str, str], problems: _Problems
+    config: _FileModel,
+    file: Path,
+    environ: Mapping[str, str],
+    problems: _Problems,
+    secrets_web_users: dict[str, str],
 ) -> dict[str, str]:
+    """The secrets file's NAME = "value" lines; its ``[web_users]`` table goes to
+    ``secrets_web_users``."""
     configured = environ.get(SECRETS_FILE_ENV) or config.secrets_file
     if not configured:
         return {}
@@ -393,6 +480,12 @@ def _read_secrets(
     except tomllib.TOMLDecodeError as exc:  # its message gives a position, never the text
         problems.add("secrets_file", f"secrets file {str(path)!r} is not valid TOML: {exc}")
         return _RefusedSecrets()
+    users = data.pop(WEB_USERS_TABLE, None)
+    if users is not None:
+        if not isinstance(users, dict) or not all(isinstance(v, str) for v in users.values()):
+            problems.add("secrets_file", f"[{WEB_USERS_TABLE}] must map user names to hashes")
+        else:
+            secrets_web_users.update(users)
     not_text = [k for k, v in data.items() if not isinstance(v, str)]
     for key in not_text:
         problems.add("secrets_file", f"secret {key} must be a string")
@@ -440,8 +533,11 @@ def load_config(
         problems.raise_if_any()
         raise  # unreachable: a ValidationError always has at least one problem
 
-    secrets = _read_secrets(model, file, environ, problems)
+    web_users: dict[str, str] = {}
+    secrets = _read_secrets(model, file, environ, problems, web_users)
     distributed = _distributed(model.distributed, secrets, environ, problems)
+    notifications = _notifications(model.notifications, "notifications", secrets, environ, problems)
+    web = WebConfig(**_resolve(model.web.model_dump(), "web", secrets, environ, problems))
     file_problems = len(problems.items)
     tenants: dict[str, TenantConfig] = {}
     broken: dict[str, tuple[tuple[str, str], ...]] = {}
@@ -454,6 +550,18 @@ def load_config(
             if tenant is None
             else _tenant(tenant_name, tenant, connectors, secrets, environ, problems)
         )
+        if tenant is not None and tenant.notifications is not None:
+            tenant = tenant.model_copy(
+                update={
+                    "notifications": _notifications(
+                        tenant.notifications,
+                        f"tenants.{tenant_name}.notifications",
+                        secrets,
+                        environ,
+                        problems,
+                    )
+                }
+            )
         if tenant is None or resolved is None or len(problems.items) > before:
             broken[tenant_name] = tuple(problems.items[before:])
             continue
@@ -473,7 +581,32 @@ def load_config(
         str(file.parent / key_file) if key_file else None,
         broken,
         distributed,
+        notifications,
+        web,
+        web_users,
     )
+
+
+def _notifications(
+    section: NotificationsConfig | None,
+    path: str,
+    secrets: Mapping[str, str],
+    environ: Mapping[str, str],
+    problems: _Problems,
+) -> NotificationsConfig | None:
+    """The section with its ``${...}`` references resolved; an SMTP password written out is an
+    error, as any secret written in the file is."""
+    if section is None:
+        return None
+    email = section.email
+    if email is not None and email.password and not _REFERENCE.fullmatch(email.password):
+        problems.add(
+            f"{path}.email.password",
+            'write it as "${ENV_VAR}" and set that variable or put it in the secrets file, '
+            "never in the config file",
+        )
+        return None
+    return NotificationsConfig(**_resolve(section.model_dump(), path, secrets, environ, problems))
 
 
 def _broken_lines(file: Path, broken: Mapping[str, tuple[tuple[str, str], ...]]) -> list[str]:

@@ -38,7 +38,7 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, TypeVar, TypeVarTuple
@@ -58,6 +58,7 @@ __all__ = [
     "RunResult",
     "apply_plan",
     "carried",
+    "changes_of",
     "held_by_unreadable",
     "invalid",
     "invalid_views",
@@ -234,6 +235,10 @@ class FlowContext:
     # ``Wording``): the flow's messages are rendered with it.
     source_wording: Wording = field(default_factory=lambda: Wording("the source"))
     target_wording: Wording = field(default_factory=lambda: Wording("the target"))
+    # Asked before each write of a real run (``fjordsync apply``: only the writes of a reviewed
+    # plan, unchanged since): (entity, action, its changes) -> None to write it, or why it is
+    # held back (the record's outcome is then ``skipped`` with that message).
+    gate: Callable[[str, Action, tuple[tuple[str, Any, Any], ...]], str | None] | None = None
 
 
 class Outcome(StrEnum):
@@ -265,6 +270,9 @@ class ItemOutcome:
     # What is wrong, as a value (invalid, conflict, skip; a failure's when it is known); not
     # compared: an item is what it says.
     problem: Problem | None = field(default=None, compare=False)
+    # What a clerk recognises the record by (employee number and name, date, project), from
+    # the flow; never a personal number, an account or a salary.
+    label: str = field(default="", compare=False)
 
 
 @dataclass
@@ -276,6 +284,10 @@ class RunResult:
     items: list[ItemOutcome]
     notes: list[str] = field(default_factory=list)
     stopped: str | None = None  # why writes stopped early (a rate limit), if they did
+    # Of this run's problems, how many were seen before and how many are new (the ledger's
+    # memory of problems), once the runner has compared them; None in a dry run.
+    known_problems: int | None = None
+    new_problems: int | None = None
     # When the rate limit that stopped it allows work again, if the vendor's budget said: a
     # distributed run is enqueued again for then instead of guessing.
     resume_at: datetime | None = None
@@ -312,6 +324,14 @@ def status_of(items: list[ItemOutcome], stopped: str | None = None) -> str:
     return "partial"
 
 
+def changes_of(action: Action) -> tuple[tuple[str, Any, Any], ...]:
+    """What a write changes, as (field, old, new): an update's changed fields; a create's every
+    field it sends, from nothing (so a plan shows what a create will write)."""
+    if action.kind is ActionKind.CREATE:
+        return tuple((name, None, value) for name, value in sorted(action.values.items()))
+    return tuple((c.field, c.old, c.new) for c in action.changes)
+
+
 def _outcome_of_decision(action: Action) -> Outcome:
     return {
         ActionKind.UNCHANGED: Outcome.UNCHANGED,
@@ -332,6 +352,7 @@ async def apply_plan(
     exactly_once: bool = False,
     target_name: str = "the target",
     owe_mark: str | None = None,
+    labels: Mapping[str, str] | None = None,
 ) -> RunResult:
     """Carry out the plan's writes (none in a dry run) and record every record's outcome.
 
@@ -341,8 +362,10 @@ async def apply_plan(
     fields as written (default: of the fields the write sent). ``exactly_once`` records a pending
     write before each create and reconciles the pending writes of earlier runs (module
     docstring). ``owe_mark`` records, with each write's link, that the source is owed an
-    "exported" mark with that export id (hours: see ``SyncState.owed_marks``).
+    "exported" mark with that export id (hours: see ``SyncState.owed_marks``). ``labels`` gives,
+    per key, what a clerk recognises the record by (``ItemOutcome.label``).
     """
+    labels = labels or {}
     notes = dict(notes or {})
     items: list[ItemOutcome] = []
     stopped: list[str] = []
@@ -352,6 +375,7 @@ async def apply_plan(
     batch = _Batch(context, entity)
 
     def record(item: ItemOutcome) -> None:
+        item = labelled(item)
         items.append(item)
         batch.add(
             SavedOutcome(
@@ -362,6 +386,10 @@ async def apply_plan(
                 tuple(name for name, _, _ in item.changes),
             )
         )
+
+    def labelled(item: ItemOutcome) -> ItemOutcome:
+        label = labels.get(item.key)
+        return replace(item, label=label) if label else item
 
     def save(action: Action, target_key: str, message: str, changes: tuple[Any, ...]) -> None:
         batch.add(
@@ -392,7 +420,9 @@ async def apply_plan(
                 message = f"found in {target_name} after an answer was lost: linked, not sent again"
                 save(action, action.target_key, message, ())
                 items.append(
-                    ItemOutcome(entity, action.key, ActionKind.CREATE, Outcome.WRITTEN, message)
+                    labelled(
+                        ItemOutcome(entity, action.key, ActionKind.CREATE, Outcome.WRITTEN, message)
+                    )
                 )
                 continue
             if action.key in pending and action.kind.writes:
@@ -416,12 +446,16 @@ async def apply_plan(
                 )
 
         async def one(action: Action) -> None:
-            changes = tuple((c.field, c.old, c.new) for c in action.changes)
+            changes = changes_of(action)
             message = notes.get(action.key, "")
             if context.dry_run:  # the plan is recorded; the target is not touched
                 record(
                     ItemOutcome(entity, action.key, action.kind, Outcome.PLANNED, message, changes)
                 )
+                return
+            held = context.gate(entity, action, changes) if context.gate else None
+            if held is not None:
+                record(ItemOutcome(entity, action.key, action.kind, Outcome.SKIPPED, held, changes))
                 return
             async with limit:
                 if stopped:
@@ -471,7 +505,9 @@ async def apply_plan(
                     return
             save(action, target_key, message, changes)
             items.append(
-                ItemOutcome(entity, action.key, action.kind, Outcome.WRITTEN, message, changes)
+                labelled(
+                    ItemOutcome(entity, action.key, action.kind, Outcome.WRITTEN, message, changes)
+                )
             )
 
         writes = the_plan.writes

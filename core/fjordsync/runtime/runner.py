@@ -61,8 +61,11 @@ async def run_flow(
     progress: Callable[[int, int], None] | None = None,
     period: DateRange | None = None,
     now: Callable[[], datetime],
+    gate: Callable[..., str | None] | None = None,
 ) -> RunResult:
-    """Run ``flow`` for ``tenant`` once; raises ``RunLocked`` if it is running already."""
+    """Run ``flow`` for ``tenant`` once; raises ``RunLocked`` if it is running already.
+    ``gate`` may hold writes back (``FlowContext.gate``: ``fjordsync apply`` writes only those
+    of the reviewed plan)."""
     tenant_name, tenant_config = config.tenant(tenant)
     flow_config = tenant_config.flows.get(flow)
     if flow_config is None:
@@ -112,6 +115,7 @@ async def run_flow(
             progress=progress,
             source_wording=_wording(config, connectors, tenant_name, flow_config.source),
             target_wording=_wording(config, connectors, tenant_name, flow_config.target),
+            gate=gate,
         )
         try:
             result = await definition.start(context, source, target, period)
