@@ -80,7 +80,40 @@ class RunItem(Base):
     outcome: Mapped[str] = mapped_column(String(20))
     message: Mapped[str | None] = mapped_column(Text)
     changed_fields: Mapped[str | None] = mapped_column(Text)
+    # What a clerk recognises the record by (employee number and name, date, project; never a
+    # personal number, account or salary), and its problem as a value, to group by cause.
+    label: Mapped[str | None] = mapped_column(Text)
+    problem_kind: Mapped[str | None] = mapped_column(String(40))
+    problem_field: Mapped[str | None] = mapped_column(String(255))
+    problem_codes: Mapped[str | None] = mapped_column(Text)  # a JSON list of codes or keys
     run: Mapped[Run] = relationship(back_populates="items")
+
+
+class KnownProblem(Base):
+    """One record's problem as the ledger remembers it across runs: first and last seen, and
+    when it was gone (a later run met the record without it). ``signature`` tells one problem
+    from another (its kind, field and codes, else its message) without keeping values."""
+
+    __tablename__ = "known_problems"
+    __table_args__ = (
+        UniqueConstraint("tenant", "flow", "entity", "record_key", "signature"),
+        Index("ix_known_problems_open", "tenant", "flow", "gone_at"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant: Mapped[str] = mapped_column(String(100))
+    flow: Mapped[str] = mapped_column(String(100))
+    entity: Mapped[str] = mapped_column(String(100))
+    record_key: Mapped[str] = mapped_column(String(255))
+    signature: Mapped[str] = mapped_column(String(64))
+    outcome: Mapped[str] = mapped_column(String(20))
+    kind: Mapped[str | None] = mapped_column(String(40))
+    message: Mapped[str | None] = mapped_column(Text)
+    label: Mapped[str | None] = mapped_column(Text)
+    first_seen: Mapped[datetime]
+    last_seen: Mapped[datetime]
+    gone_at: Mapped[datetime | None]
+    first_run_id: Mapped[int | None]
+    last_run_id: Mapped[int | None]
 
 
 class Cursor(Base):
