@@ -18,10 +18,18 @@ formats it: the message with its arguments, the exception text and the stack. It
 
 Hosts embedding fjordsync call ``install_redaction(handler_or_logger)`` on the handlers that
 write their logs; the CLI's ``configure()`` puts the filter on every handler it installs.
+
+Two formats (``--log-format``, ``$FJORDSYNC_LOG_FORMAT``): ``text``, a line a person reads, and
+``json``, one JSON object a line for a log shipper (``JsonFormatter``: time, level, logger,
+message, the run, tenant and flow when known, the exception as text). Both format records the
+redaction filter has already rewritten: the filter sits on the handler, and a handler filters a
+record before it formats it, so a JSON line masks exactly what a text line masks.
 """
 
 from __future__ import annotations
 
+import contextvars
+import json
 import logging
 import os
 import re
@@ -29,18 +37,25 @@ import sys
 import threading
 import traceback
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
 from io import TextIOWrapper
 from pathlib import Path
 from typing import ClassVar
 from urllib.parse import quote
 
 __all__ = [
+    "DEFAULT_FORMAT",
     "DEFAULT_LEVEL",
+    "FORMATS",
     "LOG_FILE_ENV",
+    "LOG_FORMAT_ENV",
     "LOG_LEVEL_ENV",
+    "JsonFormatter",
     "RedactionFilter",
     "configure",
+    "configured_format",
     "default_log_file",
     "escape_controls",
     "install_redaction",
@@ -48,12 +63,16 @@ __all__ = [
     "redact",
     "register_secrets",
     "reset",
+    "run_context",
     "write_trace",
 ]
 
 LOG_LEVEL_ENV = "FJORDSYNC_LOG_LEVEL"
 LOG_FILE_ENV = "FJORDSYNC_LOG_FILE"
+LOG_FORMAT_ENV = "FJORDSYNC_LOG_FORMAT"
 DEFAULT_LEVEL = "WARNING"
+DEFAULT_FORMAT = "text"
+FORMATS = ("text", "json")
 MASK = "***"
 LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 REDACTED_LOGGERS = ("", "fjordsync", "httpx", "httpcore", "zeep")
@@ -216,6 +235,64 @@ def escape_controls(text: str, *, keep: frozenset[str] = frozenset()) -> str:
     )
 
 
+# The run a log record belongs to, when the code logging it is inside ``run_context``.
+_RUN_CONTEXT: contextvars.ContextVar[dict[str, object] | None] = contextvars.ContextVar(
+    "fjordsync_run_context", default=None
+)
+_CONTEXT_FIELDS = ("run", "tenant", "flow")
+
+
+@contextmanager
+def run_context(
+    *, run: int | None = None, tenant: str | None = None, flow: str | None = None
+) -> Iterator[None]:
+    """Records logged inside this block (in this task or thread) carry the run id, tenant and
+    flow in the JSON format. A record's own ``extra={"run": ...}`` wins over the block's."""
+    known = {
+        name: value
+        for name, value in (("run", run), ("tenant", tenant), ("flow", flow))
+        if value is not None
+    }
+    token = _RUN_CONTEXT.set({**(_RUN_CONTEXT.get() or {}), **known})
+    try:
+        yield
+    finally:
+        _RUN_CONTEXT.reset(token)
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object a line: ``time`` (ISO 8601, UTC), ``level``, ``logger``, ``message``,
+    ``run``/``tenant``/``flow`` when known, ``exc_info`` (the traceback as text) and
+    ``stack_info`` when the record has them. Non-ASCII is escaped, so no control character or
+    bidirectional override of the data reaches a terminal.
+
+    A record that did not pass the redaction filter (a handler a host set up without it) is
+    masked here, so this format never writes what the text format would have masked."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        if not getattr(record, "_fjordsync_redacted", False):
+            _FILTER.filter(record)
+        moment = datetime.fromtimestamp(record.created, UTC)
+        document: dict[str, object] = {
+            "time": moment.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        context = _RUN_CONTEXT.get() or {}
+        for name in _CONTEXT_FIELDS:
+            value = getattr(record, name, None)
+            if value is None:
+                value = context.get(name)
+            if value is not None:
+                document[name] = value
+        if record.exc_text:
+            document["exc_info"] = record.exc_text
+        if record.stack_info:
+            document["stack_info"] = record.stack_info
+        return json.dumps(document, default=str)
+
+
 class _TerminalFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         return escape_controls(super().format(record), keep=_CONTROLS_KEPT)
@@ -250,6 +327,7 @@ def default_log_file() -> Path:
 
 class _State:
     log_file: Path | None = None  # the file this process logs to, if one is open
+    format: str = DEFAULT_FORMAT
     handlers: ClassVar[list[logging.Handler]] = []
 
 
@@ -263,20 +341,38 @@ class _PrivateFileHandler(logging.FileHandler):
 def _file_handler(path: Path) -> logging.Handler:
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     handler = _PrivateFileHandler(path, encoding="utf-8", delay=False)
-    handler.setFormatter(logging.Formatter(_FILE_FORMAT))
+    handler.setFormatter(formatter(_State.format, stream=False))
     return handler
 
 
-def configure(level: str | None = None, log_file: str | os.PathLike[str] | None = None) -> None:
-    """The CLI's logging: records at ``level`` (default $FJORDSYNC_LOG_LEVEL, else WARNING) to
-    ``log_file`` (0600) when given, else to stderr; every handler redacts.
+def formatter(log_format: str, *, stream: bool) -> logging.Formatter:
+    """The formatter of ``log_format`` (``text`` or ``json``) for a terminal (``stream``) or a
+    file. Raises ValueError for another format."""
+    if log_format == "json":
+        return JsonFormatter()
+    if log_format != "text":
+        raise ValueError(f"unknown log format {log_format!r} (use one of {', '.join(FORMATS)})")
+    return _TerminalFormatter(_STREAM_FORMAT) if stream else logging.Formatter(_FILE_FORMAT)
 
-    Raises ValueError for an unknown level and OSError/PermissionError for a log file that
-    cannot be opened or that others can read."""
+
+def configure(
+    level: str | None = None,
+    log_file: str | os.PathLike[str] | None = None,
+    log_format: str | None = None,
+) -> None:
+    """The CLI's logging: records at ``level`` (default $FJORDSYNC_LOG_LEVEL, else WARNING) in
+    ``log_format`` (default $FJORDSYNC_LOG_FORMAT, else text) to ``log_file`` (0600) when
+    given, else to stderr; every handler redacts.
+
+    Raises ValueError for an unknown level or format and OSError/PermissionError for a log file
+    that cannot be opened or that others can read."""
     name = (level or os.environ.get(LOG_LEVEL_ENV) or DEFAULT_LEVEL).upper()
     if name not in LEVELS:
         raise ValueError(f"unknown log level {name!r} (use one of {', '.join(LEVELS)})")
+    chosen = (log_format or os.environ.get(LOG_FORMAT_ENV) or DEFAULT_FORMAT).lower()
+    formatter(chosen, stream=False)  # an unknown format is refused before anything changes
     reset()
+    _State.format = chosen
     root = logging.getLogger()
     if log_file:
         path = Path(log_file)
@@ -284,13 +380,22 @@ def configure(level: str | None = None, log_file: str | os.PathLike[str] | None 
         _State.log_file = path
     else:
         handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(_TerminalFormatter(_STREAM_FORMAT))
+        handler.setFormatter(formatter(chosen, stream=True))
     install_redaction(handler)
     root.addHandler(handler)
     _State.handlers.append(handler)
     root.setLevel(name)
     for logger_name in REDACTED_LOGGERS:
         install_redaction(logging.getLogger(logger_name))
+
+
+def configured_format() -> str:
+    """The format this process logs in: what ``configure()`` chose, else
+    $FJORDSYNC_LOG_FORMAT (a Celery worker started by ``celery -A``), else text."""
+    if _State.handlers:
+        return _State.format
+    chosen = (os.environ.get(LOG_FORMAT_ENV) or DEFAULT_FORMAT).lower()
+    return chosen if chosen in FORMATS else DEFAULT_FORMAT
 
 
 def reset() -> None:

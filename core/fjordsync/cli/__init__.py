@@ -35,7 +35,7 @@ from fjordsync.errors import FjordsyncError
 
 __all__ = ["app", "main", "write_demo_config"]
 
-LOG_OPTIONS = ("--log-level", "--log-file")
+LOG_OPTIONS = ("--log-level", "--log-file", "--log-format")
 
 
 def _version_callback(value: bool) -> None:
@@ -52,6 +52,14 @@ def _log_level_option(value: str) -> str:
 
         raise typer.BadParameter(f"{plain(value)!r} is not one of {', '.join(logs.LEVELS)}")
     return value.upper()
+
+
+def _log_format_option(value: str) -> str:
+    if value.lower() not in logs.FORMATS:
+        from fjordsync.cli.render import plain
+
+        raise typer.BadParameter(f"{plain(value)!r} is not one of {', '.join(logs.FORMATS)}")
+    return value.lower()
 
 
 @app.callback()
@@ -85,20 +93,32 @@ def _main(
             "errors go here, else to fjordsync.log in the user's state directory.",
         ),
     ] = None,
+    log_format: Annotated[
+        str,
+        typer.Option(
+            "--log-format",
+            envvar=logs.LOG_FORMAT_ENV,
+            callback=_log_format_option,
+            metavar="[" + "|".join(logs.FORMATS) + "]",
+            help="text: a line a person reads; json: one JSON object a line (time, level, "
+            "logger, message, run, tenant, flow), masked alike.",
+        ),
+    ] = logs.DEFAULT_FORMAT,
 ) -> None:
     """Keeps HR, project and time data in step between Nordic business systems.
 
-    --log-level and --log-file may also be given after the command."""
+    --log-level, --log-file and --log-format may also be given after the command."""
     try:
-        logs.configure(log_level, log_file)
+        logs.configure(log_level, log_file, log_format)
     except OSError as exc:
         reason = str(exc) if isinstance(exc, PermissionError) and exc.errno is None else None
         fail(UsageError(f"--log-file: {reason or exc.strerror}"), False)
 
 
 def _hoist_log_options(args: list[str]) -> list[str]:
-    """--log-level and --log-file are the group's options, which click takes only before the
-    command; users write them anywhere (``fjordsync run hours --log-level DEBUG``)."""
+    """--log-level, --log-file and --log-format are the group's options, which click takes
+    only before the command; users write them anywhere (``fjordsync run hours --log-level
+    DEBUG``)."""
     front: list[str] = []
     rest: list[str] = []
     index = 0

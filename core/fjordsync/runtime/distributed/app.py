@@ -100,9 +100,13 @@ app = create_app()
 
 def _redacted(logger: logging.Logger, **_: Any) -> None:
     """Every log line a worker writes passes fjordsync's masking (secrets, personal numbers),
-    as the CLI's do."""
+    as the CLI's do, in the format the CLI's do (``--log-format``, ``$FJORDSYNC_LOG_FORMAT``):
+    with json, Celery's handlers write fjordsync's JSON lines instead of Celery's text."""
     logs.install_redaction(logger)
     logs.install_redaction(logging.getLogger())
+    if logs.configured_format() == "json":
+        for handler in (*logger.handlers, *logging.getLogger().handlers):
+            handler.setFormatter(logs.JsonFormatter())
     # Celery logs at INFO; a line per HTTP request (with its URL) is not a worker's business.
     for name in ("httpx", "httpcore", "zeep"):
         logging.getLogger(name).setLevel(logging.WARNING)
