@@ -2,9 +2,10 @@
 
 ``Ledger`` is one class composed of the ledger's parts, each a module of its own over one
 database (``engine``): ``state`` (links, cursors, pending writes, owed marks), ``history`` (runs
-and their items), ``locks`` (run locks), ``schedules`` (when each scheduled flow is due) and
-``dispatch`` (the run keys a distributed scheduler put on the queue; importing it here also puts
-its table on ``Base.metadata``, so the models and the migrated schema stay equal).
+and their items), ``locks`` (run locks), ``schedules`` (when each scheduled flow is due),
+``problems`` (each record's problem across runs: first seen, last seen, gone) and ``dispatch``
+(the run keys a distributed scheduler put on the queue; importing it here also puts its table
+on ``Base.metadata``, so the models and the migrated schema stay equal).
 
 Guarantees the flows rely on:
 - a write's link (source key -> target key, fingerprint) and its run item are saved in one
@@ -33,6 +34,7 @@ from fjordsync.ledger.engine import (
 )
 from fjordsync.ledger.history import History, RunItemRecord, RunRecord
 from fjordsync.ledger.locks import Locks, lock_holder
+from fjordsync.ledger.problems import KnownProblemRecord, ProblemNews, Problems
 from fjordsync.ledger.schedules import Schedules, ScheduleState
 from fjordsync.ledger.state import LinkState, State
 
@@ -41,9 +43,11 @@ __all__ = [
     "FINGERPRINT_KEY_ENV",
     "FINGERPRINT_KEY_FILE_ENV",
     "DispatchState",
+    "KnownProblemRecord",
     "Ledger",
     "LedgerEngine",
     "LinkState",
+    "ProblemNews",
     "RunItemRecord",
     "RunRecord",
     "ScheduleState",
@@ -51,7 +55,7 @@ __all__ = [
 ]
 
 
-class Ledger(State, History, Locks, Schedules, Dispatches):
+class Ledger(State, History, Locks, Schedules, Dispatches, Problems):
     """Sync state and run history. ``Ledger(url)`` migrates the database to the current schema.
 
     It provides ``ports.SyncState`` (what the flows record), and beside it the run history, the
