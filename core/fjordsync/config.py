@@ -47,11 +47,13 @@ and so does a config in which every tenant is broken: nothing could run.
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 import tomllib
+import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import time
 from pathlib import Path
@@ -79,6 +81,10 @@ __all__ = [
     "TenantConfig",
     "WebConfig",
     "WebhookConfig",
+    "close_matches",
+    "did_you_mean",
+    "key_lines",
+    "line_of",
     "load_config",
     "secret_settings",
 ]
@@ -260,6 +266,8 @@ class Config:
     web: WebConfig = field(default_factory=WebConfig)  # ${...} resolved
     # The secrets file's [web_users] table: user name -> password hash (argon2).
     web_users: Mapping[str, str] = field(default_factory=dict)
+    # Key path -> its line in the file (``key_lines``), for the line numbers of problems.
+    key_lines: Mapping[str, int] = field(default_factory=dict, repr=False)
 
     def notifications_of(self, tenant: str) -> NotificationsConfig | None:
         """The tenant's notifications, else the file's, else None (nobody is told)."""
@@ -295,7 +303,10 @@ class Config:
         raises it."""
         names = sorted(self.broken) if name is None else [name] if name in self.broken else []
         problems = [problem for tenant in names for problem in self.broken[tenant]]
-        return ConfigFileError(str(self.path), problems) if problems else None
+        if not problems:
+            return None
+        lines = [line_of(self.key_lines, path) for path, _ in problems]
+        return ConfigFileError(str(self.path), problems, lines)
 
     def broken_summary(self) -> list[str]:
         """One line per broken tenant, naming it and how many problems it has (never their
@@ -323,8 +334,9 @@ class Config:
 
 
 class _Problems:
-    def __init__(self, file: Path) -> None:
+    def __init__(self, file: Path, key_lines: Mapping[str, int] | None = None) -> None:
         self.file = file
+        self.key_lines: Mapping[str, int] = key_lines or {}
         self.items: list[tuple[str, str]] = []
         self.flows_without_adapter: dict[Any, list[str]] = {}
 
@@ -341,19 +353,33 @@ class _Problems:
 
     def raise_if_any(self) -> None:
         if self.items:
-            raise ConfigFileError(str(self.file), self.items)
+            raise ConfigFileError(
+                str(self.file),
+                self.items,
+                [line_of(self.key_lines, path) for path, _ in self.items],
+            )
 
 
 class ConfigFileError(ConfigError):
-    """One or more problems in a config file; ``problems`` lists (key path, what is wrong)."""
+    """One or more problems in a config file; ``problems`` lists (key path, what is wrong) and
+    ``lines``, beside it, the line of each key in the file (None where there is none: a missing
+    file, a table not written at all). Two lists rather than triples, so that code reading
+    ``problems`` as pairs goes on working. Each problem reads ``FILE:LINE: path: problem``."""
 
-    def __init__(self, file: str, problems: list[tuple[str, str]]) -> None:
+    def __init__(
+        self,
+        file: str,
+        problems: list[tuple[str, str]],
+        lines: list[int | None] | None = None,
+    ) -> None:
         self.problems = problems
-        lines = [
-            f"{file}: {path}: {problem}" if path else f"{file}: {problem}"
-            for path, problem in problems
+        self.lines: list[int | None] = list(lines) if lines else [None] * len(problems)
+        text = [
+            (f"{file}:{line}" if line else file)
+            + (f": {path}: {problem}" if path else f": {problem}")
+            for (path, problem), line in zip(problems, self.lines, strict=True)
         ]
-        super().__init__("\n".join(lines))
+        super().__init__("\n".join(text))
         self.file = file
         self.path = problems[0][0] if problems else None
 
@@ -362,22 +388,76 @@ def _dotted(location: tuple[Any, ...]) -> str:
     return ".".join(str(part) for part in location)
 
 
+def close_matches(word: str, choices: Iterable[str]) -> list[str]:
+    """The names among ``choices`` that ``word`` was probably meant to be: difflib's close
+    matches, else the names it begins (``payroll`` -> ``payroll-employees``)."""
+    choices = sorted(set(choices))
+    found = difflib.get_close_matches(word, choices, n=2, cutoff=0.6)
+    if not found and word:
+        found = [choice for choice in choices if choice.startswith(word)][:2]
+    return found
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """`` (did you mean 'x'?)`` for the closest of ``choices``, else nothing."""
+    found = close_matches(word, choices)
+    return f" (did you mean {' or '.join(repr(f) for f in found)}?)" if found else ""
+
+
+def _guess(word: str, choices: Iterable[str]) -> str:
+    """``did you mean 'x'? `` to begin a bracket that goes on with the choices, else nothing."""
+    return did_you_mean(word, choices)[2:-1] + " " if close_matches(word, choices) else ""
+
+
+def _without_none(annotation: Any) -> Any:
+    args = [arg for arg in typing.get_args(annotation) if arg is not type(None)]
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType) and len(args) == 1:
+        return args[0]
+    return annotation
+
+
+def _fields_at(model: type[BaseModel] | None, location: tuple[Any, ...]) -> list[str]:
+    """The fields of the model that holds the key at ``location`` (pydantic's ``loc`` of an
+    unknown key), walking fields, dict values and list items; [] when it is not a model."""
+    annotation: Any = model
+    for part in location[:-1]:
+        annotation = _without_none(annotation)
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            known = annotation.model_fields.get(str(part))
+            annotation = known.annotation if known is not None else None
+        elif typing.get_origin(annotation) in (dict, list, Mapping):
+            annotation = typing.get_args(annotation)[-1]
+        else:
+            return []
+    annotation = _without_none(annotation)
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return list(annotation.model_fields)
+    return []
+
+
 def _pydantic_problems(
     error: ValidationError,
     prefix: str,
     problems: _Problems,
     *,
+    model: type[BaseModel] | None = None,
     secret_fields: frozenset[str] = frozenset(),
     sensitive: tuple[str, ...] = (),
+    skip: frozenset[str] = frozenset(),
 ) -> None:
     """Pydantic's messages, without the input (``include_input=False``); a validator's own
     message may still quote its value, so for a secret field only the kind of problem is kept,
-    and any known secret value left in a message is masked."""
+    and any known secret value left in a message is masked. An unknown key gets the closest of
+    ``model``'s keys at its place. Problems of the fields in ``skip`` (reported already) are
+    left out."""
     for item in error.errors(include_input=False, include_url=False):
+        if item["loc"] and str(item["loc"][0]) in skip:
+            continue
         path = _dotted(tuple(p for p in (prefix, *item["loc"]) if p != ""))
         message = item["msg"]
         if item["type"] == "extra_forbidden":
-            message = "is not a known setting"
+            key = str(item["loc"][-1]) if item["loc"] else ""
+            message = "is not a known setting" + did_you_mean(key, _fields_at(model, item["loc"]))
         elif item["type"] == "missing":
             message = "is required"
         elif item["loc"] and item["loc"][0] in secret_fields:
@@ -514,24 +594,15 @@ def load_config(
     """
     file = Path(path)
     environ = os.environ if environ is None else environ
-    problems = _Problems(file)
     try:
-        raw = tomllib.loads(file.read_text(encoding="utf-8"))
+        text = file.read_text(encoding="utf-8")
+        raw = tomllib.loads(text)
     except FileNotFoundError:
         raise ConfigFileError(str(file), [("", "the file does not exist")]) from None
-    except tomllib.TOMLDecodeError as exc:
+    except tomllib.TOMLDecodeError as exc:  # its message has the line and column
         raise ConfigFileError(str(file), [("", f"not valid TOML: {exc}")]) from None
-    try:
-        model = _FileModel.model_validate(raw)
-    except ValidationError as exc:
-        _pydantic_problems(exc, "", problems)
-        raw_tenants = raw.get("tenants") if isinstance(raw, dict) else None
-        for tenant_name, tenant_raw in (
-            raw_tenants if isinstance(raw_tenants, dict) else {}
-        ).items():
-            _tenant_model(tenant_name, tenant_raw, problems)  # every problem at once
-        problems.raise_if_any()
-        raise  # unreachable: a ValidationError always has at least one problem
+    problems = _Problems(file, key_lines(text))
+    model = _file_model(raw, problems)
 
     web_users: dict[str, str] = {}
     secrets = _read_secrets(model, file, environ, problems, web_users)
@@ -539,18 +610,17 @@ def load_config(
     notifications = _notifications(model.notifications, "notifications", secrets, environ, problems)
     web = WebConfig(**_resolve(model.web.model_dump(), "web", secrets, environ, problems))
     file_problems = len(problems.items)
+    # Tenant problems are all found even when the file has its own: one pass shows them all.
     tenants: dict[str, TenantConfig] = {}
     broken: dict[str, tuple[tuple[str, str], ...]] = {}
     connection_settings: dict[str, dict[str, BaseModel]] = {}
     for tenant_name, tenant_raw in model.tenants.items():
         before = len(problems.items)
-        tenant = _tenant_model(tenant_name, tenant_raw, problems)
-        resolved = (
-            None
-            if tenant is None
-            else _tenant(tenant_name, tenant, connectors, secrets, environ, problems)
+        tenant, whole = _tenant_model(tenant_name, tenant_raw, problems)
+        resolved = _tenant(
+            tenant_name, tenant, connectors, secrets, environ, problems, _keys(tenant_raw)
         )
-        if tenant is not None and tenant.notifications is not None:
+        if tenant.notifications is not None:
             tenant = tenant.model_copy(
                 update={
                     "notifications": _notifications(
@@ -562,7 +632,7 @@ def load_config(
                     )
                 }
             )
-        if tenant is None or resolved is None or len(problems.items) > before:
+        if not whole or len(problems.items) > before:
             broken[tenant_name] = tuple(problems.items[before:])
             continue
         tenants[tenant_name] = tenant
@@ -584,7 +654,41 @@ def load_config(
         notifications,
         web,
         web_users,
+        problems.key_lines,
     )
+
+
+def _keys(tenant_raw: Any) -> frozenset[str]:
+    """The connection names a tenant's table writes, whether or not they are valid: a flow
+    naming one that is broken is not told it is undefined on top."""
+    connections = tenant_raw.get("connections") if isinstance(tenant_raw, dict) else None
+    return frozenset(connections) if isinstance(connections, dict) else frozenset()
+
+
+def _file_model(raw: dict[str, Any], problems: _Problems) -> _FileModel:
+    """The file's model; when it has problems, they are reported and each broken section is
+    left at its default (a tenant table that is not a table is dropped), so that the tenants'
+    own problems are still looked for in the same pass."""
+    try:
+        return _FileModel.model_validate(raw)
+    except ValidationError as exc:
+        _pydantic_problems(exc, "", problems, model=_FileModel)
+        broken = {str(item["loc"][0]) for item in exc.errors() if item["loc"]}
+    kept = {
+        key: value
+        for key, value in raw.items()
+        if key in _FileModel.model_fields and key not in broken and key != "tenants"
+    }
+    raw_tenants = raw.get("tenants")
+    tenants = {
+        name: value
+        for name, value in (raw_tenants if isinstance(raw_tenants, dict) else {}).items()
+        if isinstance(value, dict)
+    }
+    # The sections left validate now (their errors were their own); a stand-in tenant passes
+    # the at-least-one rule, whose problem is reported already.
+    sound = _FileModel.model_validate({**kept, "tenants": {"-": {}}})
+    return sound.model_copy(update={"tenants": tenants})
 
 
 def _notifications(
@@ -617,12 +721,37 @@ def _broken_lines(file: Path, broken: Mapping[str, tuple[tuple[str, str], ...]])
     ]
 
 
-def _tenant_model(name: str, raw: Any, problems: _Problems) -> TenantConfig | None:
+def _tenant_model(name: str, raw: Any, problems: _Problems) -> tuple[TenantConfig, bool]:
+    """The tenant's model and whether it is whole. With structural problems (reported here),
+    the model keeps the connections and flows that are sound on their own, so that their
+    settings and wiring are still checked in this pass; the tenant is broken either way."""
     try:
-        return TenantConfig.model_validate(raw)
+        return TenantConfig.model_validate(raw), True
     except ValidationError as exc:
-        _pydantic_problems(exc, f"tenants.{name}", problems)
-        return None
+        _pydantic_problems(exc, f"tenants.{name}", problems, model=TenantConfig)
+    raw = raw if isinstance(raw, dict) else {}
+
+    def sound(section: str, model: type[_Strict]) -> dict[str, Any]:
+        entries = raw.get(section)
+        kept: dict[str, Any] = {}
+        for key, value in (entries if isinstance(entries, dict) else {}).items():
+            try:
+                kept[key] = model.model_validate(value)
+            except ValidationError:  # its problems are reported above
+                given = value if isinstance(value, dict) else {}
+                ends = {side: given.get(side) for side in ("source", "target")}
+                if model is FlowConfig and all(isinstance(end, str) for end in ends.values()):
+                    # Its wiring can still be checked: the connections it names exist or not.
+                    kept[key] = FlowConfig.model_construct(**ends)
+        return kept
+
+    return (
+        TenantConfig(
+            connections=sound("connections", ConnectionConfig),
+            flows=sound("flows", FlowConfig),
+        ),
+        False,
+    )
 
 
 def _tenant(
@@ -632,9 +761,11 @@ def _tenant(
     secrets: Mapping[str, str],
     environ: Mapping[str, str],
     problems: _Problems,
-) -> dict[str, BaseModel] | None:
+    written: frozenset[str] = frozenset(),
+) -> dict[str, BaseModel]:
     """One tenant's connection settings, its secrets resolved, and its flows checked; every
-    problem goes to ``problems``."""
+    problem goes to ``problems``. ``written``: every connection name the file gives the tenant,
+    the broken ones too."""
     base = f"tenants.{tenant_name}"
     resolved: dict[str, BaseModel] = {}
     for conn_name, connection in tenant.connections.items():
@@ -644,7 +775,9 @@ def _tenant(
         if settings is not None:
             resolved[conn_name] = settings
     for flow_name, flow in tenant.flows.items():
-        _check_flow(flow_name, flow, tenant, f"{base}.flows.{flow_name}", connectors, problems)
+        _check_flow(
+            flow_name, flow, tenant, f"{base}.flows.{flow_name}", connectors, problems, written
+        )
     return resolved
 
 
@@ -698,7 +831,8 @@ def _connection_settings(
         known = ", ".join(sorted(connectors)) or "none"
         problems.add(
             f"{path}.plugin",
-            f"no installed plugin provides connector {connection.plugin!r} (installed: {known})",
+            f"no installed plugin provides connector {connection.plugin!r} "
+            f"({_guess(connection.plugin, connectors)}installed: {known})",
         )
         return None
     model: type[BaseModel] = registered.connector.settings
@@ -713,10 +847,16 @@ def _connection_settings(
                 "the secrets file, never in the config file",
             )
     values = _resolve(connection.settings, f"{path}.settings", secrets, environ, problems)
-    if len(problems.items) > before:
-        return None
+    # A setting with a problem already (a secret written out, a variable not set) is not judged
+    # again; the others still are, so that one pass names them all.
+    prefix = f"{path}.settings."
+    reported = frozenset(
+        re.split(r"[.\[]", problem_path[len(prefix) :])[0]
+        for problem_path, _ in problems.items[before:]
+        if problem_path.startswith(prefix)
+    )
     try:
-        return model.model_validate(values)
+        settings = model.model_validate(values)
     except ValidationError as exc:
         sensitive = tuple(
             str(values[name]) for name in secret_fields if isinstance(values.get(name), str)
@@ -725,10 +865,49 @@ def _connection_settings(
             exc,
             f"{path}.settings",
             problems,
+            model=model,
             secret_fields=frozenset(secret_fields),
             sensitive=tuple(sorted(sensitive, key=len, reverse=True)),
+            skip=reported,
         )
         return None
+    return None if len(problems.items) > before else settings
+
+
+# What a port lets a connection do, in the words of the wiring messages.
+_PORT_WORDS = {
+    "EmployeeReader": "read employees",
+    "EmployeeWriter": "write employees",
+    "EmploymentReader": "read employments",
+    "EmploymentWriter": "write employments",
+    "CompensationReader": "read salaries",
+    "AbsenceReader": "read absences",
+    "AbsenceWriter": "write absences",
+    "ChildReader": "read employees' children",
+    "ProjectReader": "read projects",
+    "ProjectWriter": "write projects",
+    "TimeEntryReader": "read hours",
+    "ExportMarker": "mark hours as exported",
+    "TimeEntryWriter": "write hours",
+    "CodeListReader": "read code lists",
+    "LicenseReader": "count free licenses",
+}
+
+
+def _in_words(ports: Iterable[str]) -> str:
+    words = [_PORT_WORDS.get(port, f"implement {port}") for port in ports]
+    return ", ".join(words[:-1]) + f" or {words[-1]}" if len(words) > 1 else words[0]
+
+
+def _system(registered: Any) -> str:
+    """The connector as a person names it: its title without the technical part in brackets
+    ("24SevenOffice ERP (SOAP web services)" -> "24SevenOffice ERP")."""
+    title = str(registered.connector.title or registered.connector.name)
+    return title.split(" (")[0]
+
+
+def _a(noun: str) -> str:
+    return f"{'an' if noun[:1].lower() in 'aeiou' else 'a'} {noun}"
 
 
 def _check_flow(
@@ -738,22 +917,34 @@ def _check_flow(
     path: str,
     connectors: Mapping[str, Any] | None,
     problems: _Problems,
+    written: frozenset[str] = frozenset(),
 ) -> None:
     definition = FLOWS.get(name)
     if definition is None:
-        problems.add(path, f"unknown flow (known: {', '.join(FLOWS)})")
-        return
-    for side, ports in (("source", definition.source_ports), ("target", definition.target_ports)):
+        suggestion = did_you_mean(name, FLOWS)
+        problems.add(
+            path, f"unknown flow {name!r}" + (suggestion or f" (known: {', '.join(FLOWS)})")
+        )
+    sides = (
+        (("source", definition.source_ports), ("target", definition.target_ports))
+        if definition is not None
+        else (("source", ()), ("target", ()))  # still: are its connections defined?
+    )
+    for side, ports in sides:
         conn_name = getattr(flow, side)
         connection = tenant.connections.get(conn_name)
         if connection is None:
-            defined = ", ".join(sorted(tenant.connections)) or "none"
+            if conn_name in written:
+                continue  # the connection is there but broken: its problems say so
+            defined = sorted({*tenant.connections, *written})
             problems.add(
-                f"{path}.{side}", f"connection {conn_name!r} is not defined (defined: {defined})"
+                f"{path}.{side}",
+                f"connection {conn_name!r} is not defined "
+                f"({_guess(conn_name, defined)}defined: {', '.join(defined) or 'none'})",
             )
             continue
         registered = (connectors or {}).get(connection.plugin)
-        if registered is None:
+        if registered is None or definition is None:
             continue  # plugins not loaded, or the plugin problem is reported already
         if not registered.connector.capabilities:
             waiting = problems.flows_without_adapter.setdefault(registered, [])
@@ -764,6 +955,216 @@ def _check_flow(
         if missing:
             problems.add(
                 f"{path}.{side}",
-                f"connector {connection.plugin!r} cannot serve as the {side} of flow {name!r}: "
-                f"it does not implement {', '.join(missing)}",
+                _wiring_problem(name, side, conn_name, tenant, registered, missing, connectors),
             )
+
+
+def _wiring_problem(
+    flow: str,
+    side: str,
+    conn_name: str,
+    tenant: TenantConfig,
+    registered: Any,
+    missing: list[str],
+    connectors: Mapping[str, Any] | None,
+) -> str:
+    """A connection that cannot take its side of a flow, in plain words, with the connections
+    of the tenant that could (else the installed connectors that could)."""
+    definition = FLOWS[flow]
+    ports = definition.source_ports if side == "source" else definition.target_ports
+    takes = "takes its source from" if side == "source" else "writes to"
+    able = [
+        f"{other} ({connection.plugin})"
+        for other, connection in sorted(tenant.connections.items())
+        if other != conn_name
+        and connection.plugin in (connectors or {})
+        and set(ports) <= set((connectors or {})[connection.plugin].connector.capabilities)
+    ]
+    if able:
+        alternative = f"connections that can: {', '.join(able)}"
+    else:
+        plugins = [
+            plugin
+            for plugin, other in sorted((connectors or {}).items())
+            if set(ports) <= set(other.connector.capabilities)
+        ]
+        alternative = (
+            f"none of this tenant's connections can; connectors that can: {', '.join(plugins)}"
+            if plugins
+            else "no installed connector can"
+        )
+    return (
+        f"flow {flow!r} {takes} connection {conn_name!r}, which is {_a(_system(registered))} "
+        f"connection ({registered.connector.name}): it cannot {_in_words(missing)}; "
+        f"{alternative}"
+    )
+
+
+# --- where a key is in the file ------------------------------------------------------------
+#
+# tomllib gives values, never positions, so problems would name a key path and leave the user
+# to find it. ``key_lines`` scans the text for keys only (values are skipped, not parsed): table
+# headers, ``[[arrays of tables]]`` (numbered as pydantic numbers them), dotted and quoted keys,
+# inline tables and arrays, multi-line strings. It runs on text tomllib has accepted, so it need
+# not diagnose anything; on text it does not follow it gives up quietly with what it found.
+
+
+class _KeyScanner:
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.pos = 0
+        self.line = 1
+        self.lines: dict[str, int] = {}
+
+    def _peek(self, ahead: int = 0) -> str:
+        index = self.pos + ahead
+        return self.text[index] if index < len(self.text) else ""
+
+    def _advance(self, count: int = 1) -> None:
+        for _ in range(count):
+            if self._peek() == "\n":
+                self.line += 1
+            self.pos += 1
+
+    def _record(self, path: tuple[str, ...], line: int) -> None:
+        for end in range(1, len(path) + 1):
+            self.lines.setdefault(".".join(path[:end]), line)
+
+    def _skip_blank(self, newlines: bool) -> None:
+        """Spaces and tabs; with ``newlines`` also line ends and comments (inside arrays, and
+        between statements)."""
+        while self._peek():
+            char = self._peek()
+            if char in " \t\r" or (newlines and char == "\n"):
+                self._advance()
+            elif char == "#" and newlines:
+                while self._peek() and self._peek() != "\n":
+                    self._advance()
+            else:
+                return
+
+    def _string(self) -> str:
+        quote = self._peek()
+        if self.text.startswith(quote * 3, self.pos):
+            self._advance(3)
+            while self._peek() and not self.text.startswith(quote * 3, self.pos):
+                self._advance(2 if quote == '"' and self._peek() == "\\" else 1)
+            self._advance(3)
+            while self._peek() == quote:  # up to two quotes may end the content
+                self._advance()
+            return ""
+        self._advance()
+        chars: list[str] = []
+        while self._peek() and self._peek() not in (quote, "\n"):
+            if quote == '"' and self._peek() == "\\":
+                chars.append(self._peek(1))  # keys with escapes are rare; close enough
+                self._advance(2)
+                continue
+            chars.append(self._peek())
+            self._advance()
+        self._advance()
+        return "".join(chars)
+
+    def _key(self) -> tuple[str, ...]:
+        parts: list[str] = []
+        while True:
+            self._skip_blank(newlines=False)
+            if self._peek() in ('"', "'"):
+                parts.append(self._string())
+            else:
+                start = self.pos
+                while self._peek() and (self._peek().isalnum() or self._peek() in "_-"):
+                    self._advance()
+                if self.pos == start:
+                    raise ValueError("not a key")
+                parts.append(self.text[start : self.pos])
+            self._skip_blank(newlines=False)
+            if self._peek() != ".":
+                return tuple(parts)
+            self._advance()
+
+    def _value(self, path: tuple[str, ...]) -> None:
+        self._skip_blank(newlines=False)
+        char = self._peek()
+        if char in ('"', "'"):
+            self._string()
+        elif char == "{":
+            self._advance()
+            while True:
+                self._skip_blank(newlines=True)
+                if self._peek() in ("}", ""):
+                    self._advance()
+                    return
+                line = self.line
+                key = path + self._key()
+                self._record(key, line)
+                self._advance()  # "="
+                self._value(key)
+                self._skip_blank(newlines=True)
+                if self._peek() == ",":
+                    self._advance()
+        elif char == "[":
+            self._advance()
+            index = 0
+            while True:
+                self._skip_blank(newlines=True)
+                if self._peek() in ("]", ""):
+                    self._advance()
+                    return
+                element = (*path, str(index))
+                self._record(element, self.line)
+                self._value(element)
+                index += 1
+                self._skip_blank(newlines=True)
+                if self._peek() == ",":
+                    self._advance()
+        else:  # a number, date, boolean: up to whatever ends it
+            while self._peek() and self._peek() not in ",]}\n#":
+                self._advance()
+
+    def scan(self) -> dict[str, int]:
+        table: tuple[str, ...] = ()
+        counts: dict[tuple[str, ...], int] = {}
+        try:
+            while True:
+                self._skip_blank(newlines=True)
+                if not self._peek():
+                    break
+                line = self.line
+                if self._peek() == "[":
+                    array = self._peek(1) == "["
+                    self._advance(2 if array else 1)
+                    path = self._key()
+                    self._advance(2 if array else 1)
+                    if array:
+                        counts[path] = counts.get(path, -1) + 1
+                        path = (*path, str(counts[path]))
+                    table = path
+                    self._record(path, line)
+                else:
+                    key = table + self._key()
+                    self._record(key, line)
+                    self._advance()  # "="
+                    self._value(key)
+        except (ValueError, IndexError):
+            pass  # what was found so far is still right
+        return self.lines
+
+
+def key_lines(text: str) -> dict[str, int]:
+    """Each key path of a TOML text (``tenants.acme.flows.hours.source``, array elements as
+    ``.0``) -> the line (from 1) where it is first written; a table's path -> its header's
+    line."""
+    return _KeyScanner(text).scan()
+
+
+def line_of(lines: Mapping[str, int], path: str) -> int | None:
+    """The line of ``path`` (a problem's key path; ``a[0]`` is ``a.0``), else of the nearest
+    key above it that is written (a missing setting: its table), else None."""
+    parts = [part for part in re.sub(r"\[(\d+)\]", r".\1", path).split(".") if part]
+    while parts:
+        line = lines.get(".".join(parts))
+        if line is not None:
+            return line
+        parts.pop()
+    return None

@@ -242,9 +242,32 @@ def test_every_problem_is_reported_with_file_and_key_path(tmp_path, registered):
             "tenants.acme.flows.projects.schedule.timezone",
             "Value error, unknown time zone 'Europe/Olso' (use an IANA name)",
         ),
+        # A structural mistake no longer hides the rest: one pass names every problem.
+        (
+            "tenants.acme.connections.hr.plugin",
+            "no installed plugin provides connector 'alexsi' (did you mean 'alexis'? "
+            "installed: alexis, memory, smartdok, twentyfourseven, twentyfourseven-payroll)",
+        ),
+        (
+            "tenants.acme.connections.time.settings.api_token",
+            "environment variable NOT_SET_ANYWHERE is not set, nor is it in the secrets file",
+        ),
+        (
+            "tenants.acme.connections.time.settings.max_concurrency",
+            "Input should be greater than or equal to 1",
+        ),
+        (
+            "tenants.acme.flows.projects.source",
+            "connection 'erp' is not defined (defined: hr, time)",
+        ),
+        (
+            "tenants.acme.flows.payroll",
+            "unknown flow 'payroll' (did you mean 'payroll-employees'?)",
+        ),
     ]
+    assert error.lines == [12, 12, 12, 3, 7, 7, 10, 14]
     assert str(error).splitlines()[0] == (
-        f"{file}: tenants.acme.flows.projects.schedule.days.0: "
+        f"{file}:12: tenants.acme.flows.projects.schedule.days.0: "
         "Input should be 'mon', 'tue', 'wed', 'thu', 'fri', 'sat' or 'sun'"
     )
 
@@ -278,8 +301,8 @@ def test_references_plugins_and_settings_are_checked_after_structure(tmp_path, r
     assert error.problems == [
         (
             "tenants.acme.connections.hr.plugin",
-            "no installed plugin provides connector 'alexsi' "
-            "(installed: alexis, memory, smartdok, twentyfourseven, twentyfourseven-payroll)",
+            "no installed plugin provides connector 'alexsi' (did you mean 'alexis'? "
+            "installed: alexis, memory, smartdok, twentyfourseven, twentyfourseven-payroll)",
         ),
         (
             "tenants.acme.connections.time.settings.api_token",
@@ -296,7 +319,7 @@ def test_references_plugins_and_settings_are_checked_after_structure(tmp_path, r
         ),
         (
             "tenants.acme.flows.payroll",
-            "unknown flow (known: projects, employees, hours, payroll-employees, absences)",
+            "unknown flow 'payroll' (did you mean 'payroll-employees'?)",
         ),
     ]
 
@@ -348,8 +371,9 @@ def test_a_connector_that_cannot_serve_a_flow_side_is_named(tmp_path, registered
     assert error.problems == [
         (
             "tenants.acme.flows.projects.target",
-            "connector 'narrow' cannot serve as the target of flow 'projects': "
-            "it does not implement ProjectWriter",
+            "flow 'projects' writes to connection 'a', which is a Reads projects connection "
+            "(narrow): it cannot write projects; none of this tenant's connections can; "
+            "connectors that can: memory, smartdok",
         )
     ]
 
