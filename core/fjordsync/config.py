@@ -374,10 +374,14 @@ class ConfigFileError(ConfigError):
     ) -> None:
         self.problems = problems
         self.lines: list[int | None] = list(lines) if lines else [None] * len(problems)
+        # Read top to bottom, as the file is fixed (problems without a line first).
+        in_file_order = sorted(
+            zip(problems, self.lines, strict=True), key=lambda pair: pair[1] or 0
+        )
         text = [
             (f"{file}:{line}" if line else file)
             + (f": {path}: {problem}" if path else f": {problem}")
-            for (path, problem), line in zip(problems, self.lines, strict=True)
+            for (path, problem), line in in_file_order
         ]
         super().__init__("\n".join(text))
         self.file = file
@@ -846,7 +850,16 @@ def _connection_settings(
                 'is a secret: write it as "${ENV_VAR}" and set that variable or put it in '
                 "the secrets file, never in the config file",
             )
-    values = _resolve(connection.settings, f"{path}.settings", secrets, environ, problems)
+    # An unknown setting is told as such (with the closest known one), not also as a
+    # variable it refers to that is not set: it is not resolved.
+    values = {
+        key: (
+            _resolve(value, f"{path}.settings.{key}", secrets, environ, problems)
+            if key in model.model_fields
+            else value
+        )
+        for key, value in connection.settings.items()
+    }
     # A setting with a problem already (a secret written out, a variable not set) is not judged
     # again; the others still are, so that one pass names them all.
     prefix = f"{path}.settings."
@@ -983,10 +996,10 @@ def _wiring_problem(
     if able:
         alternative = f"connections that can: {', '.join(able)}"
     else:
-        plugins = [
+        plugins = [  # a connector for tests and demos is no advice for a real tenant
             plugin
             for plugin, other in sorted((connectors or {}).items())
-            if set(ports) <= set(other.connector.capabilities)
+            if set(ports) <= set(other.connector.capabilities) and not other.connector.testing
         ]
         alternative = (
             f"none of this tenant's connections can; connectors that can: {', '.join(plugins)}"

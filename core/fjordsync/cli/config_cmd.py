@@ -1,4 +1,5 @@
-"""``fjordsync config check``: validate a config file."""
+"""``fjordsync config check [FILE] [--config FILE]``: validate a config file (the positional
+file is kept for older scripts; ``--config`` is how every other command names it)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ import typer
 
 from fjordsync import logs
 from fjordsync.cli.app import (
+    CONFIG_ENV,
     EXIT_ERROR,
     JsonOption,
+    UsageError,
     config_app,
     container,
     err,
@@ -23,10 +26,20 @@ from fjordsync.errors import ConfigError, FjordsyncError
 
 @config_app.command("check")
 def config_check(
-    file: Annotated[str, typer.Argument(help="The config file to check.")],
+    file_argument: Annotated[
+        str | None, typer.Argument(metavar="[FILE]", help="The config file to check.")
+    ] = None,
+    config_file: Annotated[
+        str | None,
+        typer.Option("--config", "-c", envvar=CONFIG_ENV, help="The config file to check."),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Validate a config file: structure, plugins, settings, secrets and flow wiring."""
+    """Validate a config file: structure, plugins, settings, secrets and flow wiring. Every
+    problem at once, each as FILE:LINE: key path: what is wrong (with a "did you mean")."""
+    file = file_argument or config_file
+    if not file:
+        fail(UsageError("give the config file: fjordsync config check --config FILE"), as_json)
     from fjordsync.cli import render
 
     try:
@@ -38,7 +51,8 @@ def config_check(
     except ConfigError as exc:
         problems = getattr(exc, "problems", [(exc.path or "", str(exc))])
         if as_json:
-            print_json(render.config_problems_document(file, problems))
+            lines = getattr(exc, "lines", None)
+            print_json(render.config_problems_document(file, problems, lines))
         else:
             err.print(f"[bold red]{render.markup(file)}: invalid[/]", highlight=False)
             for line in logs.redact(str(exc)).splitlines():  # one problem a line
