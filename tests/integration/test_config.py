@@ -266,10 +266,14 @@ def test_every_problem_is_reported_with_file_and_key_path(tmp_path, registered):
         ),
     ]
     assert error.lines == [12, 12, 12, 3, 7, 7, 10, 14]
-    assert str(error).splitlines()[0] == (
-        f"{file}:12: tenants.acme.flows.projects.schedule.days.0: "
-        "Input should be 'mon', 'tue', 'wed', 'thu', 'fri', 'sat' or 'sun'"
-    )
+    # The message reads in file order, each problem at its line.
+    assert str(error).splitlines()[:2] == [
+        f"{file}:3: tenants.acme.connections.hr.plugin: no installed plugin provides connector "
+        "'alexsi' (did you mean 'alexis'? installed: alexis, memory, smartdok, twentyfourseven, "
+        "twentyfourseven-payroll)",
+        f"{file}:7: tenants.acme.connections.time.settings.api_token: environment variable "
+        "NOT_SET_ANYWHERE is not set, nor is it in the secrets file",
+    ]
 
 
 def test_references_plugins_and_settings_are_checked_after_structure(tmp_path, registered):
@@ -373,7 +377,7 @@ def test_a_connector_that_cannot_serve_a_flow_side_is_named(tmp_path, registered
             "tenants.acme.flows.projects.target",
             "flow 'projects' writes to connection 'a', which is a Reads projects connection "
             "(narrow): it cannot write projects; none of this tenant's connections can; "
-            "connectors that can: memory, smartdok",
+            "connectors that can: smartdok",
         )
     ]
 

@@ -104,11 +104,18 @@ def redact_url(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
-def config_problems_document(file: str, problems: list[tuple[str, str]]) -> dict[str, Any]:
+def config_problems_document(
+    file: str, problems: list[tuple[str, str]], lines: list[int | None] | None = None
+) -> dict[str, Any]:
+    """Each problem with its key path and its line in the file (null when it has none)."""
+    at = lines or [None] * len(problems)
     return {
         "file": file,
         "valid": False,
-        "problems": [{"path": path, "problem": problem} for path, problem in problems],
+        "problems": [
+            {"path": path, "problem": problem, "line": line}
+            for (path, problem), line in zip(problems, at, strict=True)
+        ],
     }
 
 
