@@ -28,7 +28,16 @@ import typer
 from fjordsync import logs
 
 # The command modules register themselves on ``app`` when imported.
-from fjordsync.cli import config_cmd, distributed, plugins, run, runs, sandbox, serve, status  # noqa: F401
+from fjordsync.cli import (  # noqa: F401
+    config_cmd,
+    distributed,
+    plugins,
+    run,
+    runs,
+    sandbox,
+    serve,
+    status,
+)
 from fjordsync.cli.app import EXIT_ERROR, UsageError, app, fail, print_error, unexpected
 from fjordsync.cli.demo import write_demo_config
 from fjordsync.errors import FjordsyncError

@@ -62,6 +62,13 @@ def run_command(
         bool,
         typer.Option("--queue", help="Put the run on the distributed queue for a worker."),
     ] = False,
+    ignore_known_problems: Annotated[
+        bool,
+        typer.Option(
+            "--ignore-known-problems",
+            help="Exit 0 when the run's only problems were known before (no new problem).",
+        ),
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Run a flow now (or plan it with --dry-run; or queue it for a worker with --queue)."""
@@ -124,7 +131,20 @@ def run_command(
         render.write_result_document(sys.stdout, result, show_personal_data)
     else:
         render.print_result(out, result, show_personal_data)
+    if ignore_known_problems and _only_known_problems(result):
+        raise typer.Exit(EXIT_OK)
     raise typer.Exit({"succeeded": EXIT_OK, "partial": EXIT_PARTIAL}.get(result.status, EXIT_ERROR))
+
+
+def _only_known_problems(result: Any) -> bool:
+    """The run is partial only because of problems the ledger knew before it: none new, and
+    no write left for later (deferred, stopped by a budget), which is not a problem."""
+    return (
+        result.status == "partial"
+        and result.new_problems == 0
+        and not result.stopped
+        and not result.counts.get("deferred")
+    )
 
 
 def _queue(

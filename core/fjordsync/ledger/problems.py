@@ -21,7 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -43,6 +43,8 @@ class ProblemNews:
     new: int
     known: int
     gone: int
+    # The run's items whose problems are new (what a notification groups and tells).
+    new_items: tuple[Any, ...] = field(default=(), compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,7 +201,8 @@ class Problems(LedgerEngine):
                     .values(gone_at=now),
                     gone,
                 )
-        return ProblemNews(new=len(new), known=len(known), gone=len(gone))
+        new_items = tuple(item for problem, item in found.items() if problem not in open_rows)
+        return ProblemNews(new=len(new), known=len(known), gone=len(gone), new_items=new_items)
 
     def open_problems(self, tenant: str, flow: str | None = None) -> list[KnownProblemRecord]:
         """The problems of ``tenant`` (of one ``flow``, when given) not gone yet, by flow,

@@ -7,10 +7,17 @@ may carry values); ``interrupted`` when it was cancelled. A run whose process di
 itself: the next run of that flow closes it as ``interrupted`` (``Ledger.close_dead_runs``).
 Every message stored (the run's and its items') is masked by the ledger (``logs.redact``) on the
 way in, so an error's text that carries a token or a personal number never reaches the history.
+
+After a real run, its problems are compared with the ones the ledger remembers
+(``Ledger.remember_problems``: ``result.new_problems``, ``result.known_problems``), and the
+tenant's notifications (``fjordsync.notify``) are told of a run that failed, was interrupted or
+met new problems; neither ever changes the run's status (an error becomes a note).
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import datetime
@@ -18,14 +25,17 @@ from typing import Any
 
 from fjordsync.config import Config
 from fjordsync.domain.values import DateRange
-from fjordsync.errors import ConfigError, FjordsyncError, RateLimited
+from fjordsync.errors import ConfigError, FjordsyncError, LedgerError, RateLimited
 from fjordsync.flows.common import FlowContext, RunResult
 from fjordsync.flows.preflight import Finding
 from fjordsync.flows.registry import FLOWS
 from fjordsync.ledger import Ledger
 from fjordsync.ledger.store import lock_holder
+from fjordsync.notify import WEBHOOK_ATTEMPTS, notice_of, tell
 
 __all__ = ["check", "run_flow"]
+
+log = logging.getLogger("fjordsync.runner")
 
 
 async def _close(*adapters: Any) -> None:
@@ -136,22 +146,21 @@ async def run_flow(
             )
         except FjordsyncError as error:
             ledger.finish_run(run_id, status="failed", counts={}, message=str(error))
+            if not dry_run:
+                await _tell(config, ledger, tenant_name, flow, run_id, "failed", str(error))
             raise
         except Exception as error:
-            ledger.finish_run(
-                run_id,
-                status="failed",
-                counts={},
-                message=f"the run stopped on an unexpected error ({type(error).__name__})",
-            )
+            why = f"the run stopped on an unexpected error ({type(error).__name__})"
+            ledger.finish_run(run_id, status="failed", counts={}, message=why)
+            if not dry_run:
+                await _tell(config, ledger, tenant_name, flow, run_id, "failed", why)
             raise
         except BaseException as stop:  # cancelled (a stopping scheduler, Ctrl-C)
-            ledger.finish_run(
-                run_id,
-                status="interrupted",
-                counts={},
-                message=f"the run was stopped ({type(stop).__name__}) before it finished",
-            )
+            why = f"the run was stopped ({type(stop).__name__}) before it finished"
+            ledger.finish_run(run_id, status="interrupted", counts={}, message=why)
+            if not dry_run:
+                # In this process, in one try: a stopping process must not wait on retries.
+                _tell_now(config, ledger, tenant_name, flow, run_id, "interrupted", why)
             raise
         finally:
             await _close(source, target)
@@ -159,7 +168,112 @@ async def run_flow(
         ledger.finish_run(
             run_id, status=result.status, counts=result.counts, message=message or None
         )
+        if not dry_run:
+            # A run of the whole scope also closes the problems of records it no longer met.
+            partial_scope = employees_scope or absence_codes or retry_failed is not None
+            complete = not (partial_scope or gate or definition.takes_period)
+            await _remember_and_tell(config, ledger, result, complete=complete)
         return result
+
+
+async def _remember_and_tell(
+    config: Config, ledger: Ledger, result: RunResult, *, complete: bool
+) -> None:
+    """Compare the run's problems with the ones the ledger knows (``result.new_problems``,
+    ``result.known_problems``), then tell whoever the tenant's notifications name, if the run
+    failed or met new problems. Neither fails the finished run: an error is a note."""
+    new_items: tuple[Any, ...] = ()
+    try:
+        news = ledger.remember_problems(
+            result.tenant, result.flow, result.run_id, result.items, complete=complete
+        )
+    except LedgerError as error:
+        log.warning("run %s: its problems could not be remembered: %s", result.run_id, error)
+        result.notes.append(f"its problems could not be compared with known ones: {error}")
+    else:
+        result.new_problems, result.known_problems = news.new, news.known
+        new_items = news.new_items
+    result.notes.extend(
+        await _tell(
+            config,
+            ledger,
+            result.tenant,
+            result.flow,
+            result.run_id,
+            result.status,
+            None,
+            counts=result.counts,
+            new_problems=result.new_problems,
+            known_problems=result.known_problems,
+            new_items=new_items,
+        )
+    )
+
+
+async def _tell(
+    config: Config,
+    ledger: Ledger,
+    tenant: str,
+    flow: str,
+    run_id: int,
+    status: str,
+    message: str | None,
+    **about: Any,
+) -> list[str]:
+    """Tell about a finished run (in a thread: the senders block); the notes of those who
+    could not be told."""
+    if config.notifications_of(tenant) is None:
+        return []
+    return await asyncio.to_thread(
+        _tell_now,
+        config,
+        ledger,
+        tenant,
+        flow,
+        run_id,
+        status,
+        message,
+        attempts=WEBHOOK_ATTEMPTS,
+        **about,
+    )
+
+
+def _tell_now(
+    config: Config,
+    ledger: Ledger,
+    tenant: str,
+    flow: str,
+    run_id: int,
+    status: str,
+    message: str | None,
+    *,
+    attempts: int = 1,
+    **about: Any,
+) -> list[str]:
+    notifications = config.notifications_of(tenant)
+    if notifications is None:
+        return []
+    try:  # the run's times; the latest run of the flow is this one (its lock is held)
+        latest = ledger.runs(tenant=tenant, flow=flow, limit=1)
+    except LedgerError:
+        latest = []
+    record = latest[0] if latest and latest[0].id == run_id else None
+    try:
+        notice = notice_of(
+            tenant=tenant,
+            flow=flow,
+            run_id=run_id,
+            status=status,
+            counts=about.pop("counts", None) or (record.counts if record else {}),
+            started_at=record.started_at if record else None,
+            finished_at=record.finished_at if record else None,
+            message=message,
+            **about,
+        )
+        return tell(notifications, notice, attempts=attempts)
+    except Exception as error:  # a bug in telling is never the run's failure
+        log.error("run %s: telling about it failed (%s)", run_id, type(error).__name__)
+        return [f"telling about the run failed ({type(error).__name__})"]
 
 
 async def check(
