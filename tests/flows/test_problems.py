@@ -97,6 +97,8 @@ def test_the_absences_check_finds_unmapped_leave_types_by_their_problem_not_thei
             mapping={},
             source_wording=Wording("the source"),
             target_wording=Wording("the target"),
+            tenant="acme",
+            flow="absences",
         )
     )
     assert findings == [
@@ -104,7 +106,17 @@ def test_the_absences_check_finds_unmapped_leave_types_by_their_problem_not_thei
             "leave type",
             "Sabbatical",
             "fjordsync config",
-            "leave type 'Sabbatical' has no payroll absence code: add it (2 leave(s) in the year "
-            "around today use it)",
+            "leave type 'Sabbatical' has no payroll absence code (2 leave(s) in the year around "
+            "today use it)",
+            "add it to the config:\n"
+            "    [tenants.acme.flows.absences.mapping.absence_types]\n"
+            '    "Sabbatical" = "<code>"\n'
+            "valid codes: 01 Sykmelding, 02 Sykt barn, 03 Egenmelding, 04 Ferie, 05 Permittering, "
+            "06 Foreldrepenger, 07 Militærtjeneste, 10 Utdanningspermisjon - lovfestet, "
+            "11 Utdanningspermisjon - ikke lovfestet, 12 Andre permisjoner - lovfestet, "
+            "13 Andre permisjoner - ikke lovfestet, 14 Pleiepenger livets siste faser, "
+            "15 Pleiepenger sykt barn, 16 Omsorgspenger (sykt barn dager), 17 Opplæringspenger, "
+            "18 Svangerskapspenger, 19 Svangerskapspermisjon (foreldrepenger), "
+            "20 Omsorgspermisjon, 21 Annet fravær",
         )
     ]

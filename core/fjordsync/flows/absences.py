@@ -31,6 +31,9 @@ again.
 
 from __future__ import annotations
 
+import json
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
 from fjordsync.domain.codes import AbsenceCode, LeaveStatus
@@ -43,6 +46,7 @@ from fjordsync.domain.diff import (
     plan,
     unique_by_key,
 )
+from fjordsync.domain.matching import normalise_key
 from fjordsync.domain.model import Absence, Employee, InvalidRecord
 from fjordsync.domain.problems import Problem, ProblemKind
 from fjordsync.domain.rules import norwegian_working_days
@@ -62,9 +66,16 @@ from fjordsync.flows.common import (
     unexpected,
     views_of,
 )
+from fjordsync.flows.labels import names_of, person, text, unreadable
 from fjordsync.ports import AbsencesSource, AbsencesTarget, Query
 
+__all__ = ["LEAVE_TYPE", "run", "unmapped_leave_type"]
+
 SPEC = FieldSpec(owned={"employee", "code", "start", "end", "percent", "days", "child"})
+# The field of a leave whose type resolves to no payroll code (``missing_reference``, with the
+# type's name first among its codes): the flow and the check say what to add to the config.
+LEAVE_TYPE = "leave.type"
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 
 
 def _view(absence: Absence, days: int | None) -> Record:
@@ -106,6 +117,7 @@ async def run(
     current, in_doubt = unique_by_key(current_read, lambda a: a.key, side="target")
     staff, staff_unreadable = readable(await target.read_employees(Query()))
     in_payroll = {e.key.strip() for e in staff if isinstance(e, Employee)}
+    labels = _labels(read, names_of(staff))
     unique, decided = unique_by_key(read, lambda r: r.key)
     doubtful = {d.key for d in in_doubt}
     decided += [d for d in in_doubt if d.key in unique]
@@ -118,7 +130,7 @@ async def run(
     desired: dict[str, Absence] = {}
     for key, record in unique.items():
         if isinstance(record, InvalidRecord):
-            decided.append(invalid(key, record))
+            decided.append(_unmapped(context, key, record) or invalid(key, record))
             continue
         if key in doubtful:
             continue
@@ -205,6 +217,7 @@ async def run(
                         problem=None
                         if isinstance(error, ConnectorError)
                         else Problem(ProblemKind.UNEXPECTED, "child"),
+                        label=labels.get(key, ""),
                     )
                 )
                 continue
@@ -248,6 +261,7 @@ async def run(
         write,
         exactly_once=True,
         target_name=context.target_wording.system,
+        labels=labels,
     )
     for item in failed:  # kept in the history like every item apply_plan records
         if context.scope.record_keys and item.key not in context.scope.record_keys:
@@ -263,3 +277,62 @@ async def run(
         result.items.append(item)
     result.items.sort(key=lambda item: (item.entity, item.key))
     return result
+
+
+def _labels(read: Sequence[Absence | InvalidRecord], names: Mapping[str, str]) -> dict[str, str]:
+    """Each leave's label, "employee 1003 Ingrid Lund, Sykmelding 2026-02-03..2026-02-07": the
+    employee's number and name (as payroll has it), the source's name for the leave type (else
+    payroll's name for its code) and the period."""
+    labels: dict[str, str] = {}
+    for record in read:
+        key = normalise_key(record.key)
+        if key in labels:
+            continue
+        if isinstance(record, InvalidRecord):
+            labels[key] = unreadable(record, "leave", names)
+            continue
+        kind = text(record.leave_type) or record.code.type.payroll_name
+        period = f"{record.period.start}..{record.period.end}"
+        labels[key] = f"{person(record.employee_key, names)}, {kind} {period}"
+    return labels
+
+
+def _unmapped(context: FlowContext, key: str, record: InvalidRecord) -> Decision | None:
+    """The ``invalid`` decision of a leave whose type resolves to no payroll absence code
+    (``missing_reference`` of ``leave.type``, the type's name first among its codes), saying
+    what to paste into this tenant's config and which codes there are; None for any other
+    unreadable leave. Its problem stays the reader's: one problem per leave type."""
+    problem = record.problem
+    if problem.kind is not ProblemKind.MISSING_REFERENCE or problem.field != LEAVE_TYPE:
+        return None
+    if not problem.codes:
+        return None
+    what, fix = unmapped_leave_type(problem.codes, context.tenant, context.flow)
+    return Decision(key, ActionKind.INVALID, f"{what}: {fix}", problem)
+
+
+def unmapped_leave_type(codes: Sequence[str], tenant: str, flow: str) -> tuple[str, str]:
+    """What is wrong with a leave type that has no payroll absence code, and the fix: the TOML
+    lines to add to the config (``[tenants.T.flows.F.mapping.absence_types]``, the type's name =
+    a code) and the valid codes. ``codes`` is its problem's: the type's name, then, when the
+    reader gives it, the company's own code for it."""
+    name = codes[0]
+    own = f" (code {codes[1]})" if len(codes) > 1 and codes[1] else ""
+    table = ".".join(_toml_key(part) for part in ("tenants", tenant, "flows", flow, "mapping"))
+    valid = ", ".join(f"{code.value} {code.type.payroll_name}" for code in AbsenceCode)
+    return (
+        f"leave type {name!r}{own} has no payroll absence code",
+        f"add it to the config:\n    [{table}.absence_types]\n    {_toml_string(name)} = "
+        f'"<code>"\nvalid codes: {valid}',
+    )
+
+
+def _toml_key(text: str) -> str:
+    """A TOML key: bare when it may be, else quoted."""
+    return text if text and _BARE_KEY.fullmatch(text) else _toml_string(text)
+
+
+def _toml_string(text: str) -> str:
+    """A TOML basic string (JSON's escapes are TOML's): letters such as "ø" stay as they are;
+    a text with a character that cannot be printed is escaped whole."""
+    return json.dumps(text, ensure_ascii=not text.isprintable())

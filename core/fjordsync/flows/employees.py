@@ -22,6 +22,7 @@ list is created again.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
 from fjordsync.domain.diff import (
@@ -33,6 +34,7 @@ from fjordsync.domain.diff import (
     plan,
     unique_by_key,
 )
+from fjordsync.domain.matching import normalise_key
 from fjordsync.domain.model import Employee, InvalidRecord
 from fjordsync.domain.problems import Problem, ProblemKind
 from fjordsync.domain.rules import truncate
@@ -48,6 +50,7 @@ from fjordsync.flows.common import (
     readable,
     views_of,
 )
+from fjordsync.flows.labels import names_of, person, text, unreadable
 from fjordsync.ports import EmployeesSource, EmployeesTarget, Query
 
 SPEC = FieldSpec(owned={"name", "email", "mobile"})
@@ -85,6 +88,23 @@ def _sendable(context: FlowContext, employee: Employee) -> tuple[Employee, str] 
         return employee, ""
     note = f"name: {removed} character(s) that cannot be sent (control characters) were removed"
     return replace(employee, first_name=first, last_name=last), note
+
+
+def _labels(
+    read: Sequence[Employee | InvalidRecord], people: Mapping[str, Employee]
+) -> dict[str, str]:
+    """Each person's label, "employee 1001 Nora Larsen" (the name as it is sent, when it can
+    be); one that could not be read, or several sharing a number, by what was read first."""
+    names = {key: text(employee.full_name) for key, employee in people.items()}
+    names = {**names_of(read), **names}
+    labels = {}
+    for record in read:
+        key = normalise_key(record.key)
+        if isinstance(record, InvalidRecord):
+            labels.setdefault(key, unreadable(record, "employee", names))
+        else:
+            labels.setdefault(key, person(key, names))
+    return labels
 
 
 async def run(context: FlowContext, source: EmployeesSource, target: EmployeesTarget) -> RunResult:
@@ -152,6 +172,7 @@ async def run(context: FlowContext, source: EmployeesSource, target: EmployeesTa
                     )
                 )
     the_plan = plan(desired_views, current_views, SPEC, decided=decided)
+    labels = _labels(read, people)
     fields = {"name": ("first_name", "last_name"), "email": ("work_email",), "mobile": ("mobile",)}
 
     async def write(action: Action) -> str:
@@ -169,6 +190,7 @@ async def run(context: FlowContext, source: EmployeesSource, target: EmployeesTa
         notes=item_notes,
         exactly_once=True,
         target_name=target_system,
+        labels=labels,
     )
     result.notes += notes
     return result

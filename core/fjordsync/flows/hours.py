@@ -32,6 +32,7 @@ fjordsync's own text.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 
@@ -45,7 +46,8 @@ from fjordsync.domain.diff import (
     plan,
     unique_by_key,
 )
-from fjordsync.domain.model import CodeItem, Employee, InvalidRecord, Project, TimeEntry
+from fjordsync.domain.matching import normalise_key
+from fjordsync.domain.model import CodeItem, InvalidRecord, Project, TimeEntry
 from fjordsync.domain.problems import Problem, ProblemKind
 from fjordsync.domain.rules import carriable_text, clock_time_problem
 from fjordsync.domain.values import DateRange
@@ -64,6 +66,7 @@ from fjordsync.flows.common import (
     readable,
     unexpected,
 )
+from fjordsync.flows.labels import names_of, person, unreadable
 from fjordsync.ports import HoursSource, HoursTarget, Query
 
 ENTITY = "hour"
@@ -171,9 +174,10 @@ async def run(
             entries[source_key], note = made
             if note:
                 item_notes[source_key] = note
-    contacts = {
-        e.key.strip() for e in await target.read_employees(Query()) if isinstance(e, Employee)
-    }
+    # The ERP's contacts: the employee numbers an hour may name, and their names for the labels.
+    names = names_of(await target.read_employees(Query()))
+    contacts = set(names)
+    labels = _labels(read, unique, entries, decided, names)
     projects = {
         p.key.strip() for p in await target.read_projects(Query()) if isinstance(p, Project)
     }
@@ -284,17 +288,20 @@ async def run(
         exactly_once=True,
         target_name=context.target_wording.system,
         owe_mark=export_id(context),
+        labels=labels,
     )
-    result.items += unresolved.values()
+    result.items += (replace(item, label=labels.get(key, "")) for key, item in unresolved.items())
     for source_key in reconciled:
+        # A dry run links nothing: it shows the link the real run will make.
         result.items.append(
             ItemOutcome(
                 ENTITY,
                 source_key,
                 ActionKind.CREATE,
-                Outcome.WRITTEN,
+                Outcome.PLANNED if context.dry_run else Outcome.WRITTEN,
                 f"found in {context.target_wording.system} by its marker after an answer "
-                "was lost: linked, not sent again",
+                f"was lost: {'it will be ' if context.dry_run else ''}linked, not sent again",
+                label=labels.get(source_key, ""),
             )
         )
     result.items.sort(key=lambda item: (item.entity, item.key))
@@ -302,6 +309,41 @@ async def run(
         notes += await _send_owed_marks(context, source)
     result.notes += notes
     return result
+
+
+def _label(record: TimeEntry | InvalidRecord, names: Mapping[str, str]) -> str:
+    """An hour's label: employee number and name, day, project ("employee 1001 Nora Larsen,
+    2026-10-05, project 1004"; ``flows.labels``)."""
+    if isinstance(record, InvalidRecord):
+        return unreadable(record, ENTITY, names)
+    project = record.project_key.strip()
+    return f"{person(record.employee_key, names)}, {record.day}, project {project}"
+
+
+def _labels(
+    read: Sequence[TimeEntry | InvalidRecord],
+    unique: Mapping[str, TimeEntry | InvalidRecord],
+    entries: Mapping[str, TimeEntry],
+    decided: list[Decision],
+    names: Mapping[str, str],
+) -> dict[str, str]:
+    """The label of every hour the plan holds: those to send and those already decided (not
+    read, not sendable, sharing a key); hours not approved are never planned, so never
+    labelled."""
+    labels = {key: _label(entry, names) for key, entry in entries.items()}
+    shared: set[str] = set()
+    for decision in decided:
+        record = unique.get(decision.key)
+        if record is None:
+            shared.add(decision.key)
+        elif decision.key not in labels:
+            labels[decision.key] = _label(record, names)
+    if shared:  # hours sharing a key: labelled by the first read (rare: only then a second pass)
+        for record in read:
+            key = normalise_key(record.key)
+            if key in shared and key not in labels:
+                labels[key] = _label(record, names)
+    return labels
 
 
 def _sendable(entry: TimeEntry) -> tuple[TimeEntry, str]:

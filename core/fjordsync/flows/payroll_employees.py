@@ -42,6 +42,7 @@ removes the extra one in Lønn), never a second create.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
 from fjordsync.domain.diff import (
@@ -53,6 +54,7 @@ from fjordsync.domain.diff import (
     plan,
     unique_by_key,
 )
+from fjordsync.domain.matching import normalise_key
 from fjordsync.domain.model import Compensation, Employee, Employment, InvalidRecord
 from fjordsync.domain.problems import Problem, ProblemKind
 from fjordsync.domain.rules import (
@@ -75,6 +77,7 @@ from fjordsync.flows.common import (
     readable,
     views_of,
 )
+from fjordsync.flows.labels import names_of, person, unreadable
 from fjordsync.ports import PayrollEmployeesSource, PayrollEmployeesTarget, Query
 
 EMPLOYEE_FIELDS = (
@@ -260,6 +263,7 @@ async def run(
     for decision in [*held, *invalid_views(failed)]:
         people.pop(decision.key, None)  # their employments wait with them
     the_plan = plan(desired_views, current_views, EMPLOYEE_SPEC, decided=decided)
+    names = names_of(read)
 
     async def write_employee(action: Action) -> str:
         employee = people[action.key]
@@ -277,11 +281,16 @@ async def run(
         notes=notes,
         exactly_once=True,
         target_name=context.target_wording.system,
+        labels=_employee_labels(read, names),
     )
+    # In payroll for their employments: there before, or written now. A dry run writes nothing,
+    # so an employee it plans to create counts as written: its employments are planned as the
+    # real run will make them (docs/flows.md, "Dry runs"), not skipped.
+    made = (Outcome.WRITTEN, Outcome.PLANNED) if context.dry_run else (Outcome.WRITTEN,)
     in_payroll = {e.key.strip() for e in current} | {
-        i.key for i in result.items if i.entity == "employee" and i.outcome is Outcome.WRITTEN
+        i.key for i in result.items if i.entity == "employee" and i.outcome in made
     }
-    employments = await _employments(context, source, target, people, in_payroll)
+    employments = await _employments(context, source, target, people, in_payroll, names)
     result.items += employments.items
     result.stopped = result.stopped or employments.stopped
     return result
@@ -293,6 +302,7 @@ async def _employments(
     target: PayrollEmployeesTarget,
     people: dict[str, Employee],
     in_payroll: set[str],
+    names: Mapping[str, str],
 ) -> RunResult:
     read = await source.read_employments(Query(scope=context.scope))
     links = context.state.links(context.tenant, context.flow, "employment")
@@ -411,7 +421,40 @@ async def _employments(
         write,
         exactly_once=True,
         target_name=context.target_wording.system,
+        labels=_employment_labels(read, names),
     )
+
+
+def _employee_labels(
+    read: Sequence[Employee | InvalidRecord], names: Mapping[str, str]
+) -> dict[str, str]:
+    """Each employee's label, "employee 1001 Nora Larsen": their number and name only, never
+    their personal number, account, salary or address (``flows.labels``)."""
+    labels: dict[str, str] = {}
+    for record in read:
+        key = normalise_key(record.key)
+        if isinstance(record, InvalidRecord):
+            labels.setdefault(key, unreadable(record, "employee", names))
+        else:
+            labels.setdefault(key, person(key, names))
+    return labels
+
+
+def _employment_labels(
+    read: Sequence[Employment | InvalidRecord], names: Mapping[str, str]
+) -> dict[str, str]:
+    """Each employment's label, "employee 1020 Eva Berg, employment from 2019-03-01"."""
+    labels: dict[str, str] = {}
+    for record in read:
+        key = normalise_key(_employment_key(record))
+        if isinstance(record, InvalidRecord):
+            labels.setdefault(key, unreadable(record, "employment", names))
+        else:
+            labels.setdefault(
+                key,
+                f"{person(record.employee_key, names)}, employment from {record.period.start}",
+            )
+    return labels
 
 
 def _employment_key(record: Employment | InvalidRecord) -> str:

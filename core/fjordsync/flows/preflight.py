@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 from fjordsync.domain.model import CodeItem, Employee, InvalidRecord, Project
 from fjordsync.domain.values import DateRange
+from fjordsync.flows.absences import LEAVE_TYPE, unmapped_leave_type
 from fjordsync.ports import (
     AbsencesSource,
     AbsencesTarget,
@@ -41,11 +42,6 @@ __all__ = [
 ]
 
 R = TypeVar("R")
-
-
-# The field of a leave whose type resolves to no payroll code (``missing_reference``, with the
-# type's name among its codes): the check reports it as a mapping to add.
-LEAVE_TYPE = "leave.type"
 
 
 @dataclass(frozen=True)
@@ -167,6 +163,8 @@ async def check_employees(
     mapping: Mapping[str, Any],
     source_wording: Wording,
     target_wording: Wording,
+    tenant: str = "<tenant>",
+    flow: str = "",
 ) -> list[Finding]:
     """Read-only: every target user whose number is no source employee's."""
     query = Query()
@@ -183,6 +181,8 @@ async def check_projects(
     mapping: Mapping[str, Any],
     source_wording: Wording,
     target_wording: Wording,
+    tenant: str = "<tenant>",
+    flow: str = "",
 ) -> list[Finding]:
     """Read-only: every target project whose number is no source project's."""
     query = Query()
@@ -199,6 +199,8 @@ async def check_hours(
     mapping: Mapping[str, Any],
     source_wording: Wording,
     target_wording: Wording,
+    tenant: str = "<tenant>",
+    flow: str = "",
 ) -> list[Finding]:
     """Read-only: the users, projects, activities and wage types of the source that match
     nothing in the target."""
@@ -241,26 +243,33 @@ async def check_absences(
     mapping: Mapping[str, Any],
     source_wording: Wording,
     target_wording: Wording,
+    tenant: str = "<tenant>",
+    flow: str = "absences",
 ) -> list[Finding]:
-    """Read-only: the leave types of the year around today that map to no payroll code."""
+    """Read-only: the leave types of the year around today that map to no payroll code, one
+    finding per type, with the lines to add to ``tenant``'s config for ``flow`` and the valid
+    codes as its proposal."""
     period = DateRange(today - timedelta(days=365), today + timedelta(days=365))
     read = await source.read_absences(Query(period=period, mapping=mapping or {}))
-    unmapped: dict[str, tuple[str, int]] = {}  # message -> (the leave type, leaves using it)
+    unmapped: dict[str, tuple[tuple[str, ...], int]] = {}  # type -> (its codes, leaves using it)
     for record in read:
         if isinstance(record, InvalidRecord) and record.problem.field == LEAVE_TYPE:
-            named = record.problem.codes[0] if record.problem.codes else "?"
-            _, leaves = unmapped.get(record.message, (named, 0))
-            unmapped[record.message] = (named, leaves + 1)
-    return [
-        Finding(
-            "leave type",
-            named,
-            "fjordsync config",
-            f"{message.removeprefix(f'{LEAVE_TYPE}: ')} ({leaves} leave(s) in the year around "
-            "today use it)",
+            codes = record.problem.codes or ("?",)
+            _, leaves = unmapped.get(codes[0], (codes, 0))
+            unmapped[codes[0]] = (codes, leaves + 1)
+    findings = []
+    for named, (codes, leaves) in sorted(unmapped.items()):
+        what, fix = unmapped_leave_type(codes, tenant, flow)
+        findings.append(
+            Finding(
+                "leave type",
+                named,
+                "fjordsync config",
+                f"{what} ({leaves} leave(s) in the year around today use it)",
+                fix,
+            )
         )
-        for message, (named, leaves) in sorted(unmapped.items())
-    ]
+    return findings
 
 
 async def check_payroll_employees(
@@ -271,6 +280,8 @@ async def check_payroll_employees(
     mapping: Mapping[str, Any],
     source_wording: Wording,
     target_wording: Wording,
+    tenant: str = "<tenant>",
+    flow: str = "",
 ) -> list[Finding]:
     """Read-only: every source employee that cannot be read."""
     read = await source.read_employees(Query())

@@ -27,6 +27,7 @@ write never holds the cursor for ever.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 
@@ -40,6 +41,7 @@ from fjordsync.domain.diff import (
     plan,
     unique_by_key,
 )
+from fjordsync.domain.matching import normalise_key
 from fjordsync.domain.model import InvalidRecord, Project
 from fjordsync.domain.problems import Problem, ProblemKind
 from fjordsync.domain.rules import truncate
@@ -57,6 +59,7 @@ from fjordsync.flows.common import (
     readable,
     views_of,
 )
+from fjordsync.flows.labels import text, unreadable
 from fjordsync.ports import ProjectsSource, ProjectsTarget, Query
 
 SPEC = FieldSpec(owned={"name", "active", "start", "end", "customer_name"})
@@ -134,6 +137,7 @@ async def run(context: FlowContext, source: ProjectsSource, target: ProjectsTarg
     decided += invalid_views(failed)
     early = _reconcile_unread(context, current, set(unreadable), read=set(unique))
     the_plan = plan(desired_views, current_views, SPEC, decided=decided)
+    labels = _labels(read, desired)
 
     async def write(action: Action) -> str:
         project = desired[action.key]
@@ -151,6 +155,7 @@ async def run(context: FlowContext, source: ProjectsSource, target: ProjectsTarg
         notes=notes,
         exactly_once=True,
         target_name=context.target_wording.system,
+        labels=labels,
     )
     result.items = sorted([*early, *result.items], key=lambda item: (item.entity, item.key))
     settled = all(i.outcome.settled for i in result.items)
@@ -158,6 +163,24 @@ async def run(context: FlowContext, source: ProjectsSource, target: ProjectsTarg
     if not context.dry_run and settled and not retry and not _unconfirmed(context):
         context.state.advance_cursor(context.tenant, context.flow, CURSOR, context.now.isoformat())
     return result
+
+
+def _labels(
+    read: Sequence[Project | InvalidRecord], sendable: Mapping[str, Project]
+) -> dict[str, str]:
+    """Each project's label, "project 1004 Gang- og sykkelvei" (the name as it is sent, when
+    it can be); one that could not be read, or several sharing a number, by what was read
+    first."""
+    labels = {key: f"project {key} {text(project.name)}" for key, project in sendable.items()}
+    for record in read:
+        key = normalise_key(record.key)
+        if key in labels:
+            continue
+        if isinstance(record, InvalidRecord):
+            labels[key] = unreadable(record, ENTITY, {})
+        else:
+            labels[key] = f"project {key} {text(record.name)}".rstrip()
+    return labels
 
 
 def _reconcile_unread(
@@ -202,7 +225,10 @@ def _reconcile_unread(
             action=ActionKind.CREATE.value,
             message=message,
         )
-        items.append(ItemOutcome(ENTITY, key, ActionKind.CREATE, Outcome.WRITTEN, message))
+        label = f"project {key} {text(held[0].name)}"
+        items.append(
+            ItemOutcome(ENTITY, key, ActionKind.CREATE, Outcome.WRITTEN, message, label=label)
+        )
     return items
 
 

@@ -37,8 +37,9 @@ __all__ = ["FLOWS", "Flow", "FlowCheck", "FlowRun", "flows_served", "register"]
 
 # run(context, source, target) or, for a flow that takes a period, with ``period=`` too.
 FlowRun = Callable[..., Awaitable[RunResult]]
-# check(source, target, *, today, mapping, source_wording, target_wording): the read-only
-# preflight review.
+# check(source, target, *, today, mapping, source_wording, target_wording, tenant, flow): the
+# read-only preflight review; ``tenant`` and ``flow`` name the config's table of the flow, so a
+# finding can say what to add there.
 FlowCheck = Callable[..., Awaitable[list[Finding]]]
 
 
@@ -96,8 +97,10 @@ class Flow:
         mapping: Mapping[str, Any],
         source_wording: Wording | None = None,
         target_wording: Wording | None = None,
+        tenant: str = "<tenant>",
     ) -> list[Finding]:
-        """Its preflight findings (none for a flow without a check)."""
+        """Its preflight findings (none for a flow without a check); ``tenant`` is whose config
+        a finding's fix is worded for."""
         if self.check is None:
             return []
         return await self.check(
@@ -107,6 +110,8 @@ class Flow:
             mapping=mapping,
             source_wording=source_wording or Wording("the source"),
             target_wording=target_wording or Wording("the target"),
+            tenant=tenant,
+            flow=self.name,
         )
 
 

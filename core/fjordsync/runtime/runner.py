@@ -306,6 +306,7 @@ async def check(
             mapping=dict(flow_config.mapping),
             source_wording=_wording(config, connectors, tenant_name, flow_config.source),
             target_wording=_wording(config, connectors, tenant_name, flow_config.target),
+            tenant=tenant_name,
         )
     finally:
         await _close(source, target)
