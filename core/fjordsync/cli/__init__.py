@@ -36,6 +36,7 @@ from fjordsync.cli import (  # noqa: F401
     runs,
     sandbox,
     serve,
+    state,
     status,
 )
 from fjordsync.cli.app import EXIT_ERROR, UsageError, app, fail, print_error, unexpected

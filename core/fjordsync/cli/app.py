@@ -1,10 +1,17 @@
 """What every command shares: the typer apps, the consoles, the common options, exit codes and
-the two ways a command fails (an error fjordsync expects, and one it did not)."""
+the two ways a command fails (an error fjordsync expects, and one it did not).
+
+Every command that reads a config names it the same way: ``--config``/``-c``, else
+``$FJORDSYNC_CONFIG`` (``ConfigOption``, ``ConfigFileOption``). Shell completion is on
+(``fjordsync --install-completion``); flow and tenant names complete from the config's TOML,
+read with ``tomllib`` alone, so completing costs no config model, plugin or ledger.
+"""
 
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Annotated, NoReturn
+import os
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -32,7 +39,7 @@ app = typer.Typer(
     epilog=EPILOG,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    add_completion=False,
+    add_completion=True,
 )
 config_app = typer.Typer(help="Check config files.", epilog=EPILOG, no_args_is_help=True)
 runs_app = typer.Typer(help="Run history.", epilog=EPILOG, no_args_is_help=True)
@@ -48,12 +55,63 @@ app.add_typer(sandbox_app, name="sandbox")
 out = Console()
 err = Console(stderr=True, soft_wrap=True)  # an error line stays one line, for grep
 
+CONFIG_ENV = "FJORDSYNC_CONFIG"  # also what the distributed runtime's workers read
+
+
+def _config_names(ctx: typer.Context) -> dict[str, list[str]]:
+    """Tenant -> its flow names, from the config the command line (or $FJORDSYNC_CONFIG)
+    names; empty when there is none or it cannot be read (completion must never fail)."""
+    import tomllib
+
+    path = ctx.params.get("config") or os.environ.get(CONFIG_ENV)
+    if not path:
+        return {}
+    try:
+        with open(path, "rb") as file:
+            document: dict[str, Any] = tomllib.load(file)
+    except (OSError, ValueError):
+        return {}
+    tenants = document.get("tenants")
+    if not isinstance(tenants, dict):
+        return {}
+    return {
+        str(name): sorted(str(flow) for flow in (tenant.get("flows") or {}))
+        for name, tenant in tenants.items()
+        if isinstance(tenant, dict)
+    }
+
+
+def complete_flow(ctx: typer.Context, incomplete: str) -> list[str]:
+    """The flow names of the config's tenant (of every tenant when none is given yet)."""
+    names = _config_names(ctx)
+    tenant = ctx.params.get("tenant")
+    flows = names.get(tenant, []) if tenant else sorted({f for fs in names.values() for f in fs})
+    return [flow for flow in flows if flow.startswith(incomplete)]
+
+
+def complete_tenant(ctx: typer.Context, incomplete: str) -> list[str]:
+    return [name for name in sorted(_config_names(ctx)) if name.startswith(incomplete)]
+
+
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
 ConfigOption = Annotated[
-    str | None, typer.Option("--config", "-c", help="Config file (for its ledger URL).")
+    str | None,
+    typer.Option("--config", "-c", envvar=CONFIG_ENV, help="Config file (for its ledger URL)."),
 ]
-ConfigFileOption = Annotated[str, typer.Option("--config", "-c", help="The config file.")]
-TenantOption = Annotated[str | None, typer.Option(help="The tenant (if the config has several).")]
+ConfigFileOption = Annotated[
+    str, typer.Option("--config", "-c", envvar=CONFIG_ENV, help="The config file.")
+]
+TenantOption = Annotated[
+    str | None,
+    typer.Option(help="The tenant (if the config has several).", autocompletion=complete_tenant),
+]
+FlowArgument = Annotated[
+    str,
+    typer.Argument(
+        help="The flow (projects, employees, hours, payroll-employees, absences).",
+        autocompletion=complete_flow,
+    ),
+]
 LedgerOption = Annotated[
     str | None,
     typer.Option(

@@ -33,6 +33,7 @@ from fjordsync.ledger.engine import (
     LedgerEngine,
 )
 from fjordsync.ledger.history import History, RunItemRecord, RunRecord
+from fjordsync.ledger.inspect import Inspect
 from fjordsync.ledger.locks import Locks, lock_holder
 from fjordsync.ledger.problems import KnownProblemRecord, ProblemNews, Problems
 from fjordsync.ledger.schedules import Schedules, ScheduleState
@@ -55,7 +56,7 @@ __all__ = [
 ]
 
 
-class Ledger(State, History, Locks, Schedules, Dispatches, Problems):
+class Ledger(State, History, Locks, Schedules, Dispatches, Problems, Inspect):
     """Sync state and run history. ``Ledger(url)`` migrates the database to the current schema.
 
     It provides ``ports.SyncState`` (what the flows record), and beside it the run history, the
