@@ -30,7 +30,9 @@ from fjordsync import logs
 # The command modules register themselves on ``app`` when imported.
 from fjordsync.cli import (  # noqa: F401
     config_cmd,
+    connections,
     distributed,
+    init,
     plugins,
     run,
     runs,

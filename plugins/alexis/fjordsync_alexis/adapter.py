@@ -115,6 +115,12 @@ class AlexisAdapter:
     async def aclose(self) -> None:
         await self.client.aclose()
 
+    async def verify_credentials(self) -> str:
+        """For ``fjordsync connections test``: the token is tried on the departments (their ids
+        only), a read that touches no personal data and costs one page for most companies."""
+        records, _ = await self.client.list_all("department", [("select", "id")])
+        return f"read {len(records)} department{'' if len(records) == 1 else 's'}"
+
     # -- scope ------------------------------------------------------------------------------
     async def _ids_by_name(self, resource: str, wanted: frozenset[str]) -> list[str]:
         """Departments and offices may be named in a scope by id or by name."""
