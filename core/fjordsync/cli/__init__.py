@@ -33,6 +33,7 @@ from fjordsync.cli import (  # noqa: F401
     connections,
     distributed,
     init,
+    plan,
     plugins,
     run,
     runs,
