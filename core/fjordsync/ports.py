@@ -29,6 +29,7 @@ from fjordsync.domain.model import (
     Project,
     TimeEntry,
 )
+from fjordsync.domain.problems import Problem
 from fjordsync.domain.values import DateRange
 
 __all__ = [
@@ -358,7 +359,9 @@ def ports_of(protocol: type) -> tuple[str, ...]:
 class SavedOutcome:
     """One record's outcome in a run, as ``SyncState.save_outcomes`` keeps it: its run item
     and, when ``target_key`` is set (a write that got through), its link, the end of its pending
-    marker and, with ``owed_mark``, the source mark it owes."""
+    marker and, with ``owed_mark``, the source mark it owes. ``label`` is what a clerk
+    recognises the record by and ``problem`` what is wrong with it, kept to group a run's
+    problems by cause."""
 
     key: str
     action: str
@@ -368,6 +371,8 @@ class SavedOutcome:
     target_key: str | None = None
     fingerprint: str | None = None
     owed_mark: str | None = None
+    label: str | None = None
+    problem: Problem | None = None
 
 
 @runtime_checkable

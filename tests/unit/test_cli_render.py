@@ -3,14 +3,16 @@ wired from the flow registry and the connectors' ports, with no vendor named in 
 
 import io
 import json
-from types import SimpleNamespace
 
 import pytest
 
 from fjordsync.cli import render
 from fjordsync.cli.demo import wiring
+from fjordsync.domain.diff import ActionKind
 from fjordsync.domain.model import PERSONAL_FIELDS, Employee
+from fjordsync.domain.problems import Problem, ProblemKind
 from fjordsync.errors import FjordsyncError
+from fjordsync.flows.common import ItemOutcome, Outcome, RunResult
 from fjordsync.flows.payroll_employees import employee_view
 from fjordsync.plugins import connectors, get_plugin_manager
 
@@ -36,24 +38,14 @@ def test_every_personal_value_a_plan_shows_is_masked():
 
 
 def test_the_json_document_masks_personal_values_unless_asked():
-    item = SimpleNamespace(
-        entity="employee",
-        key="7",
-        action="update",
-        outcome="planned",
-        message="",
+    item = ItemOutcome(
+        "employee",
+        "7",
+        ActionKind.UPDATE,
+        Outcome.PLANNED,
         changes=(("personnr", None, "15108695088"), ("firstname", "Kari", "Karin")),
     )
-    result = SimpleNamespace(
-        run_id=1,
-        flow="payroll-employees",
-        tenant="acme",
-        dry_run=True,
-        status="succeeded",
-        counts={"update": 1},
-        notes=[],
-        items=[item],
-    )
+    result = RunResult(1, "payroll-employees", "acme", True, [item])
     masked = render.result_document(result, show_personal=False)["items"][0]["changes"]
     assert masked == [
         {"field": "personnr", "old": "(none)", "new": "***"},
@@ -98,26 +90,31 @@ def test_the_json_document_written_item_by_item_is_the_document_json_dumps_print
     count, show_personal
 ):
     items = [
-        SimpleNamespace(
-            entity="hour",
-            key=f"900{number}",
-            action="update",
-            outcome="written",
-            message='comment: "ÆØÅ" \x1b kept',
-            changes=(("personnr", None, "15108695088"), ("comment", "Før", "Etter\n")),
+        ItemOutcome(
+            "hour",
+            f"900{number}",
+            ActionKind.UPDATE,
+            Outcome.WRITTEN,
+            'comment: "ÆØÅ" \x1b kept',
+            (("personnr", None, "15108695088"), ("comment", "Før", "Etter\n")),
+            label=f"employee 2001, 2026-10-0{number + 1}",
         )
         for number in range(count)
     ]
-    result = SimpleNamespace(
-        run_id=7,
-        flow="hours",
-        tenant="acme",
-        dry_run=False,
-        status="succeeded",
-        counts={"written": count},
-        notes=["2 hour(s) are not yet marked exported"],
-        items=items,
+    items += [  # with a problem beside the writes, when there are items at all
+        ItemOutcome(
+            "hour",
+            "8001",
+            ActionKind.INVALID,
+            Outcome.INVALID,
+            "activity code 01.1 has no Work Type ID 01.1",
+            problem=Problem(ProblemKind.MISSING_REFERENCE, "activity", ("01.1",)),
+        )
+    ][:count]
+    result = RunResult(
+        7, "hours", "acme", False, items, notes=["2 hour(s) are not yet marked exported"]
     )
+    result.new_problems, result.known_problems = 1, 0
     out = io.StringIO()
     render.write_result_document(out, result, show_personal)
     expected = json.dumps(render.result_document(result, show_personal), indent=2) + "\n"

@@ -4,11 +4,19 @@ JSON documents ``--json`` prints.
 Text that comes from data (names, keys, vendors' messages) is printed with control characters
 escaped and rich markup not interpreted, so a project named ``\\x1b[2J`` cannot clear the screen.
 Which values are personal is the domain's to say (``fjordsync.domain.model.PERSONAL_FIELDS``).
+
+A run is shown as a summary line ("3 to create, 12 to update, 1,287 unchanged, 4 problems"),
+its writes (the first rows of each outcome, with their fields), and its problems grouped by
+cause (``fjordsync.domain.problems.group_problems``): count, the one fix, sample records. The
+records behind a group are in ``fjordsync runs show ID --outcome invalid`` (docs/problems.md).
 """
 
 from __future__ import annotations
 
 import json
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, TextIO
 
 from rich.markup import escape
@@ -17,6 +25,7 @@ from rich.text import Text
 
 from fjordsync import logs
 from fjordsync.domain.model import PERSONAL_FIELDS
+from fjordsync.domain.problems import ProblemGroup, group_problems
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -200,7 +209,82 @@ def print_runs(console: Console, runs: list[RunRecord]) -> None:
     console.print(listing)
 
 
-def print_run(console: Console, run: RunRecord) -> None:
+# The outcomes that are problems (grouped by cause, never listed one by one in a run's output).
+PROBLEM_OUTCOMES = ("invalid", "conflict", "failed")
+
+
+def _word(value: Any) -> str:
+    """An outcome or action as its word (``Outcome`` and ``ActionKind`` are str enums; the
+    ledger keeps the plain words)."""
+    return str(getattr(value, "value", value))
+
+
+def record_name(key: Any, label: Any) -> str:
+    """A record as a clerk finds it: "label (key)", or its key when it has no label."""
+    return f"{label} ({key})" if label else str(key)
+
+
+def summary(items: Iterable[Any], dry_run: bool) -> str:
+    """One line of what a run did, or a plan will do: "3 to create, 12 to update, 1,287
+    unchanged, 4 problems" (a real run: "3 created, ..."); a count of 0 is left out, and the
+    problems say of which outcomes they are when they are of more than one."""
+    by_outcome: Counter[str] = Counter()
+    writes: Counter[str] = Counter()
+    for item in items:
+        outcome = _word(item.outcome)
+        by_outcome[outcome] += 1
+        if outcome in ("planned", "written"):
+            writes[_word(item.action)] += 1
+    creates, updates = writes["create"], writes["update"]
+    parts = (
+        [(creates, "to create"), (updates, "to update")]
+        if dry_run
+        else [(creates, "created"), (updates, "updated")]
+    )
+    parts += [
+        (by_outcome["unchanged"], "unchanged"),
+        (by_outcome["skipped"], "skipped"),
+        (by_outcome["deferred"], "deferred to the next run"),
+    ]
+    said = [f"{count:,} {what}" for count, what in parts if count]
+    problems = [(by_outcome[o], o) for o in PROBLEM_OUTCOMES if by_outcome[o]]
+    total = sum(count for count, _ in problems)
+    if total:
+        kinds = f" ({', '.join(f'{c:,} {o}' for c, o in problems)})" if len(problems) > 1 else ""
+        said.append(f"{total:,} problem{'s' if total != 1 else ''}{kinds}")
+    return ", ".join(said) or "nothing to do"
+
+
+def problems_table(groups: list[ProblemGroup], title: str | None = None) -> Table:
+    """A run's problems by cause: how many records, the one fix, a few of the records (by
+    what a clerk recognises them by) and how many more there are."""
+    total = sum(group.count for group in groups)
+    heading = title or (
+        f"Problems: {total:,} record{'s' if total != 1 else ''}, "
+        f"{len(groups)} cause{'s' if len(groups) != 1 else ''}"
+    )
+    listing = table(("count", "outcome", "problem and fix", "records"), cell(heading))
+    for group in groups:
+        records = [plain(record) for record in group.records]
+        if group.count > len(group.records):
+            records.append(f"and {group.count - len(group.records):,} more")
+        listing.add_row(
+            f"{group.count:,}", cell(group.outcome), cell(group.message), Text("\n".join(records))
+        )
+    return listing
+
+
+def shown_items(run: RunRecord, outcomes: Iterable[str] | None) -> RunRecord:
+    """``run`` with only its items of ``outcomes`` (all when None): ``runs show --outcome``."""
+    if outcomes is None:
+        return run
+    wanted = set(outcomes)
+    return replace(run, items=tuple(i for i in run.items if i.outcome in wanted))
+
+
+def print_run(console: Console, run: RunRecord, only: list[str] | None = None) -> None:
+    """A run from the history: what it was, its summary, its problems by cause, then each of
+    its items; ``only``: the outcomes ``shown_items`` kept (``--outcome``)."""
     console.print(
         f"[bold]Run {run.id}[/]: {markup(run.flow)} for {markup(run.tenant)}, "
         f"{markup(run.trigger)}{' (dry run)' if run.dry_run else ''}, "
@@ -215,10 +299,17 @@ def print_run(console: Console, run: RunRecord) -> None:
     )
     if run.message:
         console.print(cell(run.message), highlight=False)
+    if only is not None:
+        console.print(cell(f"Only its {' and '.join(only)} items (--outcome)."), highlight=False)
+    elif run.items:
+        console.print(cell(summary(run.items, run.dry_run)), highlight=False)
+    groups = run.problems
+    if groups:
+        console.print(problems_table(groups))
     items = table(("record", "action", "outcome", "fields", "message"))
     for item in run.items:
         items.add_row(
-            cell(item.record_key),
+            cell(record_name(item.record_key, item.label)),
             cell(item.action),
             cell(item.outcome),
             cell(", ".join(item.changed_fields)),
@@ -238,24 +329,35 @@ def result_document(result: Any, show_personal: bool) -> dict[str, Any]:
 
 
 def _result_head(result: Any) -> dict[str, Any]:
-    return {
+    head: dict[str, Any] = {
         "run_id": result.run_id,
         "flow": result.flow,
         "tenant": result.tenant,
         "dry_run": result.dry_run,
         "status": result.status,
+        "summary": summary(result.items, result.dry_run),
         "counts": result.counts,
         "notes": result.notes,
+        "problems": [group.as_dict() for group in group_problems(result.items)],
     }
+    # Set once the runner compared the problems with those the ledger remembers (not in a
+    # dry run).
+    if result.new_problems is not None:
+        head["new_problems"] = result.new_problems
+    if result.known_problems is not None:
+        head["known_problems"] = result.known_problems
+    return head
 
 
 def _item_document(item: Any, show_personal: bool) -> dict[str, Any]:
     return {
         "entity": item.entity,
         "key": item.key,
+        "label": item.label or None,
         "action": item.action,
         "outcome": item.outcome,
         "message": item.message,
+        "problem": item.problem.as_dict() if item.problem else None,
         "changes": [
             {
                 "field": name,
@@ -288,35 +390,58 @@ def write_result_document(out: TextIO, result: Any, show_personal: bool) -> None
 _ITEMS = "\x00items"
 
 
+def _change_line(action: Any, name: str, old: Any, new: Any, show_personal: bool) -> str:
+    """A write's field as the run's table shows it: a create's "field: value", an update's
+    "field: old -> new" (personal values masked unless asked)."""
+    if _word(action) == "create" and old is None:
+        return plain(f"{name}: {shown(name, new, show_personal)}")
+    return plain(f"{name}: {shown(name, old, show_personal)} -> {shown(name, new, show_personal)}")
+
+
 def print_result(console: Console, result: Any, show_personal: bool, limit: int = 12) -> None:
+    """A run's (or a plan's) output: what it was, its summary and status, its writes (the
+    first ``limit`` of each outcome, with their fields), its problems by cause, and its notes.
+    Problems are never listed one by one: ``runs show ID --outcome invalid`` lists them."""
     title = "Plan" if result.dry_run else "Run"
     console.print(
         f"[bold]{title} {result.run_id}[/]: {markup(result.flow)} for {markup(result.tenant)}"
         f"{' (dry run: nothing written)' if result.dry_run else ''}",
         highlight=False,
     )
-    interesting = [i for i in result.items if i.outcome != "unchanged"]
+    console.print(
+        f"{markup(summary(result.items, result.dry_run))}. "
+        f"Status: [bold]{markup(result.status)}[/]",
+        highlight=False,
+    )
+    writes = [
+        i
+        for i in result.items
+        if _word(i.outcome) != "unchanged" and _word(i.outcome) not in PROBLEM_OUTCOMES
+    ]
     rows: list[Any] = []
+    shown_of: Counter[str] = Counter()
     hidden: dict[str, int] = {}
-    for item in interesting:  # a long run shows the first rows of each outcome, then a count
-        if sum(1 for i in rows if i.outcome == item.outcome) < limit:
+    for item in writes:  # a long run shows the first rows of each outcome, then a count
+        outcome = _word(item.outcome)
+        if shown_of[outcome] < limit:
             rows.append(item)
+            shown_of[outcome] += 1
         else:
-            hidden[item.outcome] = hidden.get(item.outcome, 0) + 1
+            hidden[outcome] = hidden.get(outcome, 0) + 1
     if rows:
         items = table(("record", "action", "outcome", "details"))
         for item in rows:
             lines = [
-                plain(
-                    f"{name}: {shown(name, old, show_personal)} -> "
-                    f"{shown(name, new, show_personal)}"
-                )
+                _change_line(item.action, name, old, new, show_personal)
                 for name, old, new in item.changes
             ]
             if item.message:
                 lines.append(plain(item.message))
             items.add_row(
-                cell(item.key), cell(item.action), cell(item.outcome), Text("\n".join(lines))
+                cell(record_name(item.key, item.label)),
+                cell(_word(item.action)),
+                cell(_word(item.outcome)),
+                Text("\n".join(lines)),
             )
         for outcome, count in hidden.items():
             items.add_row(
@@ -324,18 +449,26 @@ def print_result(console: Console, result: Any, show_personal: bool, limit: int 
                 "",
                 cell(outcome),
                 cell(
-                    f"and {count} more ({outcome}): see --json or "
-                    f"`fjordsync runs show {result.run_id}`"
+                    f"and {count:,} more ({outcome}): see --json or "
+                    f"`fjordsync runs show {result.run_id} --outcome {outcome}`"
                 ),
             )
         console.print(items)
-    unchanged = sum(1 for i in result.items if i.outcome == "unchanged")
-    counts = ", ".join(f"{k} {v}" for k, v in result.counts.items())
-    console.print(
-        f"{unchanged} unchanged. {markup(counts) or 'nothing to do'}. "
-        f"Status: [bold]{markup(result.status)}[/]",
-        highlight=False,
-    )
+    groups = group_problems(result.items)
+    if groups:
+        console.print(problems_table(groups))
+        console.print(
+            f"Every record: `fjordsync runs show {result.run_id} --outcome "
+            f"{','.join(o for o in PROBLEM_OUTCOMES if any(g.outcome == o for g in groups))}`",
+            highlight=False,
+            markup=False,
+        )
+    if result.new_problems is not None and result.known_problems is not None:
+        new, known = result.new_problems, result.known_problems
+        console.print(
+            f"{new:,} new problem{'s' if new != 1 else ''}, {known:,} known",
+            highlight=False,
+        )
     for note in result.notes:
         console.print(f"[yellow]note:[/] {markup(note)}", highlight=False)
 

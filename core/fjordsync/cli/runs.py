@@ -101,21 +101,59 @@ def runs_list(
     render.print_runs(out, runs)
 
 
+# What a run's item can be (fjordsync.flows.common.Outcome's words).
+ITEM_OUTCOMES = (
+    "written",
+    "planned",
+    "unchanged",
+    "skipped",
+    "deferred",
+    "invalid",
+    "conflict",
+    "failed",
+)
+
+
+def outcomes_of(options: list[str] | None) -> list[str] | None:
+    """--outcome, repeated or a comma list ("invalid,conflict"), as outcome words; None when
+    not given (every item)."""
+    if not options:
+        return None
+    wanted = [word.strip() for option in options for word in option.split(",") if word.strip()]
+    unknown = [word for word in wanted if word not in ITEM_OUTCOMES]
+    if not wanted or unknown:
+        what = f"{', '.join(repr(word) for word in unknown)} is not" if unknown else "names no"
+        raise UsageError(f"--outcome {what} an outcome: {', '.join(ITEM_OUTCOMES)}")
+    return list(dict.fromkeys(wanted))
+
+
 @runs_app.command("show")
 def runs_show(
     run_id: Annotated[int, typer.Argument(help="The run's id (see `fjordsync runs list`).")],
     config: ConfigOption = None,
     ledger: LedgerOption = None,
+    outcome: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Only the items with this outcome, and their problems (repeat it, or "
+            "invalid,conflict): " + ", ".join(ITEM_OUTCOMES) + "."
+        ),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """One run with its per-record outcomes."""
+    """One run: its problems grouped by cause, then its per-record outcomes."""
+    try:
+        outcomes = outcomes_of(outcome)
+    except UsageError as exc:
+        fail(exc, as_json)
     store = _ledger(config, ledger, as_json)
     run = store.run(run_id) if store else None
     if run is None:
         fail(FjordsyncError(f"no run {run_id} in the ledger"), as_json)
+    from fjordsync.cli import render
+
+    run = render.shown_items(run, outcomes)
     if as_json:
         print_json(run.as_dict())
         return
-    from fjordsync.cli import render
-
-    render.print_run(out, run)
+    render.print_run(out, run, outcomes)

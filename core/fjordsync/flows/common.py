@@ -384,6 +384,8 @@ async def apply_plan(
                 item.outcome,
                 item.message or None,
                 tuple(name for name, _, _ in item.changes),
+                label=item.label or None,
+                problem=item.problem,
             )
         )
 
@@ -402,6 +404,7 @@ async def apply_plan(
                 target_key,
                 (fingerprints or {}).get(action.key) or fingerprint(dict(action.values), key),
                 owe_mark,
+                label=labels.get(action.key) or None,
             )
         )
 

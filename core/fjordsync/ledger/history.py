@@ -1,8 +1,10 @@
-"""Run history: runs with their per-record items (no personal data, messages masked), and
-closing the runs whose process died as ``interrupted``."""
+"""Run history: runs with their per-record items (no personal data, messages and labels
+masked), each item's problem as a value, the run's problems grouped by cause
+(``RunRecord.problems``), and closing the runs whose process died as ``interrupted``."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -10,12 +12,40 @@ from typing import Any
 
 from sqlalchemy import insert, select
 
+from fjordsync.domain.problems import Problem, ProblemGroup, ProblemKind, group_problems
 from fjordsync.errors import LedgerError
 from fjordsync.ledger.engine import LedgerEngine, _masked, _utc
 from fjordsync.ledger.locks import _holder_is_dead, _process_of
 from fjordsync.ledger.schema import Run, RunItem, RunLock
 
-__all__ = ["History", "RunItemRecord", "RunRecord"]
+__all__ = ["History", "RunItemRecord", "RunRecord", "problem_columns"]
+
+# The longest field name the ledger keeps (``RunItem.problem_field``, a VARCHAR(255)).
+_FIELD_LENGTH = 255
+
+
+def problem_columns(problem: Problem | None) -> dict[str, str | None]:
+    """A run item's problem as its ledger columns: kind, field and codes (a JSON list)."""
+    if problem is None:
+        return {"problem_kind": None, "problem_field": None, "problem_codes": None}
+    return {
+        "problem_kind": problem.kind.value,
+        "problem_field": problem.field[:_FIELD_LENGTH] if problem.field else problem.field,
+        "problem_codes": json.dumps(list(problem.codes)),
+    }
+
+
+def _problem_of(kind: str | None, field: str | None, codes: str | None) -> Problem | None:
+    """The problem a run item's columns keep; None when it has none, or its kind is one this
+    version does not know (a newer fjordsync wrote it): the item is then grouped by message."""
+    if kind is None:
+        return None
+    try:
+        known = ProblemKind(kind)
+        listed = json.loads(codes) if codes else []
+    except ValueError:
+        return None
+    return Problem(known, field, tuple(str(code) for code in listed))
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +56,14 @@ class RunItemRecord:
     outcome: str
     message: str | None
     changed_fields: tuple[str, ...]
+    # What a clerk recognises the record by (masked as messages are), and what is wrong with it.
+    label: str | None = None
+    problem: Problem | None = None
+
+    @property
+    def key(self) -> str:
+        """The record's key (``group_problems`` reads items by ``key``, as a run's items)."""
+        return self.record_key
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +87,12 @@ class RunRecord:
             return None
         return round((self.finished_at - self.started_at).total_seconds(), 3)
 
+    @property
+    def problems(self) -> list[ProblemGroup]:
+        """The run's invalid, conflict and failed items grouped by cause (the largest first);
+        empty for a run read without its items."""
+        return group_problems(self.items)
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "id": self.id,
@@ -62,13 +106,16 @@ class RunRecord:
             "duration_s": self.duration_s,
             "counts": dict(self.counts),
             "message": self.message,
+            "problems": [group.as_dict() for group in self.problems],
             "items": [
                 {
                     "entity": i.entity,
                     "key": i.record_key,
+                    "label": i.label,
                     "action": i.action,
                     "outcome": i.outcome,
                     "message": i.message,
+                    "problem": i.problem.as_dict() if i.problem else None,
                     "changed_fields": list(i.changed_fields),
                 }
                 for i in self.items
@@ -86,6 +133,8 @@ def _run_record(run: Run, with_items: bool) -> RunRecord:
                 i.outcome,
                 i.message,
                 tuple(filter(None, (i.changed_fields or "").split(","))),
+                i.label,
+                _problem_of(i.problem_kind, i.problem_field, i.problem_codes),
             )
             for i in run.items
         )
@@ -156,7 +205,11 @@ class History(LedgerEngine):
         outcome: str,
         message: str | None = None,
         changed_fields: tuple[str, ...] = (),
+        label: str | None = None,
+        problem: Problem | None = None,
     ) -> None:
+        """Save one run item; ``label`` (masked like the message) and ``problem`` as
+        ``State.save_outcomes`` keeps them."""
         # Core, not the ORM: a run records one item per record (``State.save_outcomes`` saves
         # many in one transaction).
         with self._connection() as connection, connection.begin():
@@ -170,6 +223,8 @@ class History(LedgerEngine):
                     "outcome": str(outcome),
                     "message": _masked(message),
                     "changed_fields": ",".join(changed_fields) or None,
+                    "label": _masked(label),
+                    **problem_columns(problem),
                 },
             )
 

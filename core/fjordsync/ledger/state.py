@@ -30,6 +30,7 @@ from sqlalchemy import Connection, and_, bindparam, delete, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from fjordsync.ledger.engine import LedgerEngine, _masked, _utc
+from fjordsync.ledger.history import problem_columns
 from fjordsync.ledger.schema import Cursor, Link, OwedMark, PendingWrite, RunItem
 from fjordsync.ports import SavedOutcome
 
@@ -77,6 +78,8 @@ def _run_item_row(run_id: int, entity: str, outcome: SavedOutcome) -> dict[str, 
         "outcome": str(outcome.outcome),
         "message": _masked(outcome.message),
         "changed_fields": ",".join(outcome.changed_fields) or None,
+        "label": _masked(outcome.label),
+        **problem_columns(outcome.problem),
     }
 
 
