@@ -30,6 +30,7 @@ import logging
 import os
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -44,8 +45,10 @@ from fjordsync.errors import RateLimited, Unavailable
 __all__ = [
     "BUDGET_REDIS_URL_ENV",
     "KEY_PREFIX",
+    "BudgetInUse",
     "FileRateBudget",
     "RedisRateBudget",
+    "budgets_in_use",
     "credential_hash",
     "local_budget",
     "shared_budget",
@@ -207,6 +210,7 @@ def shared_budget(api_url: str, username: str, per_hour: int) -> RedisRateBudget
 
                 client = _CLIENTS[url] = redis.Redis.from_url(url)
             budget = _SHARED[key] = RedisRateBudget(client, api_url, username, per_hour)
+        _in_use(key[0], budget)
         return budget
 
 
@@ -444,5 +448,44 @@ def local_budget(
             f"({type(exc).__name__}): it is counted per process"
         )
         return None
-    name = f"{credential_hash(api_url, username)}.json"
-    return FileRateBudget(where / name, per_hour, system=system)
+    credential = credential_hash(api_url, username)
+    budget = FileRateBudget(where / f"{credential}.json", per_hour, system=system)
+    _in_use(credential, budget)
+    return budget
+
+
+# -- what the metrics read (fjordsync.metrics, at scrape time) ------------------------------
+@dataclass(frozen=True, slots=True)
+class BudgetInUse:
+    """A budget this process made, as the metrics show it: ``credential`` is its hash (never
+    the user name), ``remaining`` None when its count cannot be read now."""
+
+    system: str
+    credential: str
+    per_hour: int
+    remaining: int | None
+
+
+_IN_USE: dict[str, FileRateBudget | RedisRateBudget] = {}
+_IN_USE_LOCK = threading.Lock()
+
+
+def _in_use(credential: str, budget: FileRateBudget | RedisRateBudget) -> None:
+    """The last budget made for a credential in this process (a new one replaces the old)."""
+    with _IN_USE_LOCK:
+        _IN_USE[credential] = budget
+
+
+def budgets_in_use() -> list[BudgetInUse]:
+    """The shared budgets this process's clients spend, each with what is left of this clock
+    hour (the file or Redis read now, so another process's spending shows too)."""
+    with _IN_USE_LOCK:
+        budgets = sorted(_IN_USE.items())
+    found: list[BudgetInUse] = []
+    for credential, budget in budgets:
+        try:
+            remaining: int | None = budget.remaining
+        except Unavailable:
+            remaining = None
+        found.append(BudgetInUse(budget.system, credential, budget.per_hour, remaining))
+    return found

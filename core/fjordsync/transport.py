@@ -43,6 +43,7 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
+from fjordsync import metrics
 from fjordsync.errors import AuthFailed, ConnectorError, RateLimited, Rejected, Unavailable
 from fjordsync.logs import register_secrets
 
@@ -351,7 +352,9 @@ class LoopBound:
     when the client is used from another event loop: asyncio objects belong to the loop that
     made them, and a synchronous host may run each call in a loop of its own. ``sent`` counts
     every request the clients have sent (retries, token exchanges and resends after a 401
-    included); ``auth`` goes on every request unless it says ``auth=None``."""
+    included); ``auth`` goes on every request unless it says ``auth=None``. Every answer is
+    also counted for the metrics (``fjordsync.metrics.count_request``) under ``system``, else
+    the request's host."""
 
     def __init__(
         self,
@@ -360,8 +363,10 @@ class LoopBound:
         timeout: float,
         max_concurrency: int,
         auth: httpx.Auth | None = None,
+        system: str = "",
     ) -> None:
         self.base_url = base_url
+        self.system = system
         self.timeout = timeout
         self.max_concurrency = max_concurrency
         self.auth = auth
@@ -374,6 +379,10 @@ class LoopBound:
     async def _count(self, request: httpx.Request) -> None:
         self.sent += 1
 
+    async def _answered(self, response: httpx.Response) -> None:
+        request = response.request
+        metrics.count_request(self.system or request.url.host, request.method, response.status_code)
+
     def bind(self) -> httpx.AsyncClient:
         loop = asyncio.get_running_loop()
         if self._loop is not loop or self.http is None or self.http.is_closed:
@@ -383,7 +392,7 @@ class LoopBound:
                 timeout=self.timeout,
                 limits=httpx.Limits(max_connections=self.max_concurrency),
                 auth=self.auth,
-                event_hooks={"request": [self._count]},
+                event_hooks={"request": [self._count], "response": [self._answered]},
                 verify=shared_ssl_context(),
             )
             self.limit = asyncio.Semaphore(self.max_concurrency)
@@ -431,7 +440,11 @@ class RestClient:
         self.retry = retry
         self.auth = auth
         self._bound = LoopBound(
-            self.base_url, timeout=timeout, max_concurrency=max_concurrency, auth=auth
+            self.base_url,
+            timeout=timeout,
+            max_concurrency=max_concurrency,
+            auth=auth,
+            system=self.system,
         )
 
     @property
@@ -475,6 +488,7 @@ class RestClient:
             try:
                 return await http.request(method, path, **options)
             except httpx.TransportError as exc:
+                metrics.count_request(self.system, method, None)  # no answer: status "error"
                 raise Transient(
                     None, f"could not reach {self.system} ({type(exc).__name__})"
                 ) from None

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 import typer
 
 from fjordsync.cli.app import ConfigFileOption, app, fail, out
-from fjordsync.cli.serve import TickOption
+from fjordsync.cli.serve import MetricsHostOption, MetricsPortOption, TickOption, start_metrics
 from fjordsync.errors import FjordsyncError
 
 if TYPE_CHECKING:
@@ -45,10 +45,24 @@ def worker_command(
     concurrency: Annotated[int, typer.Option(min=1, help="Runs at once (worker processes).")] = 1,
     pool: Annotated[str, typer.Option(help="Celery pool: prefork or solo.")] = "prefork",
     loglevel: Annotated[str, typer.Option(help="Celery's log level.")] = "INFO",
+    metrics_port: MetricsPortOption = None,
+    metrics_host: MetricsHostOption = "127.0.0.1",
 ) -> None:
     """Run queued flows (a Celery worker) until stopped."""
+    import os
+
+    from fjordsync import logs
+
     module = commands()
+    # The pool's processes log as this one does (runtime/distributed/app.py reads it).
+    os.environ[logs.LOG_FORMAT_ENV] = logs.configured_format()
     try:
+        if metrics_port is not None:
+            # The ledger the workers share (FJORDSYNC_LEDGER_URL over the config's), so a
+            # worker's run figures are every worker's and serve's alike.
+            from fjordsync.runtime.distributed.ledger import load_runtime
+
+            start_metrics(load_runtime(config).ledger, metrics_port, metrics_host)
         module.worker(config, concurrency=concurrency, pool=pool, loglevel=loglevel)
     except FjordsyncError as exc:
         fail(exc, False)
