@@ -123,6 +123,7 @@ def test_a_plan_is_saved_private_masked_and_says_what_it_was_computed_from(syste
         "absence_types",
         "config",
         "ledger",
+        "fingerprint_key",
         "source",
         "target",
         "dry_run",
@@ -133,6 +134,7 @@ def test_a_plan_is_saved_private_masked_and_says_what_it_was_computed_from(syste
     assert len(computed["config"]["sha256"]) == 64
     assert computed["ledger"] == f"sqlite:///{tmp_path / 'ledger.db'}"
     assert computed["dry_run"] == document["run_id"]
+    assert len(computed["fingerprint_key"]) == 16
     assert (computed["source"]["connection"], computed["source"]["plugin"]) == ("hr", "alexis")
     assert (computed["target"]["connection"], computed["target"]["plugin"]) == (
         "payroll",
@@ -391,6 +393,19 @@ def test_a_plan_of_another_ledger_is_refused(systems, tmp_path):
         f"error: the plan was made with the ledger sqlite:///{tmp_path / 'ledger.db'}, not this "
         f"config's (sqlite:///{tmp_path / 'other-ledger.db'}): apply it with the config it was "
         "made with"
+    ]
+    assert writes_at(erp) == 0
+
+
+def test_a_plan_checked_with_another_fingerprint_key_is_refused(systems, tmp_path):
+    _, erp, config = systems
+    path = tmp_path / "plan.json"
+    make_plan(config, path)
+    result = fjordsync("apply", str(path), env={**ENV, "FJORDSYNC_LEDGER_KEY": "another key"})
+    assert result.stderr.splitlines() == [
+        "error: the plan's fingerprints were made with another fingerprint key than this "
+        "ledger's (FJORDSYNC_LEDGER_KEY or the ledger's key file differs): apply it where it "
+        "was made"
     ]
     assert writes_at(erp) == 0
 

@@ -366,6 +366,14 @@ def ledger_identity(url: str) -> str:
     return parsed.render_as_string(hide_password=True)
 
 
+def key_id(secret: bytes) -> str:
+    """Which fingerprint key a plan's fingerprints were made with, without telling the key: a
+    digest of a fixed text under it. Another key (another ledger, another
+    ``FJORDSYNC_LEDGER_KEY``) would make every fingerprint differ, which is no change in the
+    systems."""
+    return fingerprint({"purpose": "which key made a fjordsync plan"}, secret)[:16]
+
+
 def _file_sha256(path: Path) -> str | None:
     try:
         return hashlib.sha256(Path(path).read_bytes()).hexdigest()
@@ -540,6 +548,7 @@ async def make_plan(
             "sha256": _file_sha256(config.path),
         },
         "ledger": ledger_identity(ledger.url),
+        "fingerprint_key": key_id(ledger.fingerprint_key),
         "source": _connection(config, connectors, tenant_name, flow_config.source),
         "target": _connection(config, connectors, tenant_name, flow_config.target),
         "dry_run": result.run_id,
@@ -579,6 +588,11 @@ def _refuse_foreign(config: Config, ledger: Ledger, plan: SavedPlan) -> None:
         raise PlanError(
             f"the plan was made with the ledger {made_with}, not this config's ({here}): apply "
             "it with the config it was made with"
+        )
+    if plan.computed_from.get("fingerprint_key") != key_id(ledger.fingerprint_key):
+        raise PlanError(
+            "the plan's fingerprints were made with another fingerprint key than this ledger's "
+            "(FJORDSYNC_LEDGER_KEY or the ledger's key file differs): apply it where it was made"
         )
 
 
