@@ -252,3 +252,31 @@ def test_on_a_terminal_clear_asks_and_no_keeps_everything(config):
         "Clear these? [y/N]: nothing cleared",
     ]
     assert state("show", "hours", "--config", str(path)).stdout.splitlines()[1] == "cursors: 1"
+
+
+def complete(words: str, env: dict[str, str] | None = None) -> list[str]:
+    """What bash completion offers for the last of ``words`` (typer's completion protocol)."""
+    done = subprocess.run(
+        [FJORDSYNC],
+        capture_output=True,
+        text=True,
+        env={
+            **os.environ,
+            **(env or {}),
+            "_FJORDSYNC_COMPLETE": "complete_bash",
+            "COMP_WORDS": words,
+            "COMP_CWORD": str(len(words.split(" ")) - 1),
+        },
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout.split()
+
+
+def test_flow_and_tenant_names_complete_from_the_config(config):
+    path, _ = config
+    assert complete(f"fjordsync state show --config {path} ") == ["hours", "projects"]
+    assert complete("fjordsync state clear p", {"FJORDSYNC_CONFIG": str(path)}) == ["projects"]
+    assert complete(f"fjordsync state show hours -c {path} --tenant ") == ["acme"]
+    assert complete("fjordsync state show ") == []  # no config named: nothing to offer
