@@ -41,6 +41,7 @@ from fjordsync.cli import (  # noqa: F401
     serve,
     state,
     status,
+    web,
 )
 from fjordsync.cli.app import EXIT_ERROR, UsageError, app, fail, print_error, unexpected
 from fjordsync.cli.demo import write_demo_config

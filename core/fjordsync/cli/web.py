@@ -105,5 +105,5 @@ def web_user_command(
         fail(UsageError("web-user: a password needs 12 characters or more"), False)
     # Quoted, so a name with "." or "@" is one TOML key too.
     line = f'{json.dumps(name)} = "{hash_password(password)}"'
-    err.print("Paste this line under [web_users] in the secrets file:", highlight=False)
+    err.print("Paste this line under [web_users] in the secrets file:", markup=False)
     print(line)

@@ -110,6 +110,10 @@ def _plan_summary(document: dict[str, Any]) -> dict[str, Any]:
         "flow": document.get("flow"),
         "created_at": document.get("created_at"),
         "counts": {name: count for name, count in counts.items() if count},
+        "line": ", ".join(
+            f"{count:,} to {name}" if name in ("create", "update") else f"{count:,} {name}"
+            for name, count in counts.items()
+        ),
         "writes": len(document.get("actions") or []),
     }
 
@@ -219,7 +223,7 @@ async def run(request: Request) -> Response:
     shown_outcomes = [o for o in OUTCOMES if record.counts.get(o)] + (
         ["unchanged"] if record.counts.get("unchanged") else []
     )
-    context = {
+    context: dict[str, Any] = {
         "run": record,
         "items": items[:500],
         "more": max(0, len(items) - 500),
