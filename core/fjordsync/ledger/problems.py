@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -84,6 +84,29 @@ def _kind_of(item: Any) -> str | None:
     return str(getattr(problem.kind, "value", problem.kind))
 
 
+# Ids per IN list: well under SQLite's and PostgreSQL's limits on bound parameters.
+_CHUNK = 500
+
+
+def _chunks(ids: list[int]) -> Iterator[list[int]]:
+    for start in range(0, len(ids), _CHUNK):
+        yield ids[start : start + _CHUNK]
+
+
+class _Masking:
+    """``_masked`` once per distinct text: a run's problems share a few messages."""
+
+    def __init__(self) -> None:
+        self._done: dict[str, str | None] = {}
+
+    def __call__(self, text: str | None) -> str | None:
+        if not text:
+            return None
+        if text not in self._done:
+            self._done[text] = _masked(text)
+        return self._done[text]
+
+
 class Problems(LedgerEngine):
     """The problems a ledger remembers across runs."""
 
@@ -94,15 +117,24 @@ class Problems(LedgerEngine):
         for ``tenant``, remember what is new, refresh what is known and close what is gone;
         ``complete``: the run covered the flow's whole scope."""
         now = self._now()
+        masked = _Masking()
         met: set[tuple[str, str]] = set()
         found: dict[tuple[str, str, str], Any] = {}
+        # A problem's signature depends on the problem alone: worked out once per problem.
+        signatures: dict[Any, str] = {}
         for item in items:
             met.add((item.entity, item.key))
-            if str(item.outcome) in PROBLEM_OUTCOMES:
-                found.setdefault((item.entity, item.key, signature_of(item)), item)
+            if str(item.outcome) not in PROBLEM_OUTCOMES:
+                continue
+            problem = getattr(item, "problem", None)
+            if problem is None:
+                signature = signature_of(item)
+            elif (signature := signatures.get(problem)) is None:
+                signature = signatures[problem] = signature_of(item)
+            found.setdefault((item.entity, item.key, signature), item)
         with self._connection() as connection, connection.begin():
             open_rows = {
-                (row.entity, row.record_key, row.signature): row.id
+                (row.entity, row.record_key, row.signature): row
                 for row in connection.execute(
                     select(
                         KnownProblem.id,
@@ -116,66 +148,55 @@ class Problems(LedgerEngine):
                     )
                 )
             }
-            known = [
-                {
-                    "b_id": open_rows[problem],
-                    "outcome": str(item.outcome),
-                    "kind": _kind_of(item),
-                    "message": _masked(item.message or None),
-                    "label": _masked(getattr(item, "label", "") or None),
-                    "last_seen": now,
-                    "last_run_id": run_id,
-                }
-                for problem, item in found.items()
-                if problem in open_rows
-            ]
-            new = [
-                {
-                    "tenant": tenant,
-                    "flow": flow,
-                    "entity": entity,
-                    "record_key": key,
-                    "signature": signature,
-                    "outcome": str(item.outcome),
-                    "kind": _kind_of(item),
-                    "message": _masked(item.message or None),
-                    "label": _masked(getattr(item, "label", "") or None),
-                    "first_seen": now,
-                    "last_seen": now,
-                    "gone_at": None,
-                    "first_run_id": run_id,
-                    "last_run_id": run_id,
-                }
-                for (entity, key, signature), item in found.items()
-                if (entity, key, signature) not in open_rows
-            ]
-            gone = [
-                {"b_id": row_id}
-                for (entity, key, signature), row_id in open_rows.items()
+            known_ids: list[int] = []
+            new: list[dict[str, Any]] = []
+            new_items: list[Any] = []
+            for (entity, key, signature), item in found.items():
+                row = open_rows.get((entity, key, signature))
+                if row is not None:
+                    # Its words stay those it was first seen with: the same signature is the
+                    # same problem, and masking 100,000 labels again every run costs seconds.
+                    known_ids.append(row.id)
+                    continue
+                new_items.append(item)
+                new.append(
+                    {
+                        "tenant": tenant,
+                        "flow": flow,
+                        "entity": entity,
+                        "record_key": key,
+                        "signature": signature,
+                        "outcome": str(item.outcome),
+                        "kind": _kind_of(item),
+                        "message": masked(item.message),
+                        "label": masked(getattr(item, "label", "")),
+                        "first_seen": now,
+                        "last_seen": now,
+                        "gone_at": None,
+                        "first_run_id": run_id,
+                        "last_run_id": run_id,
+                    }
+                )
+            gone_ids = [
+                row.id
+                for (entity, key, signature), row in open_rows.items()
                 if (entity, key, signature) not in found and (complete or (entity, key) in met)
             ]
-            if known:
+            # Ids in chunks: one statement per chunk, not per row (a run may have 100,000).
+            for chunk in _chunks(known_ids):
                 connection.execute(
                     update(KnownProblem)
-                    .where(KnownProblem.id == bindparam("b_id"))
-                    .values(
-                        outcome=bindparam("outcome"),
-                        kind=bindparam("kind"),
-                        message=bindparam("message"),
-                        label=bindparam("label"),
-                        last_seen=bindparam("last_seen"),
-                        last_run_id=bindparam("last_run_id"),
-                    ),
-                    known,
+                    .where(KnownProblem.id.in_(chunk))
+                    .values(last_seen=now, last_run_id=run_id)
                 )
-            if new:
+            if new and self._has_gone_problems(connection, tenant, flow):
                 # A problem that was gone and came back is new again: its old row (gone) makes
                 # way, since a record's problem has one row.
                 connection.execute(
                     delete(KnownProblem).where(
                         and_(
-                            KnownProblem.tenant == bindparam("b_tenant"),
-                            KnownProblem.flow == bindparam("b_flow"),
+                            KnownProblem.tenant == tenant,
+                            KnownProblem.flow == flow,
                             KnownProblem.entity == bindparam("b_entity"),
                             KnownProblem.record_key == bindparam("b_key"),
                             KnownProblem.signature == bindparam("b_signature"),
@@ -184,8 +205,6 @@ class Problems(LedgerEngine):
                     ),
                     [
                         {
-                            "b_tenant": tenant,
-                            "b_flow": flow,
                             "b_entity": row["entity"],
                             "b_key": row["record_key"],
                             "b_signature": row["signature"],
@@ -193,16 +212,30 @@ class Problems(LedgerEngine):
                         for row in new
                     ],
                 )
+            if new:
                 connection.execute(insert(KnownProblem), new)
-            if gone:
+            for chunk in _chunks(gone_ids):
                 connection.execute(
-                    update(KnownProblem)
-                    .where(KnownProblem.id == bindparam("b_id"))
-                    .values(gone_at=now),
-                    gone,
+                    update(KnownProblem).where(KnownProblem.id.in_(chunk)).values(gone_at=now)
                 )
-        new_items = tuple(item for problem, item in found.items() if problem not in open_rows)
-        return ProblemNews(new=len(new), known=len(known), gone=len(gone), new_items=new_items)
+        return ProblemNews(
+            new=len(new), known=len(known_ids), gone=len(gone_ids), new_items=tuple(new_items)
+        )
+
+    @staticmethod
+    def _has_gone_problems(connection: Any, tenant: str, flow: str) -> bool:
+        return (
+            connection.execute(
+                select(KnownProblem.id)
+                .where(
+                    KnownProblem.tenant == tenant,
+                    KnownProblem.flow == flow,
+                    KnownProblem.gone_at.is_not(None),
+                )
+                .limit(1)
+            ).first()
+            is not None
+        )
 
     def open_problems(self, tenant: str, flow: str | None = None) -> list[KnownProblemRecord]:
         """The problems of ``tenant`` (of one ``flow``, when given) not gone yet, by flow,
