@@ -267,7 +267,7 @@ def _tell_now(
             counts=about.pop("counts", None) or (record.counts if record else {}),
             started_at=record.started_at if record else None,
             finished_at=record.finished_at if record else None,
-            message=message,
+            message=message if message is not None else (record.message if record else None),
             **about,
         )
         return tell(notifications, notice, attempts=attempts)
