@@ -450,3 +450,12 @@ def test_a_plan_whose_action_was_edited_by_hand_is_refused(systems, tmp_path):
         f"error: {path}: the plan's action 1's action is 'delete', not create or update"
     ]
     assert writes_at(erp) == 0
+
+
+def test_a_plan_to_a_missing_folder_is_refused_before_the_dry_run(systems, tmp_path):
+    _, _, config = systems
+    nowhere = tmp_path / "nowhere"
+    result = make_plan(config, nowhere / "plan.json")
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr.splitlines() == [f"error: --out: the folder {nowhere} does not exist"]
+    assert not (tmp_path / "ledger.db").exists()  # no dry run was started

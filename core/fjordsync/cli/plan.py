@@ -80,6 +80,9 @@ def plan_command(
     try:
         employees_scope = employee_numbers(employees)
         absence_codes = absence_code_set(absence_types)
+        folder = Path(out_file).parent
+        if not folder.is_dir():  # said before the dry run, not after it
+            raise UsageError(f"--out: the folder {render.plain(folder)} does not exist")
     except UsageError as exc:
         fail(exc, as_json)
     built = container(config=config)

@@ -45,6 +45,7 @@ from typing import Any
 from fjordsync.config import Config
 from fjordsync.domain.diff import Action, fingerprint
 from fjordsync.domain.model import PERSONAL_FIELDS
+from fjordsync.domain.problems import group_problems
 from fjordsync.domain.values import DateRange
 from fjordsync.errors import FjordsyncError
 from fjordsync.flows.common import ItemOutcome, Outcome, RunResult
@@ -437,7 +438,7 @@ def _codes_of(plan: SavedPlan, key: str) -> frozenset[str] | None:
 
 def _summary(items: list[ItemOutcome]) -> dict[str, int]:
     """A plan's counts: what it creates and updates, what is left alone, and the problems
-    (invalid, in conflict, failed, deferred) that keep records from being planned."""
+    (invalid, in conflict, failed: those ``problems`` groups) that keep records out of it."""
     planned = Counter(item.action.value for item in items if item.outcome is Outcome.PLANNED)
     outcomes = Counter(item.outcome for item in items)
     return {
@@ -447,43 +448,14 @@ def _summary(items: list[ItemOutcome]) -> dict[str, int]:
         "skipped": outcomes[Outcome.SKIPPED],
         "problems": outcomes[Outcome.INVALID]
         + outcomes[Outcome.CONFLICT]
-        + outcomes[Outcome.FAILED]
-        + outcomes[Outcome.DEFERRED],
+        + outcomes[Outcome.FAILED],
     }
 
 
-PROBLEM_OUTCOMES = (Outcome.INVALID, Outcome.CONFLICT, Outcome.FAILED, Outcome.DEFERRED)
-SAMPLE_RECORDS = 5
-
-
 def _problems(items: list[ItemOutcome]) -> list[dict[str, Any]]:
-    """The dry run's problems grouped by cause: by the domain's ``group_problems`` when this
-    version has it, else by outcome, kind and message (count and a few sample records, by
-    label; messages never carry values)."""
-    from fjordsync.domain import problems as domain_problems
-
-    group = getattr(domain_problems, "group_problems", None)
-    if group is not None:
-        return [found.as_dict() for found in group(items)]
-    groups: dict[tuple[str, str | None, str], dict[str, Any]] = {}
-    for item in items:
-        if item.outcome not in PROBLEM_OUTCOMES:
-            continue
-        kind = item.problem.kind.value if item.problem is not None else None
-        entry = groups.setdefault(
-            (item.outcome.value, kind, item.message),
-            {
-                "kind": kind,
-                "outcome": item.outcome.value,
-                "message": item.message,
-                "count": 0,
-                "records": [],
-            },
-        )
-        entry["count"] += 1
-        if len(entry["records"]) < SAMPLE_RECORDS:
-            entry["records"].append(item.label or item.key)
-    return sorted(groups.values(), key=lambda entry: -entry["count"])
+    """The dry run's problems grouped by cause (count, the fix, a few sample records by label;
+    never a value), as the run's output and ``--json`` group them."""
+    return [group.as_dict() for group in group_problems(items)]
 
 
 def _planned_actions(items: Iterable[ItemOutcome], secret: bytes) -> tuple[PlannedAction, ...]:
