@@ -246,11 +246,15 @@ async def flow(request: Request) -> Response:
         for p in _saved_plans(web)
         if p.get("summary", {}).get("tenant") == tenant and p["summary"].get("flow") == name
     ]
+    from fjordsync.flows.registry import FLOWS
+
+    definition = FLOWS.get(name)
     return web.page(
         request,
         "flow.html",
         tenant=tenant,
         flow=name,
+        takes_period=definition is not None and definition.takes_period,
         status=status,
         runs=web.ledger.runs(tenant=tenant, flow=name, limit=20),
         plans=plans[:10],
