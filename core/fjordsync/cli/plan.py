@@ -11,7 +11,7 @@ from __future__ import annotations
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
@@ -34,6 +34,9 @@ from fjordsync.cli.app import (
 )
 from fjordsync.cli.run import _failed_run, _period, absence_code_set, employee_numbers
 from fjordsync.errors import FjordsyncError
+
+if TYPE_CHECKING:
+    from fjordsync.runtime.plans import PlanChanged
 
 EXIT_BY_STATUS = {"succeeded": EXIT_OK, "partial": EXIT_PARTIAL}
 
@@ -183,19 +186,18 @@ def apply_command(
     raise typer.Exit(EXIT_BY_STATUS.get(result.status, EXIT_ERROR))
 
 
-def _refused(changed: FjordsyncError, as_json: bool) -> NoReturn:
+def _refused(changed: PlanChanged, as_json: bool) -> NoReturn:
     """A plan that no longer holds: the reason, then one line per changed record; exit 2."""
     from fjordsync import logs
     from fjordsync.cli import render
 
-    details = list(getattr(changed, "details", []))
     if as_json:
         print_json(
             {
                 "error": type(changed).__name__,
                 "message": logs.redact(str(changed)),
-                "records": list(getattr(changed, "records", [])),
-                "details": details,
+                "records": changed.records,
+                "details": changed.details,
             },
             None,
         )
@@ -205,6 +207,6 @@ def _refused(changed: FjordsyncError, as_json: bool) -> NoReturn:
             "since it was made. Nothing was written: make a new plan and review it. Changed:",
             highlight=False,
         )
-        for line in details:
+        for line in changed.details:
             err.print(f"  {render.markup(line)}", highlight=False)
     raise typer.Exit(EXIT_ERROR)
