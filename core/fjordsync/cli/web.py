@@ -60,6 +60,15 @@ def web_command(
             ),
             highlight=False,
         )
+    if web.config.web.secure_cookies and listen_host not in ("127.0.0.1", "localhost", "::1"):
+        # Browsers keep a Secure cookie over plain http only from this machine's own address.
+        err.print(
+            cell(
+                f"note: the login cookie is Secure: open it through HTTPS (a proxy in front of "
+                f"{listen_host}:{listen_port}), or a browser drops it and nobody stays logged in"
+            ),
+            highlight=False,
+        )
     server = uvicorn.Server(
         uvicorn.Config(
             application,
