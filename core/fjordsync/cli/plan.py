@@ -73,8 +73,7 @@ def plan_command(
     ] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Plan a flow (a dry run: nothing written) and save the plan, to review and then apply
-    with `fjordsync apply FILE`."""
+    """Plan a flow (a dry run: nothing written) and save it to review, then `apply` it."""
     import asyncio
 
     from fjordsync.cli import render
