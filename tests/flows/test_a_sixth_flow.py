@@ -132,7 +132,8 @@ def test_a_connection_that_cannot_serve_the_sixth_flow_is_refused_at_config_load
     assert refused.value.problems[-1:] == [
         (
             "tenants.acme.flows.codes.target",
-            "connector 'alexis' cannot serve as the target of flow 'codes': "
-            "it does not implement ProjectReader, ProjectWriter",
+            "flow 'codes' writes to connection 'projects', which is an AlexisHR connection "
+            "(alexis): it cannot read projects or write projects; connections that can: "
+            "codes (toy)",
         )
     ]

@@ -67,7 +67,7 @@ def test_a_broken_tenant_is_marked_with_its_problems_and_the_others_load(tmp_pat
     with pytest.raises(ConfigFileError) as raised:
         config.tenant("broken")
     assert raised.value.problems == [MISSING]
-    assert str(raised.value) == f"{tmp_path / 'fjordsync.toml'}: {': '.join(MISSING)}"
+    assert str(raised.value) == f"{tmp_path / 'fjordsync.toml'}:19: {': '.join(MISSING)}"
     with pytest.raises(
         ConfigError, match=r"has 2 tenants: choose one with --tenant \(acme, broken\)"
     ):
@@ -85,8 +85,10 @@ def test_a_tenant_with_a_structural_mistake_is_broken_alone(tmp_path, registered
     body = TWO_TENANTS.replace('schedule = { days = ["mon"], time = "07:00" }', 'colour = "red"')
     config = load_config(write(tmp_path, body), connectors=registered, environ={})
     assert list(config.tenants) == ["acme"]
+    # The structural mistake does not hide the tenant's other problems (one pass shows all).
     assert config.broken["broken"] == (
         ("tenants.broken.flows.projects.colour", "is not a known setting"),
+        MISSING,
     )
 
 
@@ -146,7 +148,7 @@ def test_run_of_another_tenant_works_and_of_the_broken_one_says_why(tmp_path):
     refused = fjordsync("run", "projects", "--tenant", "broken", "--config", str(file), env=env)
     assert refused.returncode == 2
     assert refused.stdout == ""
-    assert f"{file}: {': '.join(MISSING)}" in refused.stderr
+    assert f"{file}:19: {': '.join(MISSING)}" in refused.stderr
     assert "Traceback" not in refused.stderr
 
     # The file is not valid while one tenant is broken, though the others run.
@@ -154,7 +156,7 @@ def test_run_of_another_tenant_works_and_of_the_broken_one_says_why(tmp_path):
     assert checked.returncode == 2
     document = json.loads(checked.stdout)
     assert document["valid"] is False
-    assert document["problems"] == [{"path": MISSING[0], "problem": MISSING[1]}]
+    assert document["problems"] == [{"path": MISSING[0], "problem": MISSING[1], "line": 19}]
 
 
 class Boom(InMemorySystem):
