@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from fjordsync.domain.codes import AbsenceCode
 from fjordsync_alexis.sandbox import DEFAULT_TOKEN, AlexisSandbox
 from fjordsync_twentyfourseven.sandbox import DEFAULT_ACCESS_TOKEN, TwentyFourSevenSandbox
 from fjordsync_twentyfourseven.sandbox.payroll import absence_types
@@ -402,6 +403,9 @@ def test_a_leave_cancelled_after_export_is_a_conflict(systems):
     assert code == 1
 
 
+VALID_CODES = ", ".join(f"{code.value} {code.type.payroll_name}" for code in AbsenceCode)
+
+
 def test_check_names_leave_types_without_a_payroll_code(systems):
     hr, _, config = systems
     hr.state["leave-type"].append(
@@ -434,15 +438,18 @@ def test_check_names_leave_types_without_a_payroll_code(systems):
             "subject": "leave type",
             "record": "Sabbatical",
             "change_in": "fjordsync config",
-            "message": "leave type 'Sabbatical' has code 'S1', which is not a payroll absence "
-            "code: add the type to the flow's mapping (1 leave(s) in the year around today use it)",
-            "proposal": "",
+            "message": "leave type 'Sabbatical' has no payroll absence code (1 leave(s) in the "
+            "year around today use it)",
+            "proposal": "add it to the config:\n"
+            "    [tenants.acme.flows.absences.mapping.absence_types]\n"
+            '    "Sabbatical" = "<code>"\n'
+            f"valid codes: {VALID_CODES}",
         }
     ]
-    text = (
-        config.read_text() + "[tenants.acme.flows.absences.mapping.absence_types]\n"
-        '"Sabbatical" = "13"\n'
-    )
+    # The proposal's lines, pasted with a code filled in, are the fix.
+    [finding] = json.loads(result.stdout)["findings"]
+    pasted = "\n".join(finding["proposal"].splitlines()[1:3]).replace("<code>", "13")
+    text = config.read_text() + pasted + "\n"
     config.write_text(text)
     assert fjordsync("check", "absences", "--config", str(config), env=ENV).returncode == 0
 

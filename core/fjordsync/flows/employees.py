@@ -97,7 +97,7 @@ def _labels(
     be); one that could not be read, or several sharing a number, by what was read first."""
     names = {key: text(employee.full_name) for key, employee in people.items()}
     names = {**names_of(read), **names}
-    labels = {}
+    labels: dict[str, str] = {}
     for record in read:
         key = normalise_key(record.key)
         if isinstance(record, InvalidRecord):

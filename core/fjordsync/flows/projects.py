@@ -189,9 +189,8 @@ def _reconcile_unread(
     """Pending creates of projects this run did not read (the read is incremental), settled by
     SmartDok's list alone: a number it lists once is linked; a number it does not list is
     forgotten, since nothing was made and the project is created when it is read again. A
-    number listed several times (or unreadable) stays pending: a person decides first."""
-    if context.dry_run:
-        return []
+    number listed several times (or unreadable) stays pending: a person decides first. A dry
+    run changes nothing: it shows each link the real run will make as ``planned``."""
     pending = context.state.pending_writes(context.tenant, context.flow, ENTITY)
     by_number: dict[str, list[Project]] = {}
     for project in current:
@@ -203,12 +202,22 @@ def _reconcile_unread(
             # may be the project that was made, so it stays pending until a person corrects it.
             continue
         held = by_number.get(key, [])
-        if not held:
+        if not held and not context.dry_run:
             context.state.forget_pending(
                 tenant=context.tenant, flow=context.flow, entity=ENTITY, source_key=key
             )
             continue
-        if len(held) > 1 or not held[0].target_key:
+        if len(held) != 1 or not held[0].target_key:
+            continue
+        label = f"project {key} {text(held[0].name)}"
+        if context.dry_run:
+            message = (
+                f"found in {context.target_wording.system} after an answer was lost: it will "
+                "be linked, not sent again"
+            )
+            items.append(
+                ItemOutcome(ENTITY, key, ActionKind.CREATE, Outcome.PLANNED, message, label=label)
+            )
             continue
         message = (
             f"found in {context.target_wording.system} after an answer was lost: linked, not "
@@ -225,7 +234,6 @@ def _reconcile_unread(
             action=ActionKind.CREATE.value,
             message=message,
         )
-        label = f"project {key} {text(held[0].name)}"
         items.append(
             ItemOutcome(ENTITY, key, ActionKind.CREATE, Outcome.WRITTEN, message, label=label)
         )
