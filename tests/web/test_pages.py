@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import re
 
+import httpx
 import pytest
 
 from tests.web.conftest import PASSWORD, USER, fjordsync, smartdok_projects
@@ -143,3 +144,30 @@ def test_a_plan_is_saved_reviewed_and_applied_and_smartdok_has_the_change(page, 
     page.click("#apply")
     assert page.locator("h1").inner_text() == "The apply did not go ahead"
     assert "Nothing was written" in page.locator("main .error").inner_text()
+
+
+def test_personal_values_are_masked_in_a_dry_run_and_a_saved_plan(page, site, screenshots):
+    from tests.integration.test_leaks import _hits, _personal_values
+
+    states = {
+        name: httpx.get(f"{url}/_sandbox/state").json() for name, url in site.sandboxes.items()
+    }
+    personal = _personal_values(states)
+    assert personal["text"] and personal["number"]
+    page.goto(f"{site.url}/flows/demo/payroll-employees")
+    page.click("text=Dry run")
+    page.wait_for_url(f"{site.url}/flows/demo/payroll-employees/dry-run")
+    dry_run = page.content()
+    assert "***" in page.locator("#changes").inner_text()
+    assert _hits(dry_run, personal) == []
+    page.screenshot(path=screenshots / "dry-run-masked.png", full_page=False)
+    page.goto(f"{site.url}/flows/demo/payroll-employees")
+    page.click("text=Save plan for review")
+    page.wait_for_url(re.compile(rf"{site.url}/plans/demo-payroll-employees-.*\.json"))
+    masked = [
+        line
+        for line in page.locator("#changes .change").all_inner_texts()
+        if line.endswith("→ ***")
+    ]
+    assert masked  # salaries, personal numbers, accounts: there, and shown as ***
+    assert _hits(page.content(), personal) == []
