@@ -10,6 +10,7 @@ import json
 import socket
 import textwrap
 import threading
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -377,6 +378,28 @@ def test_the_same_message_of_two_records_is_one_problem_each_and_kept_masked(led
     )
     assert (news.new, news.known) == (0, 2)
     assert all("15108695088" not in (p.message or "") for p in ledger.open_problems("acme"))
+
+
+def test_labels_are_masked_on_the_way_in(ledger):
+    labelled = [
+        ItemOutcome(
+            "employee",
+            str(key),
+            ActionKind.INVALID,
+            Outcome.INVALID,
+            "x",
+            problem=MISSING_EMAIL,
+            label=f"{key} Kari Nordmann, 15108695088",
+        )
+        for key in (2003, 2004)
+    ]
+    weird = replace(labelled[0], key="2005", label="2005 Per\n15108695088 Berg")
+    remember(ledger, [*labelled, weird])
+    assert [p.label for p in ledger.open_problems("acme")] == [
+        "2003 Kari Nordmann, ***",
+        "2004 Kari Nordmann, ***",
+        "2005 Per\n*** Berg",
+    ]
 
 
 def test_a_large_run_is_remembered_and_compared_in_batches(ledger):
