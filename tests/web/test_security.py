@@ -127,3 +127,34 @@ def test_what_is_not_there_is_not_found(site, path):
     clerk = Browser(site.url)
     clerk.login()
     assert clerk.request("GET", path).status_code == 404
+
+
+def test_pages_answer_while_a_long_dry_run_goes_on(site):
+    """An hours dry run takes many seconds (every hour read and planned); it runs beside the
+    pages, not in front of them."""
+    import threading
+    import time
+
+    clerk = Browser(site.url)
+    clerk.login()
+    token = clerk.token("/flows/demo/hours")
+    answers: list[httpx.Response] = []
+    dry_run = threading.Thread(
+        target=lambda: answers.append(
+            clerk.request(
+                "POST", "/flows/demo/hours/dry-run", data={"csrf_token": token}, timeout=180
+            )
+        )
+    )
+    dry_run.start()
+    time.sleep(1.5)
+    assert dry_run.is_alive()
+    started = time.monotonic()
+    listing = clerk.request("GET", "/runs")
+    took = time.monotonic() - started
+    assert listing.status_code == 200
+    assert took < 2.0, took
+    dry_run.join(timeout=180)
+    (answer,) = answers
+    assert answer.status_code == 200
+    assert "Nothing was written." in answer.text

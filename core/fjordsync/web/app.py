@@ -32,14 +32,14 @@ user's state directory (``<state dir>/fjordsync/plans``); files are 0600.
 
 from __future__ import annotations
 
-import inspect
+import asyncio
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from datetime import UTC, date, datetime
 from html import escape
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.applications import Starlette
@@ -69,6 +69,7 @@ CSP = (
 )
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 class _SecurityHeaders:
@@ -283,8 +284,10 @@ def _period(fields: dict[str, Any]) -> Any:
     return DateRange(start, end, field="from/to")
 
 
-async def _maybe_await(value: Any) -> Any:
-    return await value if inspect.isawaitable(value) else value
+async def in_own_loop(work: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """``work()`` run to the end in a thread with its own event loop, as the CLI runs it: a
+    dry run of 25 seconds (its ledger calls block) must not hold up every other page."""
+    return await asyncio.to_thread(lambda: asyncio.run(work()))
 
 
 def create_app(

@@ -23,9 +23,9 @@ from fjordsync.web import auth
 from fjordsync.web.app import (
     OUTCOMES,
     WebApp,
-    _maybe_await,
     _NotFound,
     _period,
+    in_own_loop,
     new_plan_path,
     plan_path,
 )
@@ -272,7 +272,9 @@ async def check(request: Request) -> Response:
     error = None
     findings: list[Any] = []
     try:
-        findings = await preflight(web.config, web.connectors, name, tenant=tenant, now=web.now)
+        findings = await in_own_loop(
+            lambda: preflight(web.config, web.connectors, name, tenant=tenant, now=web.now)
+        )
     except FjordsyncError as exc:
         error = _message(exc)
     template = "_check.html" if request.headers.get("hx-request") == "true" else "check.html"
@@ -342,16 +344,19 @@ async def dry_run(request: Request) -> Response:
         return refused
     tenant, name = web.tenant_flow(request.path_params["tenant"], request.path_params["flow"])
     try:
-        result = await run_flow(
-            web.config,
-            web.connectors,
-            web.ledger,
-            name,
-            tenant=tenant,
-            dry_run=True,
-            trigger="web",
-            period=_period(fields),
-            now=web.now,
+        period = _period(fields)
+        result = await in_own_loop(
+            lambda: run_flow(
+                web.config,
+                web.connectors,
+                web.ledger,
+                name,
+                tenant=tenant,
+                dry_run=True,
+                trigger="web",
+                period=period,
+                now=web.now,
+            )
         )
     except FjordsyncError as exc:
         return _failed(web, request, "dry run", exc)
@@ -383,14 +388,15 @@ async def save_plan(request: Request) -> Response:
         return refused
     tenant, name = web.tenant_flow(request.path_params["tenant"], request.path_params["flow"])
     try:
-        _, saved = await _maybe_await(
-            make_plan(
+        period = _period(fields)
+        _, saved = await in_own_loop(
+            lambda: make_plan(
                 web.config,
                 web.connectors,
                 web.ledger,
                 name,
                 tenant=tenant,
-                period=_period(fields),
+                period=period,
                 now=web.now,
                 trigger="web-plan",
             )
@@ -414,8 +420,8 @@ async def apply_plan(request: Request) -> Response:
     path = plan_path(web, request.path_params["name"])
     try:
         saved = read_plan(path)
-        result = await _maybe_await(
-            apply_saved_plan(
+        result = await in_own_loop(
+            lambda: apply_saved_plan(
                 web.config, web.connectors, web.ledger, saved, now=web.now, trigger="web-apply"
             )
         )
