@@ -410,3 +410,52 @@ def test_a_large_run_is_remembered_and_compared_in_batches(ledger):
     _, half = remember(ledger, items[:10_000])
     assert (news.new, again.known, half.known, half.gone) == (20_000, 20_000, 10_000, 10_000)
     assert len(ledger.open_problems("acme")) == 10_000
+
+
+def test_an_interrupted_run_is_told_once_without_retries(tmp_path, monkeypatch):
+    import asyncio
+
+    from fjordsync.config import load_config
+    from fjordsync.flows import registry
+    from fjordsync.plugins import connectors, get_plugin_manager
+    from fjordsync.runtime import runner
+
+    monkeypatch.setenv("FJORDSYNC_LEDGER_KEY", "k" * 32)
+
+    async def stopped(context, source, target):
+        raise asyncio.CancelledError
+
+    stopping = replace(registry.FLOWS["projects"], run=stopped)
+    monkeypatch.setitem(registry.FLOWS, "projects", stopping)
+    with Receiver(status=500) as receiver:
+        path = tmp_path / "fjordsync.toml"
+        path.write_text(
+            textwrap.dedent(f"""
+                [ledger]
+                url = "sqlite:///ledger.db"
+                [tenants.acme.connections.erp]
+                plugin = "memory"
+                [tenants.acme.connections.time]
+                plugin = "memory"
+                [tenants.acme.flows.projects]
+                source = "erp"
+                target = "time"
+                [tenants.acme.notifications]
+                on = ["failure"]
+                webhooks = [{{ url = "{receiver.url}" }}]
+            """),
+            encoding="utf-8",
+        )
+        registered = connectors(get_plugin_manager())
+        config = load_config(path, connectors=registered)
+        ledger = Ledger(f"sqlite:///{tmp_path / 'ledger.db'}", clock=lambda: T0)
+        with pytest.raises(asyncio.CancelledError):
+            asyncio.run(runner.run_flow(config, registered, ledger, "projects", now=lambda: T0))
+        ledger.close()
+    [post] = receiver.posts  # one try: a stopping process does not wait on retries
+    assert {k: post["json"][k] for k in ("status", "reasons", "message", "new_problems")} == {
+        "status": "interrupted",
+        "reasons": ["failure"],
+        "message": "the run was stopped (CancelledError) before it finished",
+        "new_problems": None,
+    }
