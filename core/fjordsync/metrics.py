@@ -5,7 +5,8 @@ What the run history says is read from the ledger at scrape time (``LedgerCollec
 aggregate query over the runs and one pass over their counts, no run item read), so a serve and
 the workers of one ledger show the same figures, and a restart loses none:
 
-    fjordsync_runs_total{tenant,flow,status}              runs (dry runs left out)
+    fjordsync_runs_total{tenant,flow,status}              finished runs (dry runs left out)
+    fjordsync_runs_running{tenant,flow}                   runs going on
     fjordsync_records_total{tenant,flow,outcome}          records of those runs by outcome
     fjordsync_last_run_timestamp_seconds{tenant,flow}     when the last run finished
     fjordsync_last_success_timestamp_seconds{tenant,flow} when the last succeeded run finished
@@ -87,11 +88,19 @@ class LedgerCollector:
         yield up
         if totals is not None:
             runs = CounterMetricFamily(
-                "fjordsync_runs", "Runs by status (dry runs left out).", labels=_RUN_LABELS
+                "fjordsync_runs",
+                "Finished runs by status (dry runs left out).",
+                labels=("tenant", "flow", "status"),
             )
             for (tenant, flow, status), count in sorted(totals.runs.items()):
                 runs.add_metric([tenant, flow, status], count)
             yield runs
+            running = GaugeMetricFamily(
+                "fjordsync_runs_running", "Runs going on.", labels=("tenant", "flow")
+            )
+            for (tenant, flow), count in sorted(totals.running.items()):
+                running.add_metric([tenant, flow], count)
+            yield running
             records = CounterMetricFamily(
                 "fjordsync_records",
                 "Records of the runs by outcome.",
@@ -122,9 +131,6 @@ class LedgerCollector:
             requests.add_metric([system, method, klass], count)
         yield requests
         yield from _budget_families()
-
-
-_RUN_LABELS = ("tenant", "flow", "status")
 
 
 def _budget_families() -> Iterator[Any]:

@@ -101,6 +101,11 @@ def test_serve_exposes_runs_records_requests_and_budget_after_a_scheduled_run(du
     assert found[("fjordsync_ledger_up", ())] == 1.0
     assert found[("fjordsync_runs_total", (*flow[:1], ("status", "succeeded"), flow[1]))] == 1.0
     assert found[("fjordsync_records_total", (flow[0], ("outcome", "written"), flow[1]))] == 3.0
+    assert not [name for name, _ in found if name == "fjordsync_runs_running"]  # none going on
+    ledger_samples = {
+        name for name, _ in found if name.startswith(("fjordsync_runs", "fjordsync_records"))
+    }
+    assert ledger_samples == {"fjordsync_runs_total", "fjordsync_records_total"}
     assert found[("fjordsync_last_run_timestamp_seconds", flow)] == run.finished_at.timestamp()
     assert found[("fjordsync_last_success_timestamp_seconds", flow)] == (
         run.finished_at.timestamp()

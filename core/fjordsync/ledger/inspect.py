@@ -131,11 +131,13 @@ class FlowState:
 
 @dataclass(frozen=True, slots=True)
 class RunTotals:
-    """The run history summed for the metrics: runs by status and records by outcome per
-    tenant and flow, and when each flow's last run (and last successful one) finished. Dry runs
-    are left out: they write nothing."""
+    """The run history summed for the metrics: finished runs by status and their records by
+    outcome per tenant and flow, the runs going on, and when each flow's last run (and last
+    successful one) finished. Dry runs are left out: they write nothing. A run going on is not
+    among the finished (its status is still to come), so the finished counts only ever rise."""
 
-    runs: dict[tuple[str, str, str], int]  # (tenant, flow, status) -> runs
+    runs: dict[tuple[str, str, str], int]  # (tenant, flow, status) -> finished runs
+    running: dict[tuple[str, str], int]  # (tenant, flow) -> runs going on
     records: dict[tuple[str, str, str], int]  # (tenant, flow, outcome) -> records
     last_finished: dict[tuple[str, str], datetime]
     last_succeeded: dict[tuple[str, str], datetime]
@@ -243,6 +245,7 @@ class Inspect(LedgerEngine):
         """The run history's totals, one aggregate query and one pass over the runs' counts
         (a run's counts by outcome are kept with the run, so no run item is read)."""
         runs: dict[tuple[str, str, str], int] = {}
+        running: dict[tuple[str, str], int] = {}
         records: dict[tuple[str, str, str], int] = defaultdict(int)
         last_finished: dict[tuple[str, str], datetime] = {}
         last_succeeded: dict[tuple[str, str], datetime] = {}
@@ -252,6 +255,9 @@ class Inspect(LedgerEngine):
                 .where(Run.dry_run.is_(False))
                 .group_by(Run.tenant, Run.flow, Run.status)
             ):
+                if status == "running":
+                    running[(tenant, flow)] = int(count)
+                    continue
                 runs[(tenant, flow, status)] = int(count)
                 if finished is None:
                     continue
@@ -266,7 +272,7 @@ class Inspect(LedgerEngine):
             ):
                 for outcome, number in (counts or {}).items():
                     records[(tenant, flow, outcome)] += int(number)
-        return RunTotals(runs, dict(records), last_finished, last_succeeded)
+        return RunTotals(runs, running, dict(records), last_finished, last_succeeded)
 
 
 def _datetime(value: datetime | str) -> datetime:
