@@ -40,6 +40,7 @@ from datetime import UTC, date, datetime
 from html import escape
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import quote
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.applications import Starlette
@@ -214,8 +215,9 @@ class WebApp:
         return self.page(request, "refused.html", status_code=status, why=why)
 
     def need_login(self, request: Request) -> Response:
-        next_path = request.url.path
-        return RedirectResponse(f"/login?next={next_path}", status_code=303)
+        """To the login page, which then sends the person back to this page."""
+        back = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/login?next={quote(back, safe='/')}", status_code=303)
 
     async def checked_post(self, request: Request) -> tuple[dict[str, Any], Response | None]:
         """The form of a POST, or the refusal: no login (403), no or a wrong CSRF token
