@@ -172,3 +172,25 @@ def test_the_session_key_is_the_configured_one_else_a_private_file(tmp_path):
         f"the web session key {tmp_path / auth.SESSION_KEY_FILE} can be read or written by "
         f"others (mode 0644): chmod 600 {tmp_path / auth.SESSION_KEY_FILE}"
     )
+
+
+def test_an_unexpected_error_is_one_line_and_its_traceback_goes_to_the_log_file(
+    config, tmp_path, monkeypatch
+):
+    from fjordsync.web import pages
+
+    def broken(web):
+        raise RuntimeError("a bug with a value 12345678901 in it")
+
+    monkeypatch.setattr(pages, "_statuses", broken)
+    client = logged_in(create_app(str(config)))
+    page = client.get("/")
+    log_file = tmp_path / "state" / "fjordsync" / "fjordsync.log"
+    assert page.status_code == 500
+    assert page.text == (
+        "<!doctype html><title>Error</title><p>fjordsync web: unexpected error (RuntimeError) "
+        f"— details in {log_file}</p>"
+    )
+    logged = log_file.read_text()
+    assert "Traceback" in logged and "RuntimeError" in logged
+    assert "12345678901" not in logged  # masked there too (a personal number's shape)
