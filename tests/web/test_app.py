@@ -194,3 +194,18 @@ def test_an_unexpected_error_is_one_line_and_its_traceback_goes_to_the_log_file(
     logged = log_file.read_text()
     assert "Traceback" in logged and "RuntimeError" in logged
     assert "12345678901" not in logged  # masked there too (a personal number's shape)
+
+
+def test_read_without_login_opens_the_pages_but_never_the_actions(config):
+    text = config.read_text().replace("[web]\n", "[web]\nread_without_login = true\n")
+    config.write_text(text)
+    client = TestClient(create_app(str(config)), base_url="http://127.0.0.1")
+    for path in ("/", "/runs", "/plans", "/schedules", "/flows/acme/hours"):
+        page = client.get(path, follow_redirects=False)
+        assert page.status_code == 200, path
+    flow = client.get("/flows/acme/hours").text
+    assert "to run, plan or apply." in flow and "Save plan for review" not in flow
+    token = TOKEN.search(client.get("/login").text).group(1)  # this session's own token
+    refused = client.post("/flows/acme/hours/dry-run", data={"csrf_token": token})
+    assert refused.status_code == 403
+    assert "Log in first: actions need a login." in refused.text
