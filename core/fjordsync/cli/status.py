@@ -58,17 +58,17 @@ def status_command(
     raise typer.Exit(EXIT_OK)
 
 
-def _last_run(status: FlowStatus) -> tuple[str, str, str, str]:
-    """The last run's id and start, status, duration and counts."""
+def _last_run(status: FlowStatus) -> tuple[str | tuple[str, str], str]:
+    """The last run: its id and status, then when it started and how long it took; its counts."""
     from fjordsync.cli.render import duration
 
     run = status.last_run
     if run is None:
-        return "never", "-", "-", "-"
-    started = f"{run.id} at {run.started_at:%Y-%m-%d %H:%M} UTC"
+        return "never", "-"
     state = run.status + (" (dry run)" if run.dry_run else "")
+    when = f"{run.started_at:%Y-%m-%d %H:%M} UTC, took {duration(run.duration_s)}"
     counts = ", ".join(f"{k} {v}" for k, v in run.counts.items() if v) or "-"
-    return started, state, duration(run.duration_s), counts
+    return (f"{run.id} {state}", when), counts
 
 
 def _problems(status: FlowStatus) -> str:
@@ -79,41 +79,32 @@ def _problems(status: FlowStatus) -> str:
 
 
 def print_statuses(console: Console, statuses: list[FlowStatus]) -> None:
+    """One row per flow: the next due time above the reason for it, the last run's status
+    above when it ran (seven columns still fit a terminal of 100)."""
+    from rich.text import Text
+
     from fjordsync.cli.render import cell, table
 
+    def lines(value: str | tuple[str, ...]) -> Text:
+        # Data escaped line by line (``cell`` shows a line break in data as \n).
+        parts = (value,) if isinstance(value, str) else value
+        return Text("\n").join(cell(part) for part in parts)
+
     listing = table(
-        (
-            "tenant",
-            "flow",
-            "last run",
-            "status",
-            "took",
-            "counts",
-            "next due (local)",
-            "why",
-            "lock",
-            "problems",
-        ),
-        "Status",
+        ("tenant", "flow", "last run", "counts", "next due (local)", "lock", "problems"), "Status"
     )
     for status in statuses:
         row: list[Any]
         if status.broken is not None:
-            row = [status.tenant, "-", "-", "broken", "-", "-", "-", status.broken, "-", "-"]
+            row = [status.tenant, "-", "-", "-", f"broken: {status.broken}", "-", "-"]
         else:
-            due = f"{status.next_due:%a %Y-%m-%d %H:%M %Z}" if status.next_due else "-"
+            due: str | tuple[str, ...] = status.next_due_reason
+            if status.next_due is not None:
+                due = (f"{status.next_due:%a %Y-%m-%d %H:%M %Z}", status.next_due_reason)
             lock = "-"
             if status.lock_holder is not None:
                 lock = status.lock_holder + (" (stale)" if status.lock_stale else "")
             flow = status.flow + ("" if status.enabled else " (disabled)")
-            row = [
-                status.tenant,
-                flow,
-                *_last_run(status),
-                due,
-                status.next_due_reason,
-                lock,
-                _problems(status),
-            ]
-        listing.add_row(*(cell(value) for value in row))
+            row = [status.tenant, flow, *_last_run(status), due, lock, _problems(status)]
+        listing.add_row(*(lines(value) for value in row))
     console.print(listing)
