@@ -34,7 +34,7 @@ from tenacity import (
 )
 
 from fjordsync.config import EmailConfig, NotificationsConfig, WebhookConfig
-from fjordsync.logs import redact
+from fjordsync.logs import redact, register_secrets
 
 __all__ = [
     "TIMEOUT_S",
@@ -225,6 +225,9 @@ def send_webhook(
 ) -> None:
     """POST ``document`` as JSON; tried again on transport errors and 5xx, ``attempts`` in all.
     Raises ``httpx.HTTPError`` or ``_Unanswered`` when it did not get through."""
+    # A webhook's URL is its credential (a token in its path or query) and so are its headers:
+    # masked in every log record from here on, httpx's request lines included.
+    register_secrets([webhook.url, str(httpx.URL(webhook.url)), *webhook.headers.values()])
     with httpx.Client(timeout=timeout, headers=dict(webhook.headers)) as client:
         for attempt in Retrying(
             stop=stop_after_attempt(attempts),

@@ -234,8 +234,10 @@ def test_a_failing_webhook_leaves_the_run_as_it_was_with_a_note(tmp_path, mailbo
         SmartDokSandbox(smartdok_state()) as sd,
         Receiver(status=503) as receiver,
     ):
-        config = write_config(tmp_path, erp, sd, receiver.url, mailbox.port)
-        code, document = run(config)
+        secret_url = f"{receiver.url}/T0001/B0002/s3cr3tpathtoken"
+        config = write_config(tmp_path, erp, sd, secret_url, mailbox.port)
+        log_file = tmp_path / "fjordsync.log"
+        code, document = run(config, "--log-level", "DEBUG", "--log-file", str(log_file))
         assert (code, document["status"], document["counts"]) == (
             1,
             "partial",
@@ -247,6 +249,9 @@ def test_a_failing_webhook_leaves_the_run_as_it_was_with_a_note(tmp_path, mailbo
             "the webhook at 127.0.0.1 was not told: HTTP 503 after 3 tries",
         ]
         assert len(mailbox.messages) == 1  # the e-mail still went
+        log = log_file.read_text(encoding="utf-8")
+        assert "was not told: HTTP 503 after 3 tries" in log
+        assert "HTTP Request: POST" in log and "s3cr3tpathtoken" not in log
         assert shown_run(config, document["run_id"])["status"] == "partial"
 
 
