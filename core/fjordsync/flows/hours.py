@@ -34,7 +34,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from datetime import datetime
+from datetime import date, datetime
 
 from fjordsync.domain.diff import (
     Action,
@@ -330,7 +330,18 @@ def _labels(
     """The label of every hour the plan holds: those to send and those already decided (not
     read, not sendable, sharing a key); hours not approved are never planned, so never
     labelled."""
-    labels = {key: _label(entry, names) for key, entry in entries.items()}
+    # 100,000 hours name a few hundred employees and days: each one's text is made once.
+    people: dict[str, str] = {}
+    days: dict[date, str] = {}
+    labels: dict[str, str] = {}
+    for key, entry in entries.items():
+        who = people.get(entry.employee_key)
+        if who is None:
+            who = people[entry.employee_key] = person(entry.employee_key, names)
+        day = days.get(entry.day)
+        if day is None:
+            day = days[entry.day] = str(entry.day)
+        labels[key] = f"{who}, {day}, project {entry.project_key.strip()}"
     shared: set[str] = set()
     for decision in decided:
         record = unique.get(decision.key)
