@@ -328,7 +328,7 @@ class SoapClient:
         self.requests = 0
         # The REST clients' binding: one httpx client, concurrency limit and login lock per
         # event loop; zeep's transport and the service proxies are made anew with the client.
-        self._bound = LoopBound(timeout=timeout, max_concurrency=max_concurrency)
+        self._bound = LoopBound(timeout=timeout, max_concurrency=max_concurrency, system=SYSTEM)
         self._services: dict[str, Any] = {}
         self._shapes: dict[tuple[str, str], Any] = {}
         self._transport: _Transport | None = None
