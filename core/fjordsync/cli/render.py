@@ -214,9 +214,9 @@ PROBLEM_OUTCOMES = ("invalid", "conflict", "failed")
 
 
 def _word(value: Any) -> str:
-    """An outcome or action as its word (``Outcome`` and ``ActionKind`` are str enums; the
-    ledger keeps the plain words)."""
-    return str(getattr(value, "value", value))
+    """An outcome or action as its word (``Outcome`` and ``ActionKind`` are str enums, whose
+    str() is their word; the ledger keeps the plain words)."""
+    return str(value)
 
 
 def record_name(key: Any, label: Any) -> str:

@@ -120,7 +120,7 @@ class ProblemGroup:
 def without_key(message: str, key: str) -> str:
     """``message`` with the record's own ``key`` taken out: " (record KEY)" goes, a quoted or
     (long enough) bare KEY becomes "…", so the messages of one cause read alike."""
-    if not key:
+    if not key or key not in message:  # most messages: no pattern to build
         return message
     text = message.replace(f" (record {key})", "")
     quoted = re.escape(key)
@@ -128,11 +128,6 @@ def without_key(message: str, key: str) -> str:
     if len(key) >= _SHORTEST_BARE_KEY:
         text = re.sub(f"(?<![\\w.-]){quoted}(?![\\w-]|\\.\\w)", ELIDED, text)
     return text
-
-
-def _outcome_word(item: Any) -> str:
-    outcome = item.outcome
-    return str(getattr(outcome, "value", outcome))
 
 
 def group_problems(items: Iterable[Any], samples: int = SAMPLES) -> list[ProblemGroup]:
@@ -144,22 +139,27 @@ def group_problems(items: Iterable[Any], samples: int = SAMPLES) -> list[Problem
     # Per cause, what its group says: the first item's message, its problem's kind, field and
     # codes (the item's own key left out), or None for items without a problem.
     said: dict[tuple[object, ...], tuple[str, str, Problem | None]] = {}
-    for item in items:
-        outcome = _outcome_word(item)
-        if outcome not in _PROBLEM_OUTCOMES:
+    for item in items:  # a loop over 100,000 items: the cause is built from what they hold
+        outcome = item.outcome
+        if outcome not in _PROBLEM_OUTCOMES:  # Outcome is a str enum: equal to its word
             continue
+        outcome = str(outcome)
         key = str(item.key or "")
-        message = without_key(str(item.message or ""), key)
         problem: Problem | None = item.problem
         if problem is not None:
-            problem = Problem(
-                problem.kind, problem.field, tuple(c for c in problem.codes if c != key)
-            )
-            cause: tuple[object, ...] = (outcome, problem.kind.value, problem.field, problem.codes)
+            codes = problem.codes
+            if key in codes:
+                codes = tuple(code for code in codes if code != key)
+            cause: tuple[object, ...] = (outcome, problem.kind, problem.field, codes)
         else:
-            cause = (outcome, message)
-        groups.setdefault(cause, []).append(item)
-        said.setdefault(cause, (outcome, message, problem))
+            cause = (outcome, without_key(str(item.message or ""), key))
+        members = groups.get(cause)
+        if members is None:  # a new cause: it says what its first item says
+            groups[cause] = members = []
+            if problem is not None:
+                problem = Problem(problem.kind, problem.field, codes)
+            said[cause] = (outcome, without_key(str(item.message or ""), key), problem)
+        members.append(item)
     result = []
     for cause, members in groups.items():
         outcome, message, problem = said[cause]
