@@ -14,12 +14,16 @@ import fjordsync
 # What a command must not pay for before it runs (the ledger, the plugins, HTTP, SOAP, DI).
 HEAVY = (
     "alembic",
+    "argon2",
     "dependency_injector",
     "httpx",
+    "jinja2",
     "pluggy",
     "pydantic",
     "requests",
     "sqlalchemy",
+    "starlette",
+    "uvicorn",
     "zeep",
 )
 

@@ -134,7 +134,7 @@ class LedgerEngine:
         A key an older version kept in the ``meta`` table is moved to the key file and deleted
         from the table, so the fingerprints made with it stay valid."""
         if self._fingerprint_key is None:
-            path = self._key_path()
+            path = self.key_path()
             self._move_stored_key(path)
             configured = os.environ.get(FINGERPRINT_KEY_ENV)
             if configured:
@@ -152,9 +152,9 @@ class LedgerEngine:
         return self._fingerprint_key
 
     def _sqlite_file(self) -> str | None:
-        return _sqlite_path(self.url)
+        return sqlite_path(self.url)
 
-    def _key_path(self) -> str | None:
+    def key_path(self) -> str | None:
         explicit = self._key_file or os.environ.get(FINGERPRINT_KEY_FILE_ENV)
         if explicit:
             return os.fspath(explicit)
@@ -183,7 +183,7 @@ class LedgerEngine:
             session.delete(row)
 
 
-def _sqlite_path(url: str) -> str | None:
+def sqlite_path(url: str) -> str | None:
     """The file of a SQLite ledger URL; None for other databases and in-memory SQLite."""
     if not url.startswith("sqlite"):
         return None
@@ -205,7 +205,7 @@ def _private_sqlite_file(url: str) -> None:
     """Creates a SQLite ledger's file 0600 before SQLite does (SQLite would follow the umask,
     usually 0644, and its -wal and -shm files copy the database file's mode); refuses one that
     others can read: it holds the run history and the links."""
-    path = _sqlite_path(url)
+    path = sqlite_path(url)
     if path is None:
         return
     try:

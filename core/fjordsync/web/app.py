@@ -134,9 +134,9 @@ class _Unexpected:
 def plans_dir(ledger_url: str) -> Path:
     """Where the web view keeps saved plans: ``plans/`` beside a SQLite ledger file, else the
     user's state directory."""
-    from fjordsync.ledger.engine import _sqlite_path
+    from fjordsync.ledger.engine import sqlite_path
 
-    database = _sqlite_path(ledger_url)
+    database = sqlite_path(ledger_url)
     if database:
         return Path(database).resolve().parent / "plans"
     from platformdirs import user_state_path
@@ -146,7 +146,7 @@ def plans_dir(ledger_url: str) -> Path:
 
 def _session_key_dir(ledger: Any) -> Path | None:
     """The folder of the ledger's fingerprint key file, where the session key goes too."""
-    key_path = ledger._key_path()  # the ledger's own rule for where its key file is
+    key_path = ledger.key_path()  # the ledger's own rule for where its key file is
     return Path(key_path).resolve().parent if key_path else None
 
 
