@@ -134,3 +134,100 @@ def test_the_json_document_written_item_by_item_is_the_document_json_dumps_print
 )
 def test_a_runs_duration_reads_as_a_clerk_says_it(seconds, shown):
     assert render.duration(seconds) == shown
+
+
+def _items(outcome, action, count, **extra):
+    return [ItemOutcome("hour", f"{outcome}-{n}", action, outcome, **extra) for n in range(count)]
+
+
+def test_the_summary_line_says_what_a_plan_will_do_and_a_run_did():
+    items = (
+        _items(Outcome.PLANNED, ActionKind.CREATE, 3)
+        + _items(Outcome.PLANNED, ActionKind.UPDATE, 12)
+        + _items(Outcome.UNCHANGED, ActionKind.UNCHANGED, 1287)
+        + _items(Outcome.INVALID, ActionKind.INVALID, 4)
+    )
+    assert render.summary(items, dry_run=True) == (
+        "3 to create, 12 to update, 1,287 unchanged, 4 problems"
+    )
+    done = (
+        _items(Outcome.WRITTEN, ActionKind.CREATE, 3)
+        + _items(Outcome.WRITTEN, ActionKind.UPDATE, 1)
+        + _items(Outcome.SKIPPED, ActionKind.SKIP, 2)
+        + _items(Outcome.DEFERRED, ActionKind.CREATE, 5)
+        + _items(Outcome.INVALID, ActionKind.INVALID, 1344)
+        + _items(Outcome.FAILED, ActionKind.CREATE, 2)
+    )
+    assert render.summary(done, dry_run=False) == (
+        "3 created, 1 updated, 2 skipped, 5 deferred to the next run, "
+        "1,346 problems (1,344 invalid, 2 failed)"
+    )
+    assert render.summary([], dry_run=False) == "nothing to do"
+
+
+def test_a_runs_output_lists_its_writes_and_groups_its_problems():
+    from rich.console import Console
+
+    missing = Problem(ProblemKind.MISSING_REFERENCE, "activity", ("01.1",))
+    items = [
+        ItemOutcome(
+            "employee",
+            "7",
+            ActionKind.CREATE,
+            Outcome.WRITTEN,
+            changes=(("firstname", None, "Kari"), ("personnr", None, "15108695088")),
+            label="employee 7 Kari",
+        ),
+        *(
+            ItemOutcome(
+                "hour",
+                f"80{n}",
+                ActionKind.INVALID,
+                Outcome.INVALID,
+                "activity code 01.1 has no Work Type ID 01.1",
+                problem=missing,
+                label=f"employee 7 Kari, 2026-10-0{n}",
+            )
+            for n in range(1, 8)
+        ),
+        ItemOutcome("hour", "9", ActionKind.UNCHANGED, Outcome.UNCHANGED),
+    ]
+    result = RunResult(4, "hours", "acme", False, items, notes=["a note"])
+    result.new_problems, result.known_problems = 2, 5
+    console = Console(file=io.StringIO(), width=120, color_system=None)
+    render.print_result(console, result, show_personal=False)
+    assert shown_lines(console.file.getvalue()) == [
+        "Run 4: hours for acme",
+        "1 created, 1 unchanged, 7 problems. Status: partial",
+        ["record", "action", "outcome", "details"],
+        ["employee 7 Kari (7)", "create", "written", "firstname: Kari"],
+        ["", "", "", "personnr: ***"],
+        "Problems: 7 records, 1 cause",
+        ["count", "outcome", "problem and fix", "records"],
+        [
+            "7",
+            "invalid",
+            "activity code 01.1 has no Work Type ID 01.1",
+            "employee 7 Kari, 2026-10-01",
+        ],
+        *(["", "", "", f"employee 7 Kari, 2026-10-0{n}"] for n in range(2, 6)),
+        ["", "", "", "and 2 more"],
+        "Every record: `fjordsync runs show 4 --outcome invalid`",
+        "2 new problems, 5 known",
+        "note: a note",
+    ]
+
+
+def shown_lines(output: str) -> list[str | list[str]]:
+    """A console's lines as a reader takes them: a table row as its cells, the borders left
+    out, other lines stripped."""
+    lines: list[str | list[str]] = []
+    for line in output.splitlines():
+        text = line.strip()
+        if text[:1] in ("┏", "┡", "└"):
+            continue
+        if text[:1] in ("│", "┃"):
+            lines.append([cell.strip() for cell in text[1:-1].replace("┃", "│").split("│")])
+        else:
+            lines.append(text)
+    return lines

@@ -255,11 +255,11 @@ def summary(items: Iterable[Any], dry_run: bool) -> str:
     return ", ".join(said) or "nothing to do"
 
 
-def problems_table(groups: list[ProblemGroup], title: str | None = None) -> Table:
+def problems_table(groups: list[ProblemGroup]) -> Table:
     """A run's problems by cause: how many records, the one fix, a few of the records (by
     what a clerk recognises them by) and how many more there are."""
     total = sum(group.count for group in groups)
-    heading = title or (
+    heading = (
         f"Problems: {total:,} record{'s' if total != 1 else ''}, "
         f"{len(groups)} cause{'s' if len(groups) != 1 else ''}"
     )
