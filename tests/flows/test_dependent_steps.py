@@ -16,11 +16,15 @@ import pytest
 from fjordsync.domain.model import CodeItem, Employee, Project, TimeEntry
 from fjordsync.domain.values import DateRange
 from fjordsync.flows import hours, projects
+from fjordsync.ledger import Ledger
 from fjordsync.testing.memory import InMemorySystem
 from fjordsync_alexis.sandbox import AlexisSandbox
 from fjordsync_twentyfourseven.sandbox import TwentyFourSevenSandbox
 from tests.integration.conftest import fjordsync, hr_and_payroll_config
+from tests.integration.test_flow_hours import notes_in, run_hours, systems
 from tests.integration.test_flows_hr_to_payroll import ENV, alexis_state, payroll_state
+
+__all__ = ["systems"]  # the hours sandboxes' fixture, used here as it is there
 
 
 def did(items, outcome):
@@ -131,3 +135,34 @@ def test_a_dry_run_shows_the_link_the_real_run_makes_for_a_project_it_no_longer_
     assert planned_and_written(plan) == [("project", "1004", "create", "planned")]
     assert planned_and_written(done) == [("project", "1004", "create", "written")]
     assert [i.label for i in plan.items] == ["project 1004 Gang- og sykkelvei"]
+
+
+def test_hours_whose_answers_were_lost_are_planned_as_the_real_run_links_them(systems, tmp_path):
+    erp, _, config = systems(count=6)
+    run_hours(config)  # every hour in the ERP, carrying its marker fjordsync:acme:<WorkHourID>
+    markers = sorted(notes_in(erp))
+    # As if every answer had been lost: the ledger knows the pending writes, not their links.
+    for leftover in tmp_path.glob("ledger.db*"):
+        leftover.unlink()
+    ledger = Ledger(f"sqlite:///{tmp_path / 'ledger.db'}")
+    run_id = ledger.start_run("acme", "hours", trigger="manual", dry_run=False)
+    ledger.begin_writes(
+        run_id,
+        tenant="acme",
+        flow="hours",
+        entity="hour",
+        markers={marker.rpartition(":")[2]: marker for marker in markers},
+    )
+    ledger.finish_run(run_id, status="interrupted", counts={}, message="killed")
+    ledger.close()
+    before = copy.deepcopy(erp.state)
+    _, plan = run_hours(config, "--dry-run")
+    assert erp.state == before  # a dry run links and sends nothing
+    _, done = run_hours(config)
+    pending = sorted(("hour", marker.rpartition(":")[2], "create") for marker in markers)
+    assert did(done["items"], "written") == did(plan["items"], "planned") == pending
+    assert {i["message"] for i in plan["items"] if i["outcome"] == "planned"} == {
+        "found in 24SevenOffice by its marker after an answer was lost: it will be linked, not "
+        "sent again"
+    }
+    assert sorted(notes_in(erp)) == markers and set(notes_in(erp).values()) == {1}  # none twice
