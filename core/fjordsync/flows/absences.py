@@ -19,6 +19,11 @@ employee whose payroll record cannot be read holds back their leaves the same wa
 a sick child's payroll id, or working out a leave's days, that fails makes that leave alone
 ``failed``/``invalid``; the run goes on.
 
+A leave type that resolves to no payroll absence code (the reader's ``missing_reference`` of
+``leave.type``, the type's name first among its codes) is ``invalid`` with the fix: the TOML lines
+to add to this tenant's config and the valid codes (``unmapped_leave_type``; the preflight check
+proposes the same). Its problem is the reader's, one per leave type, so problems group by type.
+
 Text: an absence carries no free text (codes, dates, numbers and ids only), so no text rule
 applies.
 

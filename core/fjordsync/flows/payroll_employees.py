@@ -285,7 +285,7 @@ async def run(
     )
     # In payroll for their employments: there before, or written now. A dry run writes nothing,
     # so an employee it plans to create counts as written: its employments are planned as the
-    # real run will make them (docs/flows.md, "Dry runs"), not skipped.
+    # real run will make them (docs/flows.md, "What every flow does"), not skipped.
     there = {Outcome.WRITTEN, Outcome.PLANNED} if context.dry_run else {Outcome.WRITTEN}
     in_payroll = {e.key.strip() for e in current} | {
         i.key for i in result.items if i.entity == "employee" and i.outcome in there
