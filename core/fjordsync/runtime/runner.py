@@ -250,6 +250,8 @@ def _tell_now(
     attempts: int = 1,
     **about: Any,
 ) -> list[str]:
+    """Tell about run ``run_id`` here and now (its times from the history); ``attempts`` per
+    webhook. Never raises: what could not be told is a note."""
     notifications = config.notifications_of(tenant)
     if notifications is None:
         return []
