@@ -27,6 +27,7 @@ from typing import Any
 
 from sqlalchemy import and_, bindparam, delete, func, insert, select, update
 
+from fjordsync.domain.problems import without_key
 from fjordsync.ledger.engine import LedgerEngine, _masked, _utc
 from fjordsync.ledger.schema import KnownProblem
 
@@ -70,9 +71,9 @@ def signature_of(item: Any) -> str:
         kind = getattr(problem.kind, "value", problem.kind)
         text = json.dumps(["problem", kind, problem.field, list(problem.codes)])
     else:
-        message = item.message or ""
-        if item.key:
-            message = message.replace(item.key, "")
+        # The key taken out as a group's message takes it out (a short key is left in a bare
+        # number: "1" also stands for a count).
+        message = without_key(str(item.message or ""), str(item.key or ""))
         text = json.dumps(["message", str(item.outcome), message])
     return hashlib.sha256(text.encode()).hexdigest()
 
