@@ -293,6 +293,11 @@ class Config:
         for section in filter(None, sections):
             if section.email is not None and section.email.password:
                 values.append(section.email.password)
+            for webhook in section.webhooks:
+                # A hook's URL often is its secret (a token in its path or query): masked from
+                # load time, as httpx logs each request's URL; so are its header values.
+                values.append(webhook.url)
+                values.extend(value for value in webhook.headers.values() if value)
         if self.web.session_secret:
             values.append(self.web.session_secret)
         return values
