@@ -57,9 +57,12 @@ def test_a_bad_config_names_file_path_and_problem_and_exits_2(tmp_path):
     )
     result = fjordsync("config", "check", str(bad))
     assert result.returncode == 2
-    assert f"{bad}: tenants.acme.connections.time.settings.api_token: is required" in result.stderr
+    # each problem with the line of its key (a key the file lacks: its table's line)
     assert (
-        f"{bad}: tenants.acme.flows.projects.source: connection 'erp' is not defined "
+        f"{bad}:4: tenants.acme.connections.time.settings.api_token: is required" in result.stderr
+    )
+    assert (
+        f"{bad}:2: tenants.acme.flows.projects.source: connection 'erp' is not defined "
         "(defined: time)"
     ) in result.stderr
     as_json = json.loads(fjordsync("config", "check", str(bad), "--json").stdout)
@@ -67,6 +70,7 @@ def test_a_bad_config_names_file_path_and_problem_and_exits_2(tmp_path):
     assert {
         "path": "tenants.acme.connections.time.settings.api_token",
         "problem": "is required",
+        "line": 4,
     } in as_json["problems"]
 
 
