@@ -396,6 +396,8 @@ class SyncState(Protocol):
         outcome: str,
         message: str | None = None,
         changed_fields: tuple[str, ...] = (),
+        label: str | None = None,
+        problem: Problem | None = None,
     ) -> None: ...
 
     def record_write(
