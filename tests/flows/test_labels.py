@@ -21,6 +21,7 @@ from fjordsync.domain.model import (
     TimeEntry,
 )
 from fjordsync.domain.values import BankAccount, DateRange, NationalId
+from fjordsync.errors import Unavailable
 from fjordsync.flows import absences, employees, hours, payroll_employees, projects
 from fjordsync.testing.memory import InMemorySystem
 
@@ -207,6 +208,24 @@ def test_a_leave_is_labelled_by_employee_leave_type_and_period(runs):
         ("absence", "L3"): ("invalid", "employee 1009, Sykmelding 2026-03-02..2026-03-02"),
         ("absence", "L4"): ("invalid", "employee 1003 Ingrid Lund, leave L4"),
     }
+
+
+def test_the_history_keeps_each_items_label_also_of_items_a_flow_records_itself(runs, ledger):
+    sick_child = Absence(
+        "L5", "1003", AbsenceCode.SICK_CHILD, DateRange(date(2026, 3, 2), date(2026, 3, 2))
+    )
+    hr = InMemorySystem("alexis", absences={"L5": sick_child})
+    payroll = InMemorySystem("payroll", employees={"1003": Employee("1003", "Ingrid", "Lund")})
+    payroll.read_child_ids = refuse_children  # its one read of the children fails
+    result = runs.run(absences.run, "absences", hr, payroll, period=YEAR)
+    kept = ledger.run(result.run_id)
+    assert [(i.record_key, i.outcome, i.label) for i in kept.items] == [
+        ("L5", "failed", "employee 1003 Ingrid Lund, Sykt barn 2026-03-02..2026-03-02")
+    ]
+
+
+async def refuse_children(employee_key):
+    raise Unavailable("refused", system="payroll", operation="GET /child", record=employee_key)
 
 
 def test_a_label_holds_no_character_the_history_or_a_terminal_cannot_take(runs):

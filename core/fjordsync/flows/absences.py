@@ -278,6 +278,8 @@ async def run(
             action=item.action,
             outcome=item.outcome,
             message=item.message,
+            label=item.label or None,
+            problem=item.problem,
         )
         result.items.append(item)
     result.items.sort(key=lambda item: (item.entity, item.key))

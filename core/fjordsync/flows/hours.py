@@ -230,7 +230,7 @@ async def run(
     held = {d.key for d in decided}
     entries = {k: e for k, e in entries.items() if k not in held}
 
-    reconciled, unresolved = await _reconcile_pending(context, target, entries)
+    reconciled, unresolved = await _reconcile_pending(context, target, entries, labels)
     for source_key in [*reconciled, *unresolved]:  # nothing more to plan for them
         entries.pop(source_key)
     secret = context.state.fingerprint_key
@@ -290,7 +290,7 @@ async def run(
         owe_mark=export_id(context),
         labels=labels,
     )
-    result.items += (replace(item, label=labels.get(key, "")) for key, item in unresolved.items())
+    result.items += unresolved.values()
     for source_key in reconciled:
         # A dry run links nothing: it shows the link the real run will make.
         result.items.append(
@@ -397,7 +397,10 @@ async def _send_owed_marks(context: FlowContext, source: HoursSource) -> list[st
 
 
 async def _reconcile_pending(
-    context: FlowContext, target: HoursTarget, entries: dict[str, TimeEntry]
+    context: FlowContext,
+    target: HoursTarget,
+    entries: dict[str, TimeEntry],
+    labels: Mapping[str, str],
 ) -> tuple[dict[str, str], dict[str, ItemOutcome]]:
     """Writes whose outcome a previous run never learnt: found in the ERP by their marker are
     linked now (and not sent again); not found may be sent again; a lookup that fails leaves
@@ -426,6 +429,7 @@ async def _reconcile_pending(
                 Outcome.FAILED,
                 f"an earlier transfer got no answer and it could not be checked ({why}): "
                 "not sent again until it can",
+                label=labels.get(source_key, ""),
             )
             if not context.dry_run:
                 context.state.record_item(
@@ -435,6 +439,7 @@ async def _reconcile_pending(
                     action=ActionKind.CREATE,
                     outcome=Outcome.FAILED,
                     message=unresolved[source_key].message,
+                    label=unresolved[source_key].label or None,
                 )
             continue
         if context.dry_run:
