@@ -4,8 +4,10 @@
 
 It starts the three vendor sandboxes with `fjordsync sandbox up` (a company of 60 employees,
 15 projects, two months of hours and a year of leaves, with a few of the id misalignments seed 000
-warns about), then runs, as a user would: the preflight check of each flow, the five flows, a
-summary of the runs, and a second pass that finds nothing left to write.
+warns about), then runs, as a user would: the preflight check of each flow, the five flows (the
+hours run shows its invalid hours grouped by cause; payroll is planned, saved for review and then
+applied as reviewed), the run history and the status view, and a second pass that finds nothing
+left to write and only problems already known.
 """
 
 from __future__ import annotations
@@ -74,12 +76,18 @@ def main() -> None:
             print("\n== 1. Preflight: do the ids line up? (seed 000's manual review) ==")
             for flow in FLOWS:
                 fjordsync("check", flow, "--config", str(config))
-            print("\n== 2. The five flows ==")
+            print("\n== 2. The five flows (payroll: a plan reviewed, then applied) ==")
             for flow in FLOWS:
+                if flow == "payroll-employees":
+                    plan = Path(workdir) / "payroll-plan.json"
+                    fjordsync("plan", flow, "--config", str(config), "--out", str(plan))
+                    fjordsync("apply", str(plan))
+                    continue
                 fjordsync("run", flow, "--config", str(config), *period_args(flow, today))
-            print("\n== 3. What happened ==")
+            print("\n== 3. What happened, and what is next ==")
             fjordsync("runs", "list", "--config", str(config))
-            print("\n== 4. A second pass: nothing left to write ==")
+            fjordsync("status", "--config", str(config))
+            print("\n== 4. A second pass: nothing left to write, no new problem ==")
             for flow in FLOWS:
                 result = fjordsync(
                     "run",
@@ -92,7 +100,12 @@ def main() -> None:
                 )
                 document = json.loads(result.stdout)
                 written = document["counts"].get("written", 0)
-                print(f"  {flow:18} written {written:4}   {document['counts']}")
+                print(
+                    f"  {flow:18} written {written:4}   new problems "
+                    f"{document.get('new_problems') or 0:3}, known "
+                    f"{document.get('known_problems') or 0:4}   "
+                    f"{document['counts'] or '(read incrementally: nothing changed since)'}"
+                )
         finally:
             sandboxes.terminate()
             sandboxes.wait(timeout=10)
