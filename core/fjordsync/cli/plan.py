@@ -20,6 +20,7 @@ from fjordsync.cli.app import (
     EXIT_OK,
     EXIT_PARTIAL,
     ConfigFileOption,
+    FlowArgument,
     JsonOption,
     TenantOption,
     UsageError,
@@ -43,9 +44,7 @@ EXIT_BY_STATUS = {"succeeded": EXIT_OK, "partial": EXIT_PARTIAL}
 
 @app.command("plan")
 def plan_command(
-    flow: Annotated[
-        str, typer.Argument(help="projects, employees, hours, payroll-employees, absences")
-    ],
+    flow: FlowArgument,
     config: ConfigFileOption,
     out_file: Annotated[
         str, typer.Option("--out", "-o", help="Save the plan to this file (created 0600).")

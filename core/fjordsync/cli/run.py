@@ -14,6 +14,7 @@ from fjordsync.cli.app import (
     EXIT_OK,
     EXIT_PARTIAL,
     ConfigFileOption,
+    FlowArgument,
     JsonOption,
     TenantOption,
     UsageError,
@@ -33,9 +34,7 @@ if TYPE_CHECKING:
 
 @app.command("run")
 def run_command(
-    flow: Annotated[
-        str, typer.Argument(help="projects, employees, hours, payroll-employees, absences")
-    ],
+    flow: FlowArgument,
     config: ConfigFileOption,
     tenant: TenantOption = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Plan only: write nothing.")] = False,
@@ -268,7 +267,7 @@ def _failed_run(
 
 @app.command("check")
 def check_command(
-    flow: Annotated[str, typer.Argument(help="The flow whose id alignment to review.")],
+    flow: FlowArgument,
     config: ConfigFileOption,
     tenant: TenantOption = None,
     as_json: JsonOption = False,

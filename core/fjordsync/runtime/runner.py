@@ -23,6 +23,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
+from fjordsync import logs
 from fjordsync.config import Config
 from fjordsync.domain.values import DateRange
 from fjordsync.errors import ConfigError, FjordsyncError, LedgerError, RateLimited
@@ -128,7 +129,8 @@ async def run_flow(
             gate=gate,
         )
         try:
-            result = await definition.start(context, source, target, period)
+            with logs.run_context(run=run_id, tenant=tenant_name, flow=flow):
+                result = await definition.start(context, source, target, period)
         except RateLimited as error:
             # The vendor's budget was spent before the flow could read what it needs (another
             # run of this hour spent it): nothing was done, and all of it waits for the reset,
