@@ -438,8 +438,8 @@ def test_check_names_leave_types_without_a_payroll_code(systems):
             "subject": "leave type",
             "record": "Sabbatical",
             "change_in": "fjordsync config",
-            "message": "leave type 'Sabbatical' has no payroll absence code (1 leave(s) in the "
-            "year around today use it)",
+            "message": "leave type 'Sabbatical' (code S1) has no payroll absence code (1 "
+            "leave(s) in the year around today use it)",
             "proposal": "add it to the config:\n"
             "    [tenants.acme.flows.absences.mapping.absence_types]\n"
             '    "Sabbatical" = "<code>"\n'

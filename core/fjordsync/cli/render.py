@@ -51,6 +51,16 @@ def cell(value: Any) -> Text:
     return Text(plain(value))
 
 
+def message_cell(value: Any) -> Text:
+    """A message as a table cell: its own line breaks kept (an unmapped leave type's fix is
+    the TOML lines to paste), every other control escaped; inside the cell's borders a line
+    cannot pass for a line of output."""
+    return Text(logs.escape_controls("" if value is None else str(value), keep=_LINE_BREAK))
+
+
+_LINE_BREAK = frozenset("\n")
+
+
 def message(error: BaseException) -> str:
     """An error's message for the user: secrets the config resolved and credentials by their
     shape masked (an adapter may echo what a vendor sent back), controls escaped."""
@@ -269,7 +279,10 @@ def problems_table(groups: list[ProblemGroup]) -> Table:
         if group.count > len(group.records):
             records.append(f"and {group.count - len(group.records):,} more")
         listing.add_row(
-            f"{group.count:,}", cell(group.outcome), cell(group.message), Text("\n".join(records))
+            f"{group.count:,}",
+            cell(group.outcome),
+            message_cell(group.message),
+            Text("\n".join(records)),
         )
     return listing
 
@@ -313,7 +326,7 @@ def print_run(console: Console, run: RunRecord, only: list[str] | None = None) -
             cell(item.action),
             cell(item.outcome),
             cell(", ".join(item.changed_fields)),
-            cell(item.message),
+            message_cell(item.message),
         )
     console.print(items)
 
@@ -436,7 +449,7 @@ def print_result(console: Console, result: Any, show_personal: bool, limit: int 
                 for name, old, new in item.changes
             ]
             if item.message:
-                lines.append(plain(item.message))
+                lines.append(message_cell(item.message).plain)
             items.add_row(
                 cell(record_name(item.key, item.label)),
                 cell(_word(item.action)),
@@ -510,7 +523,7 @@ def print_findings(console: Console, flow: str, findings: list[Any]) -> None:
             cell(finding.subject),
             cell(finding.record),
             cell(finding.change_in),
-            cell(finding.message),
-            cell(finding.proposal),
+            message_cell(finding.message),
+            message_cell(finding.proposal),
         )
     console.print(listing)

@@ -38,7 +38,7 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, TypeVar, TypeVarTuple
@@ -353,6 +353,7 @@ async def apply_plan(
     target_name: str = "the target",
     owe_mark: str | None = None,
     labels: Mapping[str, str] | None = None,
+    describe: Callable[[Action], tuple[tuple[str, Any, Any], ...]] | None = None,
 ) -> RunResult:
     """Carry out the plan's writes (none in a dry run) and record every record's outcome.
 
@@ -363,7 +364,9 @@ async def apply_plan(
     write before each create and reconciles the pending writes of earlier runs (module
     docstring). ``owe_mark`` records, with each write's link, that the source is owed an
     "exported" mark with that export id (hours: see ``SyncState.owed_marks``). ``labels`` gives,
-    per key, what a clerk recognises the record by (``ItemOutcome.label``).
+    per key, what a clerk recognises the record by (``ItemOutcome.label``). ``describe`` gives
+    a write's changes as a clerk reads them when the plan compares something else (hours are
+    planned by a fingerprint of what was sent); default ``changes_of``.
     """
     labels = labels or {}
     notes = dict(notes or {})
@@ -374,8 +377,20 @@ async def apply_plan(
     key = context.state.fingerprint_key
     batch = _Batch(context, entity)
 
+    def made(
+        key: str,
+        kind: ActionKind,
+        outcome: Outcome,
+        message: str = "",
+        changes: tuple[tuple[str, Any, Any], ...] = (),
+        problem: Problem | None = None,
+    ) -> ItemOutcome:
+        """One record's item, with its label (built once: a run can have 100,000)."""
+        return ItemOutcome(
+            entity, key, kind, outcome, message, changes, problem, labels.get(key, "")
+        )
+
     def record(item: ItemOutcome) -> None:
-        item = labelled(item)
         items.append(item)
         batch.add(
             SavedOutcome(
@@ -388,10 +403,6 @@ async def apply_plan(
                 problem=item.problem,
             )
         )
-
-    def labelled(item: ItemOutcome) -> ItemOutcome:
-        label = labels.get(item.key)
-        return replace(item, label=label) if label else item
 
     def save(action: Action, target_key: str, message: str, changes: tuple[Any, ...]) -> None:
         batch.add(
@@ -411,22 +422,27 @@ async def apply_plan(
     if context.scope.record_keys:  # a retry: only the records named
         the_plan = Plan(tuple(a for a in the_plan.actions if a.key in context.scope.record_keys))
     pending: set[str] = set()
-    if exactly_once and not context.dry_run:
+    if exactly_once:
+        # A dry run reads them too, to show what the real run will do with them (link them).
         pending = set(context.state.pending_writes(context.tenant, context.flow, entity))
-        batch.mark_ahead_of(
-            [a.key for a in the_plan.writes if a.kind is ActionKind.CREATE], pending
-        )
+        if not context.dry_run:
+            batch.mark_ahead_of(
+                [a.key for a in the_plan.writes if a.kind is ActionKind.CREATE], pending
+            )
     try:
         for action in the_plan.actions:
             if action.kind is ActionKind.UNCHANGED and action.key in pending and action.target_key:
                 # Created by an earlier run whose answer was lost: the target has it as planned.
+                if context.dry_run:
+                    message = (
+                        f"found in {target_name} after an answer was lost: it will be linked, "
+                        "not sent again"
+                    )
+                    record(made(action.key, ActionKind.CREATE, Outcome.PLANNED, message))
+                    continue
                 message = f"found in {target_name} after an answer was lost: linked, not sent again"
                 save(action, action.target_key, message, ())
-                items.append(
-                    labelled(
-                        ItemOutcome(entity, action.key, ActionKind.CREATE, Outcome.WRITTEN, message)
-                    )
-                )
+                items.append(made(action.key, ActionKind.CREATE, Outcome.WRITTEN, message))
                 continue
             if action.key in pending and action.kind.writes:
                 lost = (
@@ -438,8 +454,7 @@ async def apply_plan(
                 notes[action.key] = "; ".join(filter(None, (notes.get(action.key), lost)))
             if not action.kind.writes:
                 record(
-                    ItemOutcome(
-                        entity,
+                    made(
                         action.key,
                         action.kind,
                         _outcome_of_decision(action),
@@ -449,24 +464,18 @@ async def apply_plan(
                 )
 
         async def one(action: Action) -> None:
-            changes = changes_of(action)
+            changes = (describe or changes_of)(action)
             message = notes.get(action.key, "")
             if context.dry_run:  # the plan is recorded; the target is not touched
-                record(
-                    ItemOutcome(entity, action.key, action.kind, Outcome.PLANNED, message, changes)
-                )
+                record(made(action.key, action.kind, Outcome.PLANNED, message, changes))
                 return
             held = context.gate(entity, action, changes) if context.gate else None
             if held is not None:
-                record(ItemOutcome(entity, action.key, action.kind, Outcome.SKIPPED, held, changes))
+                record(made(action.key, action.kind, Outcome.SKIPPED, held, changes))
                 return
             async with limit:
                 if stopped:
-                    record(
-                        ItemOutcome(
-                            entity, action.key, action.kind, Outcome.DEFERRED, stopped[0], changes
-                        )
-                    )
+                    record(made(action.key, action.kind, Outcome.DEFERRED, stopped[0], changes))
                     return
                 try:
                     if exactly_once and action.kind is ActionKind.CREATE:
@@ -476,18 +485,10 @@ async def apply_plan(
                     stopped.append(str(limited))
                     if limited.resume_at is not None:
                         resumes.append(limited.resume_at)
-                    record(
-                        ItemOutcome(
-                            entity, action.key, action.kind, Outcome.DEFERRED, str(limited), changes
-                        )
-                    )
+                    record(made(action.key, action.kind, Outcome.DEFERRED, str(limited), changes))
                     return
                 except ConnectorError as error:
-                    record(
-                        ItemOutcome(
-                            entity, action.key, action.kind, Outcome.FAILED, str(error), changes
-                        )
-                    )
+                    record(made(action.key, action.kind, Outcome.FAILED, str(error), changes))
                     return
                 except Exception as error:  # one record's bug or bad value never stops the run
                     LOG.exception(
@@ -495,8 +496,7 @@ async def apply_plan(
                     )
                     failed = unexpected(error, f"in the {action.kind.value} of this {entity}")
                     record(
-                        ItemOutcome(
-                            entity,
+                        made(
                             action.key,
                             action.kind,
                             Outcome.FAILED,
@@ -507,11 +507,7 @@ async def apply_plan(
                     )
                     return
             save(action, target_key, message, changes)
-            items.append(
-                labelled(
-                    ItemOutcome(entity, action.key, action.kind, Outcome.WRITTEN, message, changes)
-                )
-            )
+            items.append(made(action.key, action.kind, Outcome.WRITTEN, message, changes))
 
         writes = the_plan.writes
         done = 0

@@ -93,6 +93,17 @@ def _values(entry: TimeEntry) -> dict[str, object]:
     }
 
 
+# An update's old values: the ledger keeps a fingerprint of what was sent, never the values.
+NOT_KEPT = "(not kept)"
+
+
+def _described(action: Action, entry: TimeEntry) -> tuple[tuple[str, object, object], ...]:
+    """What a write of ``entry`` sends, as (field, old, new): the plan compares fingerprints,
+    a clerk reads the hour's fields (old ones are not kept)."""
+    old = None if action.kind is ActionKind.CREATE else NOT_KEPT
+    return tuple((name, old, value) for name, value in _values(entry).items() if value is not None)
+
+
 def _not_sendable(
     context: FlowContext,
     key: str,
@@ -289,6 +300,7 @@ async def run(
         target_name=context.target_wording.system,
         owe_mark=export_id(context),
         labels=labels,
+        describe=lambda action: _described(action, entries[action.key]),
     )
     result.items += unresolved.values()
     for source_key in reconciled:

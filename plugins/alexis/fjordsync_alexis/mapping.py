@@ -396,10 +396,12 @@ def absence(
         except InvalidValue as error:
             if error.field != "leave.type":
                 raise
-            # The type maps to no payroll code: the check names it by the type's name.
-            unmapped = Problem(
-                ProblemKind.MISSING_REFERENCE, error.field, (str(leave_type.get("name") or ""),)
+            # The type maps to no payroll code: the check names it by the type's name (and
+            # the company's own code for it, when it has one, so the message can say it).
+            codes = (str(leave_type.get("name") or ""),) + (
+                (user_code.strip(),) if user_code and user_code.strip() else ()
             )
+            unmapped = Problem(ProblemKind.MISSING_REFERENCE, error.field, codes)
             return InvalidRecord.from_error("absence", key, error, employee_number, unmapped)
         start = parse_day(raw.get("startDate"), "leave.startDate")
         end = parse_day(raw.get("endDate"), "leave.endDate")
