@@ -34,7 +34,6 @@ from fjordsync.domain.diff import (
     plan,
     unique_by_key,
 )
-from fjordsync.domain.matching import normalise_key
 from fjordsync.domain.model import Employee, InvalidRecord
 from fjordsync.domain.problems import Problem, ProblemKind
 from fjordsync.domain.rules import truncate
@@ -50,7 +49,7 @@ from fjordsync.flows.common import (
     readable,
     views_of,
 )
-from fjordsync.flows.labels import names_of, person, text, unreadable
+from fjordsync.flows.labels import employee_labels, names_of, text
 from fjordsync.ports import EmployeesSource, EmployeesTarget, Query
 
 SPEC = FieldSpec(owned={"name", "email", "mobile"})
@@ -96,15 +95,7 @@ def _labels(
     """Each person's label, "employee 1001 Nora Larsen" (the name as it is sent, when it can
     be); one that could not be read, or several sharing a number, by what was read first."""
     names = {key: text(employee.full_name) for key, employee in people.items()}
-    names = {**names_of(read), **names}
-    labels: dict[str, str] = {}
-    for record in read:
-        key = normalise_key(record.key)
-        if isinstance(record, InvalidRecord):
-            labels.setdefault(key, unreadable(record, "employee", names))
-        else:
-            labels.setdefault(key, person(key, names))
-    return labels
+    return employee_labels(read, {**names_of(read), **names})
 
 
 async def run(context: FlowContext, source: EmployeesSource, target: EmployeesTarget) -> RunResult:

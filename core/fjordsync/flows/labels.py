@@ -21,7 +21,7 @@ from fjordsync.domain.matching import normalise_key
 from fjordsync.domain.model import Employee, InvalidRecord
 from fjordsync.domain.rules import carriable_text
 
-__all__ = ["names_of", "person", "text", "unreadable"]
+__all__ = ["employee_labels", "names_of", "person", "text", "unreadable"]
 
 
 def text(value: str | None) -> str:
@@ -61,3 +61,18 @@ def unreadable(record: InvalidRecord, noun: str, names: Mapping[str, str]) -> st
     if record.owner and record.owner.strip():
         return f"{person(record.owner, names)}, {own}"
     return own
+
+
+def employee_labels(
+    records: Iterable[Employee | InvalidRecord], names: Mapping[str, str]
+) -> dict[str, str]:
+    """Each employee record's label by (normalised) number, "employee 1001 Nora Larsen"; one
+    that could not be read by what it has; the first read of a number several share."""
+    labels: dict[str, str] = {}
+    for record in records:
+        key = normalise_key(record.key)
+        if isinstance(record, InvalidRecord):
+            labels.setdefault(key, unreadable(record, "employee", names))
+        else:
+            labels.setdefault(key, person(key, names))
+    return labels

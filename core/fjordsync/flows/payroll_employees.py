@@ -77,7 +77,7 @@ from fjordsync.flows.common import (
     readable,
     views_of,
 )
-from fjordsync.flows.labels import names_of, person, unreadable
+from fjordsync.flows.labels import employee_labels, names_of, person, unreadable
 from fjordsync.ports import PayrollEmployeesSource, PayrollEmployeesTarget, Query
 
 EMPLOYEE_FIELDS = (
@@ -281,7 +281,7 @@ async def run(
         notes=notes,
         exactly_once=True,
         target_name=context.target_wording.system,
-        labels=_employee_labels(read, names),
+        labels=employee_labels(read, names),
     )
     # In payroll for their employments: there before, or written now. A dry run writes nothing,
     # so an employee it plans to create counts as written: its employments are planned as the
@@ -423,21 +423,6 @@ async def _employments(
         target_name=context.target_wording.system,
         labels=_employment_labels(read, names),
     )
-
-
-def _employee_labels(
-    read: Sequence[Employee | InvalidRecord], names: Mapping[str, str]
-) -> dict[str, str]:
-    """Each employee's label, "employee 1001 Nora Larsen": their number and name only, never
-    their personal number, account, salary or address (``flows.labels``)."""
-    labels: dict[str, str] = {}
-    for record in read:
-        key = normalise_key(record.key)
-        if isinstance(record, InvalidRecord):
-            labels.setdefault(key, unreadable(record, "employee", names))
-        else:
-            labels.setdefault(key, person(key, names))
-    return labels
 
 
 def _employment_labels(
