@@ -24,7 +24,7 @@ from rich.table import Table
 from rich.text import Text
 
 from fjordsync import logs
-from fjordsync.domain.model import PERSONAL_FIELDS
+from fjordsync.domain.model import masked
 from fjordsync.domain.problems import ProblemGroup, group_problems
 
 if TYPE_CHECKING:
@@ -32,8 +32,6 @@ if TYPE_CHECKING:
 
     from fjordsync.config import Config
     from fjordsync.ledger import RunRecord
-
-MASK = "***"
 
 
 def plain(value: Any) -> str:
@@ -71,9 +69,7 @@ def shown(field: str, value: Any, show_personal: bool) -> str:
     """A plan's value as shown: ``(none)`` when empty, ``***`` when the field is personal."""
     if value is None or value == "":
         return "(none)"
-    if field in PERSONAL_FIELDS and not show_personal:
-        return MASK
-    return str(value)
+    return str(masked(field, value, show_personal))
 
 
 def table(columns: tuple[str, ...], title: str | Text | None = None) -> Table:

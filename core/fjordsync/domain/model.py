@@ -29,6 +29,7 @@ from fjordsync.domain.codes import (
 )
 from fjordsync.domain.problems import Problem, ProblemKind
 from fjordsync.domain.values import (
+    MASK,
     BankAccount,
     DateRange,
     Email,
@@ -52,6 +53,7 @@ __all__ = [
     "Project",
     "Salary",
     "TimeEntry",
+    "masked",
     "personal",
     "personal_fields",
 ]
@@ -312,3 +314,11 @@ class InvalidRecord:
 
 # Personal values are shown as *** unless the user asks for them (``--show-personal-data``).
 PERSONAL_FIELDS = personal_fields(Address, Salary, Employee, Compensation)
+
+
+def masked(field: str, value: Any, show_personal: bool) -> Any:
+    """A plan's value as it may be shown or saved: ``***`` for a personal field's value unless
+    the user asked for personal data; empty values and other fields as they are."""
+    if value is None or value == "" or show_personal or field not in PERSONAL_FIELDS:
+        return value
+    return MASK

@@ -44,9 +44,9 @@ from typing import Any
 
 from fjordsync.config import Config
 from fjordsync.domain.diff import Action, fingerprint
-from fjordsync.domain.model import PERSONAL_FIELDS
+from fjordsync.domain.model import masked as domain_masked
 from fjordsync.domain.problems import group_problems
-from fjordsync.domain.values import DateRange
+from fjordsync.domain.values import MASK, DateRange
 from fjordsync.errors import FjordsyncError
 from fjordsync.flows.common import ItemOutcome, Outcome, RunResult
 from fjordsync.flows.registry import FLOWS
@@ -69,7 +69,6 @@ __all__ = [
 ]
 
 PLAN_FORMAT = "fjordsync-plan/1"
-MASK = "***"
 
 # The messages of writes the gate holds back (the items' messages, ``skipped``).
 CHANGED_SINCE_REVIEW = "changed since the plan was reviewed: make a new plan"
@@ -121,9 +120,7 @@ def masked(field: str, value: Any, show_personal: bool) -> Any:
     empty (``None``)."""
     if value is None:
         return None
-    if field in PERSONAL_FIELDS and not show_personal and value != "":
-        return MASK
-    return _json_value(value)
+    return _json_value(domain_masked(field, value, show_personal))
 
 
 def _json_value(value: Any) -> Any:
