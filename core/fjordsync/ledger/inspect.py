@@ -187,6 +187,16 @@ class Inspect(LedgerEngine):
             lock_state,
         )
 
+    def run_locks(self, now: datetime | None = None) -> dict[tuple[str, str], LockState]:
+        """Every run lock, by (tenant, flow), live or stale at ``now`` (default: the ledger's
+        clock), in one query (``fjordsync status``)."""
+        at = now or self._now()
+        with self._session() as session:
+            return {
+                (lock.tenant, lock.flow): _lock_state(lock, at)
+                for lock in session.scalars(select(RunLock))
+            }
+
     def clear_cursors(self, tenant: str, flow: str) -> int:
         """Forget the flow's cursors: its next run reads its whole window again. Returns how
         many were cleared."""

@@ -13,16 +13,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.exc import SQLAlchemyError
-
 from fjordsync.config import Config, FlowConfig
 from fjordsync.domain.schedule import FIRST_RUN_ZONE, first_run
-from fjordsync.errors import LedgerError
 from fjordsync.ledger import Ledger, RunRecord
-from fjordsync.ledger.engine import _utc
-from fjordsync.ledger.locks import _holder_is_dead, _process_of
-from fjordsync.ledger.schema import RunLock
 from fjordsync.runtime.scheduler import next_due, signature
 
 __all__ = ["FlowStatus", "flow_statuses"]
@@ -116,18 +109,11 @@ def _next_due(
 
 def _locks(ledger: Ledger, now: datetime) -> dict[tuple[str, str], tuple[str, bool]]:
     """Every run lock: (tenant, flow) -> (who holds it, whether it is stale)."""
-    try:
-        with ledger.engine.connect() as connection:
-            rows = connection.execute(
-                select(RunLock.tenant, RunLock.flow, RunLock.holder, RunLock.expires_at)
-            ).all()
-    except SQLAlchemyError as exc:
-        raise LedgerError(f"ledger error: {type(exc).__name__}") from exc
     locks = {}
-    for tenant, flow, holder, expires_at in rows:
+    for place, lock in ledger.run_locks(now).items():
+        holder = lock.holder
         trigger = holder.rsplit(":", 1)[-1] if holder.count(":") >= 2 else None
-        who = _process_of(holder) + (f" ({trigger})" if trigger else "")
-        locks[(tenant, flow)] = (who, _holder_is_dead(holder) or _utc(expires_at) < now)
+        locks[place] = (lock.process + (f" ({trigger})" if trigger else ""), lock.stale)
     return locks
 
 
