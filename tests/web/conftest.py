@@ -148,7 +148,9 @@ def site(tmp_path_factory) -> Iterator[Site]:
         stop(sandboxes)
 
 
-@pytest.fixture(scope="session")
+# Module-scoped: while Playwright's sync API is open it holds an event loop in this thread,
+# and every async test after it (pytest-asyncio) would find that loop running.
+@pytest.fixture(scope="module")
 def browser():
     if not Path(CHROMIUM).exists():
         pytest.skip(f"{CHROMIUM} is not installed (.ci/run installs Debian's chromium)")
