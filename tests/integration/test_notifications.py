@@ -252,7 +252,13 @@ def test_a_failing_webhook_leaves_the_run_as_it_was_with_a_note(tmp_path, mailbo
         log = log_file.read_text(encoding="utf-8")
         assert "was not told: HTTP 503 after 3 tries" in log
         assert "HTTP Request: POST" in log and "s3cr3tpathtoken" not in log
-        assert shown_run(config, document["run_id"])["status"] == "partial"
+        shown = shown_run(config, document["run_id"])
+        assert shown["status"] == "partial"
+        # the run history says so too (the run had closed before the hook was tried)
+        assert shown["message"] == (
+            "1 SmartDok licence(s) missing: 3 new users, 2 free; "
+            "the webhook at 127.0.0.1 was not told: HTTP 503 after 3 tries"
+        )
 
 
 def test_a_failed_run_is_told_without_the_credential_it_failed_on(tmp_path, mailbox):

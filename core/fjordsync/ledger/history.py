@@ -240,6 +240,18 @@ class History(LedgerEngine):
             run.message = _masked(message)
             run.finished_at = self._now()
 
+    def add_run_notes(self, run_id: int, notes: list[str]) -> None:
+        """Append ``notes`` to a finished run's message (what happened after it closed: the
+        notifications that could not be sent, an apply's held-back writes), its status, counts
+        and finish time as they are."""
+        if not notes:
+            return
+        with self._session() as session:
+            run = session.get(Run, run_id)
+            if run is None:
+                raise LedgerError(f"no run {run_id}")
+            run.message = _masked("; ".join(filter(None, [run.message, *notes])))
+
     def close_dead_runs(self, *, tenant: str | None = None, flow: str | None = None) -> list[int]:
         """Close as ``interrupted`` every run still ``running`` that nothing runs any more, and
         return their ids. A run is dead when its flow's run lock is gone or held by another

@@ -688,8 +688,4 @@ def _apply_notes(config: Config, plan: SavedPlan, held: Counter[str], not_sent: 
 def _add_to_history(ledger: Ledger, result: RunResult, notes: list[str]) -> None:
     """The run's message in the history gains the apply's notes (the run closed without
     them: its writes' gate counts them as it goes)."""
-    run = ledger.run(result.run_id)
-    if run is None:
-        return
-    message = "; ".join(filter(None, [run.message, *notes]))
-    ledger.finish_run(result.run_id, status=run.status, counts=run.counts, message=message)
+    ledger.add_run_notes(result.run_id, notes)

@@ -149,13 +149,21 @@ async def run_flow(
         except FjordsyncError as error:
             ledger.finish_run(run_id, status="failed", counts={}, message=str(error))
             if not dry_run:
-                await _tell(config, ledger, tenant_name, flow, run_id, "failed", str(error))
+                _note_in_history(
+                    ledger,
+                    run_id,
+                    await _tell(config, ledger, tenant_name, flow, run_id, "failed", str(error)),
+                )
             raise
         except Exception as error:
             why = f"the run stopped on an unexpected error ({type(error).__name__})"
             ledger.finish_run(run_id, status="failed", counts={}, message=why)
             if not dry_run:
-                await _tell(config, ledger, tenant_name, flow, run_id, "failed", why)
+                _note_in_history(
+                    ledger,
+                    run_id,
+                    await _tell(config, ledger, tenant_name, flow, run_id, "failed", why),
+                )
             raise
         except BaseException as stop:  # cancelled (a stopping scheduler, Ctrl-C)
             why = f"the run was stopped ({type(stop).__name__}) before it finished"
@@ -185,6 +193,7 @@ async def _remember_and_tell(
     ``result.known_problems``), then tell whoever the tenant's notifications name, if the run
     failed or met new problems. Neither fails the finished run: an error is a note."""
     new_items: tuple[Any, ...] = ()
+    closed_with = len(result.notes)  # what is noted from here on, the history gains too
     try:
         news = ledger.remember_problems(
             result.tenant, result.flow, result.run_id, result.items, complete=complete
@@ -210,6 +219,16 @@ async def _remember_and_tell(
             new_items=new_items,
         )
     )
+    _note_in_history(ledger, result.run_id, result.notes[closed_with:])
+
+
+def _note_in_history(ledger: Ledger, run_id: int, notes: list[str]) -> None:
+    """The run's message in the history gains what happened after it closed (a notification
+    that could not be sent); a ledger that cannot take it leaves it in the log and the result."""
+    try:
+        ledger.add_run_notes(run_id, notes)
+    except LedgerError as error:
+        log.warning("run %s: its notes could not be kept in the history: %s", run_id, error)
 
 
 async def _tell(
