@@ -14,7 +14,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from fjordsync.config import Config, ScheduleConfig
 from fjordsync.domain.schedule import first_run, next_run
@@ -46,12 +46,25 @@ def due_at(
     between, and the second read would name the next run, due later, as due now. A schedule
     seen for the first time is due shortly after 06:00 CET the next day (seed 001), a changed
     one at its next time by the new schedule; either is stored, and is not due at once."""
-    state, spec = ledger.schedule(tenant, flow), signature(schedule)
-    if state is not None and state.spec == spec:
-        return state.next_due if state.next_due <= now else None
-    first = first_run(now) if state is None else next_due(schedule, now)
-    ledger.set_schedule(tenant, flow, spec=spec, next_due=first)
+    when, why = upcoming(ledger.schedule(tenant, flow), schedule, now)
+    if why == "stored":
+        return when if when <= now else None
+    ledger.set_schedule(tenant, flow, spec=signature(schedule), next_due=when)
     return None
+
+
+def upcoming(
+    state: Any, schedule: ScheduleConfig, now: datetime
+) -> tuple[datetime, Literal["stored", "first_run", "changed"]]:
+    """When a flow with this schedule and stored schedule state (None: never seen) is due
+    next, and why: the time stored with this schedule, the first-run rule for a schedule never
+    seen, or its next time by a schedule that changed since its time was stored. ``due_at``
+    stores the latter two; ``fjordsync status`` only shows them."""
+    if state is None:
+        return first_run(now), "first_run"
+    if state.spec != signature(schedule):
+        return next_due(schedule, now), "changed"
+    return state.next_due, "stored"
 
 
 async def _tenant_tick(

@@ -14,9 +14,9 @@ from datetime import datetime
 from typing import Any
 
 from fjordsync.config import Config, FlowConfig
-from fjordsync.domain.schedule import FIRST_RUN_ZONE, first_run
+from fjordsync.domain.schedule import FIRST_RUN_ZONE
 from fjordsync.ledger import Ledger, RunRecord
-from fjordsync.runtime.scheduler import next_due, signature
+from fjordsync.runtime.scheduler import upcoming
 
 __all__ = ["FlowStatus", "flow_statuses"]
 
@@ -92,17 +92,14 @@ def _next_due(
         return None, "manual only: no schedule"
     if not schedule.enabled:
         return None, "manual only: its schedule is disabled"
-    state = ledger.schedule(tenant, name)
-    if state is None:
-        due = first_run(now).astimezone(schedule.zone)
-        at = first_run(now).astimezone(FIRST_RUN_ZONE)
+    when, why = upcoming(ledger.schedule(tenant, name), schedule, now)
+    due = when.astimezone(schedule.zone)
+    if why == "first_run":
+        at = when.astimezone(FIRST_RUN_ZONE)
         return due, f"first-run rule: the day after a scheduler first sees it, {at:%H:%M} Oslo time"
-    if state.spec != signature(schedule):
-        return next_due(schedule, now).astimezone(schedule.zone), (
-            "the schedule was changed: its next time by the new schedule"
-        )
-    due = state.next_due.astimezone(schedule.zone)
-    if state.next_due <= now:
+    if why == "changed":
+        return due, "the schedule was changed: its next time by the new schedule"
+    if when <= now:
         return due, "due now: a running scheduler starts it at its next tick"
     return due, "by the schedule"
 
