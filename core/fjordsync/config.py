@@ -127,6 +127,11 @@ class ScheduleConfig(_Strict):
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
+    @property
+    def text(self) -> str:
+        """As a person reads it: "mon,thu 06:30 Europe/Oslo"."""
+        return f"{','.join(self.days)} {self.time.strftime('%H:%M')} {self.timezone}"
+
 
 class ScopeConfig(_Strict):
     """Record filters. Employee filters cascade to hours and absences."""

@@ -109,7 +109,7 @@ def print_connectors(console: Console, rows: list[dict[str, Any]]) -> None:
 def schedule_text(schedule: Any) -> str | None:
     if schedule is None or not schedule.enabled:
         return None
-    return f"{','.join(schedule.days)} {schedule.time.strftime('%H:%M')} {schedule.timezone}"
+    return str(schedule.text)
 
 
 def redact_url(url: str) -> str:

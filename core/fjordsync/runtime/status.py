@@ -75,10 +75,7 @@ class FlowStatus:
 
 
 def _schedule_text(flow: FlowConfig) -> str | None:
-    schedule = flow.schedule
-    if schedule is None:
-        return None
-    return f"{','.join(schedule.days)} {schedule.time.strftime('%H:%M')} {schedule.timezone}"
+    return flow.schedule.text if flow.schedule is not None else None
 
 
 def _next_due(
