@@ -186,20 +186,9 @@ def _queue(
 
 def _period(from_date: str | None, to_date: str | None) -> Any:
     """--from/--to as a DateRange, or None for the flow's default period."""
-    from datetime import date
+    from fjordsync.runtime.runner import period_of
 
-    from fjordsync.domain.values import DateRange
-
-    if not (from_date or to_date):
-        return None
-    try:
-        start = date.fromisoformat(from_date) if from_date else None
-        end = date.fromisoformat(to_date) if to_date else date.today()
-    except ValueError as exc:
-        raise FjordsyncError(f"--from/--to: {exc}") from None
-    if start is None:
-        raise FjordsyncError("--to needs --from")
-    return DateRange(start, end, field="--from/--to")
+    return period_of(from_date, to_date, label="--from/--to", needs_start="--to needs --from")
 
 
 def employee_numbers(option: str | None) -> frozenset[str] | None:

@@ -34,9 +34,29 @@ from fjordsync.ledger import Ledger
 from fjordsync.ledger.store import lock_holder
 from fjordsync.notify import WEBHOOK_ATTEMPTS, notice_of, tell
 
-__all__ = ["check", "run_flow"]
+__all__ = ["check", "period_of", "run_flow"]
 
 log = logging.getLogger("fjordsync.runner")
+
+
+def period_of(
+    start_text: str | None, end_text: str | None, *, label: str, needs_start: str
+) -> DateRange | None:
+    """A period a person typed (YYYY-MM-DD, each end optional) as a DateRange, or None for the
+    flow's default period: the end defaults to today; an end without a start is refused with
+    ``needs_start``; ``label`` names the two fields in errors ("--from/--to")."""
+    from datetime import date
+
+    if not (start_text or end_text):
+        return None
+    try:
+        start = date.fromisoformat(start_text) if start_text else None
+        end = date.fromisoformat(end_text) if end_text else date.today()
+    except ValueError as exc:
+        raise FjordsyncError(f"{label}: {exc}") from None
+    if start is None:
+        raise FjordsyncError(needs_start)
+    return DateRange(start, end, field=label)
 
 
 async def _close(*adapters: Any) -> None:

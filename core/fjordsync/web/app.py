@@ -36,7 +36,7 @@ import asyncio
 import logging
 import re
 from collections.abc import Callable, Coroutine
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from html import escape
 from pathlib import Path
 from typing import Any, TypeVar
@@ -270,20 +270,14 @@ def _seconds(value: Any) -> str:
 
 def _period(fields: dict[str, Any]) -> Any:
     """The form's from/to as a DateRange; None for the flow's default period."""
-    from fjordsync.domain.values import DateRange
+    from fjordsync.runtime.runner import period_of
 
-    start_text = (fields.get("from") or "").strip()
-    end_text = (fields.get("to") or "").strip()
-    if not start_text and not end_text:
-        return None
-    try:
-        start = date.fromisoformat(start_text) if start_text else None
-        end = date.fromisoformat(end_text) if end_text else date.today()
-    except ValueError as exc:
-        raise FjordsyncError(f"from/to: {exc}") from None
-    if start is None:
-        raise FjordsyncError("from/to: a period needs its first day (from)")
-    return DateRange(start, end, field="from/to")
+    return period_of(
+        (fields.get("from") or "").strip(),
+        (fields.get("to") or "").strip(),
+        label="from/to",
+        needs_start="from/to: a period needs its first day (from)",
+    )
 
 
 async def in_own_loop(work: Callable[[], Coroutine[Any, Any, T]]) -> T:
